@@ -1,0 +1,108 @@
+import { Construct } from "constructs";
+import { ContainerCluster } from "@cdktf/provider-google/lib/container-cluster";
+import { ContainerNodePool } from "@cdktf/provider-google/lib/container-node-pool";
+
+/** The one sysctl the WireGuard gateway sets in its own pod (see docs/adr/0005). */
+export const GATEWAY_SYSCTLS = ["net.ipv4.ip_forward"] as const;
+
+export interface GkeClusterProps {
+  readonly project: string;
+  readonly name: string;
+  /** A zone: one zonal cluster is covered by GKE's free tier. */
+  readonly zone: string;
+  readonly networkId: string;
+  readonly subnetId: string;
+  readonly podsRangeName: string;
+  readonly servicesRangeName: string;
+  /** /28 for the control plane's private endpoint. */
+  readonly controlPlaneCidr: string;
+  /** Sources allowed to reach the control plane's public endpoint; empty = any (IAM still applies). */
+  readonly controlPlaneAuthorizedCidrs: readonly string[];
+  readonly releaseChannel: string;
+  readonly nodeServiceAccountEmail: string;
+  readonly machineType: string;
+  readonly spot: boolean;
+  readonly nodeCount: number;
+  /** @default true - `terraform destroy` refuses to delete the cluster. */
+  readonly deletionProtection?: boolean;
+}
+
+/**
+ * A zonal GKE Standard cluster: private nodes, Workload Identity, shielded
+ * nodes, Dataplane V2 (which enforces NetworkPolicy), and one small node pool
+ * with a dedicated service account.
+ */
+export class GkeCluster extends Construct {
+  readonly cluster: ContainerCluster;
+  readonly nodePool: ContainerNodePool;
+
+  constructor(scope: Construct, id: string, props: GkeClusterProps) {
+    super(scope, id);
+
+    this.cluster = new ContainerCluster(this, "cluster", {
+      name: props.name,
+      location: props.zone,
+      network: props.networkId,
+      subnetwork: props.subnetId,
+      // The default pool cannot be configured like ours; GKE requires one to
+      // exist at creation, so it is created with one node and removed.
+      removeDefaultNodePool: true,
+      initialNodeCount: 1,
+      networkingMode: "VPC_NATIVE",
+      ipAllocationPolicy: {
+        clusterSecondaryRangeName: props.podsRangeName,
+        servicesSecondaryRangeName: props.servicesRangeName,
+      },
+      privateClusterConfig: {
+        enablePrivateNodes: true,
+        enablePrivateEndpoint: false,
+        masterIpv4CidrBlock: props.controlPlaneCidr,
+      },
+      masterAuthorizedNetworksConfig:
+        props.controlPlaneAuthorizedCidrs.length > 0
+          ? { cidrBlocks: props.controlPlaneAuthorizedCidrs.map((cidrBlock) => ({ cidrBlock, displayName: "authorized" })) }
+          : undefined,
+      datapathProvider: "ADVANCED_DATAPATH",
+      workloadIdentityConfig: { workloadPool: `${props.project}.svc.id.goog` },
+      enableShieldedNodes: true,
+      releaseChannel: { channel: props.releaseChannel },
+      deletionProtection: props.deletionProtection ?? true,
+      masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+      enableLegacyAbac: false,
+      addonsConfig: { httpLoadBalancing: { disabled: false } },
+      loggingService: "logging.googleapis.com/kubernetes",
+      monitoringService: "monitoring.googleapis.com/kubernetes",
+      // Node config of the short-lived default pool: same hardening as ours.
+      nodeConfig: {
+        serviceAccount: props.nodeServiceAccountEmail,
+        oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+        shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+        workloadMetadataConfig: { mode: "GKE_METADATA" },
+      },
+      lifecycle: { ignoreChanges: ["node_config"] },
+    });
+
+    this.nodePool = new ContainerNodePool(this, "nodes", {
+      name: `${props.name}-pool`,
+      cluster: this.cluster.id,
+      location: props.zone,
+      nodeCount: props.nodeCount,
+      management: { autoRepair: true, autoUpgrade: true },
+      nodeConfig: {
+        machineType: props.machineType,
+        spot: props.spot,
+        diskSizeGb: 30,
+        diskType: "pd-standard",
+        imageType: "COS_CONTAINERD",
+        serviceAccount: props.nodeServiceAccountEmail,
+        // Access is governed by IAM on the service account; scopes only cap it.
+        oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+        shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+        workloadMetadataConfig: { mode: "GKE_METADATA" },
+        metadata: { "disable-legacy-endpoints": "true" },
+        kubeletConfig: { allowedUnsafeSysctls: [...GATEWAY_SYSCTLS] },
+        labels: { "netboot/pool": "boot" },
+      },
+    });
+  }
+}

@@ -1,0 +1,24 @@
+// Two projects: `unit` (fast: settings, snapshots, renderers) and `e2e`
+// (real WireGuard / QEMU in network namespaces; slow, bounded per test).
+const tsJest = ["ts-jest", { isolatedModules: true, diagnostics: false }];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: "unit",
+      testEnvironment: "node",
+      testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+      setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+    },
+    {
+      displayName: "e2e",
+      testEnvironment: "node",
+      testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+      setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+    },
+  ],
+  reporters: ["default", "<rootDir>/test/skip-reporter.js"],
+};

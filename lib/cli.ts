@@ -1,0 +1,17 @@
+import { DataFileError } from "./yaml-source";
+
+/**
+ * Runs `fn`; on invalid user data prints every problem to stderr and exits 1,
+ * so nothing is synthesized and nothing can be deployed from a half-read file.
+ */
+export function exitOnDataFileError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof DataFileError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

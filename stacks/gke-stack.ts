@@ -1,0 +1,75 @@
+import { TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { DataGoogleContainerCluster } from "@cdktf/provider-google/lib/data-google-container-cluster";
+import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
+import { GkeCluster } from "../constructs/gke-cluster";
+import { NodeServiceAccount } from "../constructs/node-service-account";
+import { useStateBackend } from "../constructs/state-backend";
+import type { SiteSettings } from "../lib/settings";
+import type { NetworkStack } from "./network-stack";
+
+export interface GkeStackProps {
+  readonly site: SiteSettings;
+  readonly network: NetworkStack;
+}
+
+/** What the workloads stack needs to talk to the cluster (cross-stack references). */
+export interface ClusterAccess {
+  readonly name: string;
+  readonly location: string;
+  /** Host or IP of the control plane, without scheme. */
+  readonly endpoint: string;
+  /** Base64-encoded PEM of the cluster CA. */
+  readonly caCertificate: string;
+}
+
+/** The GKE cluster: created (zonal Standard), or an existing one read by name when `gke.mode` is `existing`. */
+export class GkeStack extends TerraformStack {
+  readonly access: ClusterAccess;
+  readonly cluster?: GkeCluster;
+
+  constructor(scope: Construct, id: string, props: GkeStackProps) {
+    super(scope, id);
+    const { site, network } = props;
+    useStateBackend(this, site.state, id);
+    new GoogleProvider(this, "google", { project: site.gcp.project, region: site.gcp.region });
+
+    if (site.gke.mode === "create" && network.vpc) {
+      const nodeAccount = new NodeServiceAccount(this, "node-sa", { project: site.gcp.project, namePrefix: site.namePrefix });
+      this.cluster = new GkeCluster(this, "gke", {
+        project: site.gcp.project,
+        name: site.gke.clusterName,
+        zone: site.gcp.zone,
+        networkId: network.vpc.network.id,
+        subnetId: network.vpc.subnet.id,
+        podsRangeName: network.vpc.podsRangeName,
+        servicesRangeName: network.vpc.servicesRangeName,
+        controlPlaneCidr: site.network.controlPlaneCidr,
+        controlPlaneAuthorizedCidrs: site.network.controlPlaneAuthorizedCidrs,
+        releaseChannel: site.gke.releaseChannel,
+        nodeServiceAccountEmail: nodeAccount.account.email,
+        machineType: site.gke.machineType,
+        spot: site.gke.spot,
+        nodeCount: site.gke.nodeCount,
+        deletionProtection: site.gke.deletionProtection,
+      });
+      const c = this.cluster.cluster;
+      this.access = { name: c.name, location: c.location, endpoint: c.endpoint, caCertificate: c.masterAuth.clusterCaCertificate };
+    } else {
+      const existing = new DataGoogleContainerCluster(this, "existing", {
+        name: site.gke.clusterName,
+        location: site.gke.location ?? site.gcp.zone,
+      });
+      this.access = {
+        name: existing.name,
+        location: site.gke.location ?? site.gcp.zone,
+        endpoint: existing.endpoint,
+        caCertificate: existing.masterAuth.get(0).clusterCaCertificate,
+      };
+    }
+
+    new TerraformOutput(this, "cluster_name", { value: this.access.name });
+    new TerraformOutput(this, "cluster_location", { value: this.access.location });
+    new TerraformOutput(this, "cluster_endpoint", { value: this.access.endpoint, sensitive: true });
+  }
+}

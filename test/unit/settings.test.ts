@@ -1,0 +1,139 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadSite, siteFileFromEnv, EXAMPLE_SITE_FILE } from "../../lib/settings";
+import { DataFileError } from "../../lib/yaml-source";
+import { siteFrom } from "../support/site";
+
+function problemsOf(edit: (s: Record<string, any>) => void): string[] {
+  try {
+    siteFrom(edit);
+  } catch (err) {
+    if (err instanceof DataFileError) return err.message.split("\n").slice(1).map((l) => l.trim());
+    throw err;
+  }
+  throw new Error("expected the settings to be rejected");
+}
+
+describe("site settings", () => {
+  test("the example site is valid, marked as the example, and uses a local backend", () => {
+    const { settings, file } = loadSite(EXAMPLE_SITE_FILE);
+    expect(file).toBe("sites/example.yaml");
+    expect(settings.example).toBe(true);
+    expect(settings.state.backend).toBe("local");
+    expect(settings.bootVlanCidrs).toEqual(["10.0.20.0/24"]);
+    expect(settings.wireguard.mtu).toBe(1380);
+  });
+
+  test("SITE_CONFIG selects another file; unset means the example site", () => {
+    expect(siteFileFromEnv({})).toBe(EXAMPLE_SITE_FILE);
+    expect(siteFileFromEnv({ SITE_CONFIG: "/srv/sites/home.yaml" })).toBe("/srv/sites/home.yaml");
+  });
+
+  test("defaults are filled in for optional fields", () => {
+    const s = siteFrom((v) => {
+      delete v.wireguard.mtu;
+      delete v.wireguard.listenPort;
+      delete v.gke.deletionProtection;
+    });
+    expect(s.wireguard.mtu).toBe(1380);
+    expect(s.wireguard.listenPort).toBe(51820);
+    expect(s.gke.deletionProtection).toBe(true);
+    expect(s.network.controlPlaneAuthorizedCidrs).toEqual(["203.0.113.10/32"]);
+  });
+
+  test("a missing required field names the file, the line and the field", () => {
+    const [p] = problemsOf((v) => delete v.gcp.project);
+    expect(p).toMatch(/^test-site\.yaml:\d+: gcp: missing required field "project"$/);
+  });
+
+  test("an unknown field lists what is allowed", () => {
+    const [p] = problemsOf((v) => (v.wireguard.privateKey = "c2VjcmV0"));
+    expect(p).toMatch(/wireguard\.privateKey: unknown field; allowed here: tunnelCidr, gatewayAddress/);
+  });
+
+  test.each([
+    ["not a CIDR", "10.0.20/24", /got "10\.0\.20\/24"; does not have the expected form \(IPv4 CIDR, e\.g\. 10\.0\.20\.0\/24\)/],
+    ["host bits set", "10.0.20.5/24", /has host bits set; did you mean 10\.0\.20\.0\/24\?/],
+    ["octet out of range", "10.0.300.0/24", /is not an IPv4 CIDR/],
+  ])("bootVlanCidrs: %s", (_name, value, message) => {
+    const problems = problemsOf((v) => (v.bootVlanCidrs = [value]));
+    expect(problems.join("\n")).toMatch(message);
+    expect(problems.join("\n")).toMatch(/bootVlanCidrs\[0\]/);
+  });
+
+  test("a public range in bootVlanCidrs is refused", () => {
+    const [p] = problemsOf((v) => (v.bootVlanCidrs = ["198.51.100.0/24"]));
+    expect(p).toMatch(/bootVlanCidrs\[0\]: 198\.51\.100\.0\/24 is not a private range; allowed: RFC 1918/);
+  });
+
+  test.each([
+    ["tunnel vs boot VLAN", (v: any) => (v.wireguard.tunnelCidr = "10.0.20.0/25"), /wireguard\.tunnelCidr: 10\.0\.20\.0\/25 overlaps bootVlanCidrs\[0\] \(10\.0\.20\.0\/24\)/],
+    ["pods vs nodes", (v: any) => (v.network.podsCidr = "10.128.0.0/16"), /network\.podsCidr: 10\.128\.0\.0\/16 overlaps network\.nodesCidr/],
+    ["services vs boot VLAN", (v: any) => (v.network.servicesCidr = "10.0.0.0/16"), /overlaps bootVlanCidrs\[0\]/],
+    ["two boot VLANs", (v: any) => (v.bootVlanCidrs = ["10.0.20.0/24", "10.0.20.128/25"]), /bootVlanCidrs\[1\]: 10\.0\.20\.128\/25 overlaps bootVlanCidrs\[0\]/],
+  ])("overlapping private CIDRs are refused: %s", (_name, edit, message) => {
+    expect(problemsOf(edit).join("\n")).toMatch(message);
+  });
+
+  test.each(["10.1.2.3/32", "192.168.1.0/24", "100.64.1.1/32", "127.0.0.1/32"])("a private range in homePublicCidrs is refused: %s", (cidr) => {
+    const [p] = problemsOf((v) => (v.homePublicCidrs = [cidr]));
+    expect(p).toContain(`homePublicCidrs[0]: ${cidr} is not a public range; homePublicCidrs holds the home router's public (WAN) address(es)`);
+  });
+
+  test("0.0.0.0/0 in homePublicCidrs is refused unless the site opts in", () => {
+    const [p] = problemsOf((v) => (v.homePublicCidrs = ["0.0.0.0/0"]));
+    expect(p).toMatch(/homePublicCidrs\[0\]: 0\.0\.0\.0\/0 opens UDP 51820 to every address; set acceptHandshakesFromAnyAddress: true/);
+    const s = siteFrom((v) => {
+      v.homePublicCidrs = ["0.0.0.0/0"];
+      v.acceptHandshakesFromAnyAddress = true;
+    });
+    expect(s.homePublicCidrs).toEqual(["0.0.0.0/0"]);
+  });
+
+  test.each([
+    ["region", (v: any) => (v.gcp.region = "Europe West 4"), /gcp\.region:.*does not have the expected form \(GCP region, e\.g\. europe-west4\)/],
+    ["zone format", (v: any) => (v.gcp.zone = "europe-west4"), /gcp\.zone:.*does not have the expected form \(GCP zone inside region/],
+    ["zone of another region", (v: any) => (v.gcp.zone = "us-central1-a"), /gcp\.zone: "us-central1-a" is not a zone of region "europe-west4"/],
+  ])("bad %s is refused", (_name, edit, message) => {
+    expect(problemsOf(edit).join("\n")).toMatch(message);
+  });
+
+  test("the gateway address must be a host inside the tunnel CIDR", () => {
+    expect(problemsOf((v) => (v.wireguard.gatewayAddress = "10.98.0.1")).join()).toMatch(/wireguard\.gatewayAddress: 10\.98\.0\.1 is outside wireguard\.tunnelCidr 10\.99\.0\.0\/24/);
+    expect(problemsOf((v) => (v.wireguard.gatewayAddress = "10.99.0.0")).join()).toMatch(/network or broadcast address/);
+  });
+
+  test("the Matchbox ClusterIP must be inside the services range", () => {
+    expect(problemsOf((v) => (v.matchbox.clusterIp = "10.0.20.80")).join()).toMatch(/matchbox\.clusterIp: 10\.0\.20\.80 is outside network\.servicesCidr 10\.136\.0\.0\/20/);
+  });
+
+  test("a GCS backend needs a bucket; enum fields list their values", () => {
+    expect(problemsOf((v) => (v.state.backend = "gcs")).join()).toMatch(/state\.bucket: missing: state\.backend is "gcs"/);
+    expect(problemsOf((v) => (v.state.backend = "s3")).join()).toMatch(/state\.backend: got "s3"; allowed: "local", "gcs"/);
+  });
+
+  test("the control-plane range must be a /28", () => {
+    expect(problemsOf((v) => (v.network.controlPlaneCidr = "172.16.0.0/24")).join()).toMatch(/network\.controlPlaneCidr: 172\.16\.0\.0\/24 must be a \/28/);
+  });
+
+  test("an existing cluster needs its location", () => {
+    expect(problemsOf((v) => (v.gke.mode = "existing")).join()).toMatch(/gke\.location: missing: gke\.mode is "existing"/);
+  });
+
+  test("every problem is reported at once, not only the first", () => {
+    const problems = problemsOf((v) => {
+      v.bootVlanCidrs = ["8.8.8.0/24"];
+      v.homePublicCidrs = ["10.0.0.1/32"];
+    });
+    expect(problems).toHaveLength(2);
+  });
+
+  test("a file that cannot be read, or is not YAML, is reported with its name", () => {
+    const dir = mkdtempSync(join(tmpdir(), "netboot-site-"));
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, "gcp: [unclosed\n");
+    expect(() => loadSite(bad)).toThrow(/bad\.yaml:\d+: \(document\): YAML syntax/);
+    expect(() => loadSite(join(dir, "missing.yaml"))).toThrow(/missing\.yaml: \(document\): cannot read file/);
+  });
+});
