@@ -1,0 +1,68 @@
+// npm run wg:peer-config -- <peer> [--endpoint <ip>] [--key <private-key-file>] [--out <file>]
+// Renders a peer's wg-quick config (standard keys only) for import into the
+// home router. The private key is read from the admin's local key file.
+import { readFileSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { parseIpv4 } from "../lib/cidr";
+import { exitOnDataFileError } from "../lib/cli";
+import { loadSite } from "../lib/settings";
+import { checkWireguardKey } from "../lib/wireguard/keys";
+import { defaultKeyFile } from "../lib/wireguard/local-keys";
+import { loadPeers } from "../lib/wireguard/peers";
+import { renderPeerConfig } from "../lib/wireguard/render";
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+function readKey(file: string, what: string): string {
+  let key: string;
+  try {
+    key = readFileSync(file, "utf8").trim();
+  } catch (err) {
+    fail(`cannot read ${what} ${file}: ${(err as Error).message}`);
+  }
+  const problem = checkWireguardKey(key);
+  if (problem) fail(`${what} ${file}: ${problem}`);
+  return key;
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { endpoint: { type: "string" }, key: { type: "string" }, out: { type: "string" } },
+});
+const [peerName] = positionals;
+if (!peerName) {
+  process.stderr.write("usage: npm run wg:peer-config -- <peer> [--endpoint <public-ip>] [--key <private-key-file>] [--out <file>]\n");
+  process.exit(2);
+}
+
+const site = exitOnDataFileError(() => loadSite());
+const { settings } = site;
+const peers = exitOnDataFileError(() => loadPeers(site.resolvePath(settings.wireguard.peersFile), settings.wireguard.peersFile, settings));
+const peer = peers.find((p) => p.name === peerName) ?? fail(`no peer "${peerName}" in ${settings.wireguard.peersFile}; known peers: ${peers.map((p) => p.name).join(", ")}`);
+
+const endpoint =
+  values.endpoint ??
+  settings.wireguard.endpoint ??
+  fail(
+    "the gateway's public IP is unknown: pass --endpoint <ip> or set wireguard.endpoint in the site settings. After deploying the network stack: terraform -chdir=cdktf.out/stacks/network output -raw wireguard_endpoint_ip",
+  );
+const endpointProblem = parseIpv4(endpoint);
+if (typeof endpointProblem === "string") fail(`--endpoint: ${endpointProblem}`);
+
+const config = renderPeerConfig({
+  site: settings,
+  peer,
+  privateKey: readKey(values.key ?? defaultKeyFile(peer.name), "private key"),
+  gatewayPublicKey: readKey(site.resolvePath(settings.wireguard.gatewayPublicKeyFile), "gateway public key"),
+  endpoint,
+});
+
+if (values.out) {
+  writeFileSync(values.out, config, { mode: 0o600 });
+  process.stderr.write(`wrote ${values.out} (mode 0600); it contains ${peer.name}'s private key: import it, then delete it\n`);
+} else {
+  process.stdout.write(config);
+}

@@ -1,0 +1,38 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+
+/** A WireGuard key: 32 bytes, base64 (44 characters ending in "="). */
+const KEY_PATTERN = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+// DER prefixes of X25519 keys (RFC 8410): PKCS#8 private, SPKI public.
+const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
+const SPKI_X25519_PREFIX_LENGTH = 12;
+
+export interface WireguardKeyPair {
+  readonly privateKey: string;
+  readonly publicKey: string;
+}
+
+/** Returns an error message when `key` is not a WireGuard key, else undefined. */
+export function checkWireguardKey(key: unknown): string | undefined {
+  if (typeof key !== "string" || !KEY_PATTERN.test(key)) {
+    return `${JSON.stringify(key)} is not a WireGuard key (expected 44 characters of base64 ending in "=", as printed by \`wg pubkey\` or \`npm run wg:keygen\`)`;
+  }
+  return undefined;
+}
+
+/** A fresh X25519 key pair in WireGuard's base64 form (Node's crypto; no external tool). */
+export function generateWireguardKeyPair(): WireguardKeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync("x25519");
+  const rawPrivate = privateKey.export({ format: "der", type: "pkcs8" }).subarray(PKCS8_X25519_PREFIX.length);
+  const rawPublic = publicKey.export({ format: "der", type: "spki" }).subarray(SPKI_X25519_PREFIX_LENGTH);
+  return { privateKey: rawPrivate.toString("base64"), publicKey: rawPublic.toString("base64") };
+}
+
+/** The public key of a WireGuard private key (what `wg pubkey` prints). */
+export function publicKeyOf(privateKey: string): string {
+  const problem = checkWireguardKey(privateKey);
+  if (problem) throw new Error(problem);
+  const der = Buffer.concat([PKCS8_X25519_PREFIX, Buffer.from(privateKey, "base64")]);
+  const pub = createPublicKey(createPrivateKey({ key: der, format: "der", type: "pkcs8" }));
+  return pub.export({ format: "der", type: "spki" }).subarray(SPKI_X25519_PREFIX_LENGTH).toString("base64");
+}

@@ -1,0 +1,140 @@
+import type { SiteSettings } from "../settings";
+import type { WireguardPeer } from "./peers";
+
+/** Matchbox's ports: plain HTTP for booting machines, gRPC (mutual TLS) for the API. */
+export const MATCHBOX_HTTP_PORT = 8080;
+export const MATCHBOX_RPC_PORT = 8081;
+
+/** Interface names and addresses of one gateway instance: the pod's, or a test namespace's. */
+export interface GatewayInterfaces {
+  /** The WireGuard interface, e.g. `wg0`. */
+  readonly tunnel: string;
+  /** The interface towards the cluster network, e.g. `eth0` in a pod. */
+  readonly uplink: string;
+}
+
+export interface GatewayInputs {
+  readonly site: SiteSettings;
+  readonly peers: readonly WireguardPeer[];
+  /** Where Matchbox listens, as the gateway reaches it (the Service's ClusterIP). */
+  readonly matchboxAddress: string;
+}
+
+const tunnelPrefix = (site: SiteSettings) => site.wireguard.tunnelCidr.split("/")[1];
+
+/**
+ * The gateway's WireGuard config in wg-quick format, without PrivateKey: the
+ * private key is added at start from Secret Manager, so this file holds
+ * nothing secret. `wireguard/gateway.sh` applies it.
+ */
+export function renderGatewayConfig({ site, peers }: GatewayInputs): string {
+  const lines = [
+    "# netboot WireGuard gateway. Rendered from the site settings and wireguard/peers.yaml; do not edit.",
+    "# PrivateKey is not here: gateway.sh sets it from Secret Manager at start.",
+    "[Interface]",
+    `Address = ${site.wireguard.gatewayAddress}/${tunnelPrefix(site)}`,
+    `ListenPort = ${site.wireguard.listenPort}`,
+    `MTU = ${site.wireguard.mtu}`,
+  ];
+  for (const peer of peers) {
+    lines.push(
+      "",
+      `# ${peer.name}${peer.admin ? " (admin)" : ""}`,
+      "[Peer]",
+      `PublicKey = ${peer.publicKey}`,
+      `AllowedIPs = ${[`${peer.tunnelAddress}/32`, ...peer.routedCidrs].join(", ")}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The gateway's packet filter as `iptables-restore` input, for the pod's own
+ * network namespace. Booting machines (the boot VLANs routed behind peers)
+ * reach Matchbox HTTP at the gateway's tunnel IP; admin peers also reach
+ * its gRPC API; nothing else is forwarded or accepted from the tunnel.
+ */
+export function renderGatewayRules({ site, peers, matchboxAddress }: GatewayInputs, ifaces: GatewayInterfaces): string {
+  const { tunnel: wg, uplink } = ifaces;
+  const gateway = `${site.wireguard.gatewayAddress}/32`;
+  // A router peer's own tunnel address counts as its boot VLAN: routers that
+  // masquerade LAN traffic into the tunnel (UniFi's WireGuard client does)
+  // present their tunnel IP instead of the booting machine's.
+  const bootSources = peers.filter((p) => p.routedCidrs.length > 0).flatMap((p) => [`${p.tunnelAddress}/32`, ...p.routedCidrs]);
+  const adminSources = peers.filter((p) => p.admin).map((p) => `${p.tunnelAddress}/32`);
+  const forwards = [
+    ...bootSources.map((source) => ({ source, port: MATCHBOX_HTTP_PORT, why: "boot VLAN -> Matchbox HTTP" })),
+    ...adminSources.map((source) => ({ source, port: MATCHBOX_RPC_PORT, why: "admin peer -> Matchbox gRPC" })),
+  ];
+  const tunnelSources = [site.wireguard.tunnelCidr, ...peers.flatMap((p) => p.routedCidrs)];
+
+  return [
+    "# netboot WireGuard gateway packet filter (iptables-restore). Rendered; do not edit.",
+    "*mangle",
+    ":PREROUTING ACCEPT [0:0]",
+    ":INPUT ACCEPT [0:0]",
+    ":FORWARD ACCEPT [0:0]",
+    ":OUTPUT ACCEPT [0:0]",
+    ":POSTROUTING ACCEPT [0:0]",
+    "# Clamp TCP MSS to the path MTU: many paths drop ICMP 'fragmentation needed',",
+    "# and without the clamp large boot downloads stall inside the tunnel.",
+    `-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu`,
+    "COMMIT",
+    "*nat",
+    ":PREROUTING ACCEPT [0:0]",
+    ":INPUT ACCEPT [0:0]",
+    ":OUTPUT ACCEPT [0:0]",
+    ":POSTROUTING ACCEPT [0:0]",
+    "# The boot URL is the gateway's tunnel IP, whatever the cluster's addresses.",
+    ...forwards.map(
+      (f) => `-A PREROUTING -i ${wg} -s ${f.source} -d ${gateway} -p tcp -m tcp --dport ${f.port} -j DNAT --to-destination ${matchboxAddress}:${f.port}`,
+    ),
+    "# The cluster network has no route to home or tunnel addresses: replies must come back to this pod.",
+    ...tunnelSources.map((source) => `-A POSTROUTING -s ${source} -o ${uplink} -j MASQUERADE`),
+    "COMMIT",
+    "*filter",
+    ":INPUT ACCEPT [0:0]",
+    ":FORWARD DROP [0:0]",
+    ":OUTPUT ACCEPT [0:0]",
+    `-A INPUT -i ${wg} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    `-A INPUT -i ${wg} -p icmp -m icmp --icmp-type 8 -j ACCEPT`,
+    `-A INPUT -i ${wg} -j DROP`,
+    "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+    ...forwards.map(
+      (f) =>
+        `-A FORWARD -i ${wg} -o ${uplink} -s ${f.source} -d ${matchboxAddress}/32 -p tcp -m tcp --dport ${f.port} -m conntrack --ctstate DNAT -j ACCEPT`,
+    ),
+    "COMMIT",
+    "",
+  ].join("\n");
+}
+
+export interface PeerConfigInputs {
+  readonly site: SiteSettings;
+  readonly peer: WireguardPeer;
+  readonly privateKey: string;
+  readonly gatewayPublicKey: string;
+  /** Public IP of the WireGuard endpoint (the network stack's static address). */
+  readonly endpoint: string;
+}
+
+/**
+ * A peer's client config in wg-quick format with standard keys only, as the
+ * UniFi WireGuard client imports it (it applies the file with `wg syncconf`,
+ * so PostUp and friends would be ignored there).
+ */
+export function renderPeerConfig({ site, peer, privateKey, gatewayPublicKey, endpoint }: PeerConfigInputs): string {
+  return [
+    "[Interface]",
+    `Address = ${peer.tunnelAddress}/32`,
+    `PrivateKey = ${privateKey}`,
+    `MTU = ${site.wireguard.mtu}`,
+    "",
+    "[Peer]",
+    `PublicKey = ${gatewayPublicKey}`,
+    `Endpoint = ${endpoint}:${site.wireguard.listenPort}`,
+    `AllowedIPs = ${site.wireguard.gatewayAddress}/32`,
+    `PersistentKeepalive = ${site.wireguard.persistentKeepalive}`,
+    "",
+  ].join("\n");
+}
