@@ -1,9 +1,9 @@
 import { App } from "cdktf";
 import { exitOnDataFileError } from "./lib/cli";
-import { loadSite } from "./lib/settings";
+import { loadNetbootSite } from "./lib/site";
 import { addNetbootStacks } from "./stacks";
 
-const loaded = exitOnDataFileError(() => loadSite());
+const site = exitOnDataFileError(() => loadNetbootSite());
 const app = new App();
-addNetbootStacks(app, loaded.settings);
+addNetbootStacks(app, site);
 app.synth();

@@ -1,22 +1,30 @@
 import type { App } from "cdktf";
-import type { SiteSettings } from "../lib/settings";
+import type { NetbootSite } from "../lib/site";
+import { BootServerStack } from "./boot-server-stack";
 import { GkeStack } from "./gke-stack";
 import { NetworkStack } from "./network-stack";
 
 export interface NetbootStacks {
   readonly network: NetworkStack;
   readonly gke: GkeStack;
+  readonly bootServer: BootServerStack;
 }
 
 /** Deploy order of the stacks; CI deploys them one after another in this order. */
-export const STACK_ORDER = ["network", "gke"] as const;
+export const STACK_ORDER = ["network", "gke", "boot-server"] as const;
 
 /**
  * Adds every stack of a site to `app`. Stack ids are a contract: they name the
  * state prefixes and the `cdktf.out/stacks/<id>` directories.
  */
-export function addNetbootStacks(app: App, site: SiteSettings): NetbootStacks {
-  const network = new NetworkStack(app, "network", { site });
-  const gke = new GkeStack(app, "gke", { site, network });
-  return { network, gke };
+export function addNetbootStacks(app: App, site: NetbootSite): NetbootStacks {
+  const settings = site.settings;
+  const network = new NetworkStack(app, "network", { site: settings });
+  const gke = new GkeStack(app, "gke", { site: settings, network });
+  const bootServer = new BootServerStack(app, "boot-server", {
+    site,
+    cluster: gke.access,
+    wireguardAddressName: network.wireguardAddress.name,
+  });
+  return { network, gke, bootServer };
 }

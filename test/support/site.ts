@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parse, stringify } from "yaml";
-import { EXAMPLE_SITE_FILE, parseSite, type SiteSettings } from "../../lib/settings";
+import { resolve } from "node:path";
+import { completeSite, type NetbootSite } from "../../lib/site";
+import { EXAMPLE_SITE_FILE, parseSite, REPO_ROOT, type SiteSettings } from "../../lib/settings";
 import { YamlSource } from "../../lib/yaml-source";
 
 /** The example site's raw YAML value, for tests that derive variants of it. */
@@ -13,4 +15,9 @@ export function siteFrom(edit: (site: Record<string, any>) => void = () => {}, f
   const value = exampleSiteValue();
   edit(value);
   return parseSite(YamlSource.parse(stringify(value), file));
+}
+
+/** A whole site (settings, peers, keys, scripts) from the example with `edit` applied to its settings. */
+export function netbootSiteFrom(edit: (site: Record<string, any>) => void = () => {}): NetbootSite {
+  return completeSite({ settings: siteFrom(edit), file: "test-site.yaml", resolvePath: (p) => resolve(REPO_ROOT, p) });
 }

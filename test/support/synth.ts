@@ -1,12 +1,12 @@
 import { Testing } from "cdktf";
 import type { TerraformStack } from "cdktf";
-import type { SiteSettings } from "../../lib/settings";
+import type { NetbootSite } from "../../lib/site";
 import { addNetbootStacks, type NetbootStacks } from "../../stacks";
 
 /** Synthesized Terraform JSON of one stack, parsed. */
 export type StackJson = Record<string, any>;
 
-export function buildStacks(site: SiteSettings): NetbootStacks {
+export function buildStacks(site: NetbootSite): NetbootStacks {
   return addNetbootStacks(Testing.app(), site);
 }
 

@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NODE_ROLES } from "../../constructs/node-service-account";
 import { addNetbootStacks } from "../../stacks";
-import { siteFrom } from "../support/site";
+import { netbootSiteFrom } from "../support/site";
 import { buildStacks, onlyResource, resources, synthJson } from "../support/synth";
 
 describe("network stack", () => {
-  const json = synthJson(buildStacks(siteFrom()).network);
+  const json = synthJson(buildStacks(netbootSiteFrom()).network);
 
   test("snapshot", () => {
     expect(json).toMatchSnapshot();
@@ -34,13 +34,13 @@ describe("network stack", () => {
   });
 
   test("with an existing cluster only the static IP is created", () => {
-    const existing = synthJson(buildStacks(siteFrom((v) => Object.assign(v.gke, { mode: "existing", location: "europe-west4-a" }))).network);
+    const existing = synthJson(buildStacks(netbootSiteFrom((v) => Object.assign(v.gke, { mode: "existing", location: "europe-west4-a" }))).network);
     expect(Object.keys(existing.resource)).toEqual(["google_compute_address"]);
   });
 });
 
 describe("gke stack", () => {
-  const json = synthJson(buildStacks(siteFrom()).gke);
+  const json = synthJson(buildStacks(netbootSiteFrom()).gke);
   const cluster = onlyResource(json, "google_container_cluster");
   const pool = onlyResource(json, "google_container_node_pool");
 
@@ -77,12 +77,12 @@ describe("gke stack", () => {
   });
 
   test("deletion protection can be turned off explicitly", () => {
-    const off = synthJson(buildStacks(siteFrom((v) => (v.gke.deletionProtection = false))).gke);
+    const off = synthJson(buildStacks(netbootSiteFrom((v) => (v.gke.deletionProtection = false))).gke);
     expect(onlyResource(off, "google_container_cluster").deletion_protection).toBe(false);
   });
 
   test("an existing cluster is only read, never created", () => {
-    const existing = synthJson(buildStacks(siteFrom((v) => Object.assign(v.gke, { mode: "existing", location: "europe-west4" }))).gke);
+    const existing = synthJson(buildStacks(netbootSiteFrom((v) => Object.assign(v.gke, { mode: "existing", location: "europe-west4" }))).gke);
     expect(existing.resource).toBeUndefined();
     expect(existing.data.google_container_cluster).toBeDefined();
   });
@@ -91,7 +91,7 @@ describe("gke stack", () => {
 describe("whole app", () => {
   const outdir = mkdtempSync(join(tmpdir(), "netboot-app-"));
   const app = new App({ outdir, stackTraces: false });
-  addNetbootStacks(app, siteFrom());
+  addNetbootStacks(app, netbootSiteFrom());
   app.synth();
   const read = (stack: string) => JSON.parse(readFileSync(join(outdir, "stacks", stack, "cdk.tf.json"), "utf8"));
 
@@ -109,10 +109,20 @@ describe("whole app", () => {
   test("the manifest records the dependency order", () => {
     const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8"));
     expect(manifest.stacks.gke.dependencies).toEqual(["network"]);
+    expect(manifest.stacks["boot-server"].dependencies.sort()).toEqual(["gke", "network"]);
+  });
+
+  test("boot-server reaches the cluster and the static IP through the gke and network stacks' state", () => {
+    const boot = read("boot-server");
+    const k8s = boot.provider.kubernetes[0];
+    expect(k8s.host).toMatch(/^https:\/\/\$\{data\.terraform_remote_state\.cross-stack-reference-input-gke\.outputs\.cross-stack-output-/);
+    expect(k8s.cluster_ca_certificate).toMatch(/^\$\{base64decode\(data\.terraform_remote_state\.cross-stack-reference-input-gke\.outputs\./);
+    const lb: any = Object.values(boot.resource.kubernetes_service_v1).find((s: any) => s.spec.type === "LoadBalancer");
+    expect(lb.metadata.annotations["networking.gke.io/load-balancer-ip-addresses"]).toMatch(/cross-stack-reference-input-network\.outputs\.cross-stack-output-google_compute_addresswireguard-endpointname/);
   });
 
   test("a GCS backend gives every stack its own prefix", () => {
-    const site = siteFrom((v) => (v.state = { backend: "gcs", bucket: "home-tfstate", prefix: "netboot" }));
+    const site = netbootSiteFrom((v) => (v.state = { backend: "gcs", bucket: "home-tfstate", prefix: "netboot" }));
     const stacks = addNetbootStacks(Testing.app(), site);
     expect(synthJson(stacks.network).terraform.backend.gcs).toEqual({ bucket: "home-tfstate", prefix: "netboot/network" });
     expect(synthJson(stacks.gke).terraform.backend.gcs).toEqual({ bucket: "home-tfstate", prefix: "netboot/gke" });

@@ -1,0 +1,193 @@
+import { createHash } from "node:crypto";
+import { Construct } from "constructs";
+import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
+import { DeploymentV1 } from "@cdktf/provider-kubernetes/lib/deployment-v1";
+import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
+import { PersistentVolumeClaimV1 } from "@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1";
+import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
+import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
+import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT } from "../../lib/wireguard/render";
+
+/** Matchbox's latest release, pinned (never `latest`). */
+export const MATCHBOX_IMAGE = "quay.io/poseidon/matchbox:v0.11.0";
+/** Fetches and verifies the boot assets; runs as an unprivileged user. */
+export const ASSET_FETCHER_IMAGE = "curlimages/curl:8.11.1";
+export const MATCHBOX_LABELS = { "app.kubernetes.io/name": "matchbox", "app.kubernetes.io/part-of": "netboot" };
+/** An unprivileged uid/gid that owns the data volume. */
+const MATCHBOX_UID = "65532";
+
+export interface MatchboxServerProps {
+  /** Namespace enforcing Pod Security level `restricted`. */
+  readonly namespace: string;
+  /** Fixed ClusterIP of the Service: the gateway DNATs to it. */
+  readonly clusterIp: string;
+  readonly tls: { readonly caCertPem: string; readonly serverCertPem: string; readonly serverKeyPem: string };
+  /** Rendered by lib/boot-assets.ts: `<sha256|UNSET> <path> <url> <field>` per line. */
+  readonly assetManifest: string;
+  /** The fetch-and-verify script (constructs/matchbox-server/fetch-assets.sh). */
+  readonly fetchAssetsScript: string;
+  /** Only pods with these labels in this namespace reach Matchbox. */
+  readonly clientNamespace: string;
+  readonly clientLabels: Readonly<Record<string, string>>;
+  /** @default 1 */
+  readonly dataVolumeGi?: number;
+  /** @default 2 */
+  readonly assetsVolumeGi?: number;
+}
+
+/**
+ * Matchbox: one replica with a persistent data path (profiles and groups
+ * written through its gRPC API), boot assets fetched and verified at start,
+ * and a ClusterIP Service that only the WireGuard gateway can reach.
+ */
+export class MatchboxServer extends Construct {
+  readonly deployment: DeploymentV1;
+  readonly service: ServiceV1;
+  /** In-cluster DNS names of the Service, for the server certificate. */
+  static serviceDnsNames(namespace: string): string[] {
+    return ["matchbox", `matchbox.${namespace}`, `matchbox.${namespace}.svc`, `matchbox.${namespace}.svc.cluster.local`];
+  }
+
+  constructor(scope: Construct, id: string, props: MatchboxServerProps) {
+    super(scope, id);
+    const ns = props.namespace;
+    const meta = (name: string) => ({ name, namespace: ns, labels: MATCHBOX_LABELS });
+
+    const tls = new SecretV1(this, "tls", {
+      metadata: meta("matchbox-tls"),
+      data: { "ca.crt": props.tls.caCertPem, "server.crt": props.tls.serverCertPem, "server.key": props.tls.serverKeyPem },
+    });
+    const assets = new ConfigMapV1(this, "assets-manifest", {
+      metadata: meta("matchbox-assets"),
+      data: { "assets.txt": props.assetManifest, "fetch-assets.sh": props.fetchAssetsScript },
+    });
+    const data = new PersistentVolumeClaimV1(this, "data", {
+      metadata: meta("matchbox-data"),
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${props.dataVolumeGi ?? 1}Gi` } } },
+      waitUntilBound: false,
+    });
+
+    const restricted = {
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    };
+    const rollHash = createHash("sha256").update(props.assetManifest).update(props.fetchAssetsScript).digest("hex");
+
+    this.deployment = new DeploymentV1(this, "deployment", {
+      metadata: meta("matchbox"),
+      waitForRollout: false,
+      spec: {
+        replicas: "1",
+        // One writer of the ReadWriteOnce data volume at a time.
+        strategy: { type: "Recreate" },
+        selector: { matchLabels: MATCHBOX_LABELS },
+        template: {
+          metadata: { labels: MATCHBOX_LABELS, annotations: { "netboot/assets-hash": rollHash } },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: MATCHBOX_UID,
+              runAsGroup: MATCHBOX_UID,
+              fsGroup: MATCHBOX_UID,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            initContainer: [
+              {
+                name: "fetch-assets",
+                image: ASSET_FETCHER_IMAGE,
+                command: ["/bin/sh", "/etc/netboot/assets/fetch-assets.sh", "/etc/netboot/assets/assets.txt", "/var/lib/matchbox/assets", "/var/lib/matchbox"],
+                securityContext: restricted,
+                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+                volumeMount: [
+                  { name: "data", mountPath: "/var/lib/matchbox" },
+                  { name: "assets", mountPath: "/var/lib/matchbox/assets" },
+                  { name: "assets-manifest", mountPath: "/etc/netboot/assets", readOnly: true },
+                ],
+              },
+            ],
+            container: [
+              {
+                name: "matchbox",
+                image: MATCHBOX_IMAGE,
+                args: [
+                  `-address=0.0.0.0:${MATCHBOX_HTTP_PORT}`,
+                  `-rpc-address=0.0.0.0:${MATCHBOX_RPC_PORT}`,
+                  "-data-path=/var/lib/matchbox",
+                  "-assets-path=/var/lib/matchbox/assets",
+                  "-cert-file=/etc/matchbox/server.crt",
+                  "-key-file=/etc/matchbox/server.key",
+                  "-ca-file=/etc/matchbox/ca.crt",
+                  "-log-level=debug",
+                ],
+                port: [
+                  { name: "http", containerPort: MATCHBOX_HTTP_PORT },
+                  { name: "grpc", containerPort: MATCHBOX_RPC_PORT },
+                ],
+                securityContext: restricted,
+                resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+                readinessProbe: { httpGet: { path: "/", port: String(MATCHBOX_HTTP_PORT) }, periodSeconds: 10 },
+                livenessProbe: { httpGet: { path: "/", port: String(MATCHBOX_HTTP_PORT) }, initialDelaySeconds: 10, periodSeconds: 30 },
+                volumeMount: [
+                  { name: "data", mountPath: "/var/lib/matchbox" },
+                  { name: "assets", mountPath: "/var/lib/matchbox/assets", readOnly: true },
+                  { name: "tls", mountPath: "/etc/matchbox", readOnly: true },
+                ],
+              },
+            ],
+            volume: [
+              { name: "data", persistentVolumeClaim: { claimName: data.metadata.name } },
+              // Refetched and re-verified at every start: always matches the settings' checksums.
+              { name: "assets", emptyDir: { sizeLimit: `${props.assetsVolumeGi ?? 2}Gi` } },
+              { name: "assets-manifest", configMap: { name: assets.metadata.name, defaultMode: "0444" } },
+              { name: "tls", secret: { secretName: tls.metadata.name, defaultMode: "0440" } },
+            ],
+          },
+        },
+      },
+    });
+
+    this.service = new ServiceV1(this, "service", {
+      metadata: meta("matchbox"),
+      spec: {
+        type: "ClusterIP",
+        clusterIp: props.clusterIp,
+        selector: MATCHBOX_LABELS,
+        port: [
+          { name: "http", port: MATCHBOX_HTTP_PORT, targetPort: String(MATCHBOX_HTTP_PORT) },
+          { name: "grpc", port: MATCHBOX_RPC_PORT, targetPort: String(MATCHBOX_RPC_PORT) },
+        ],
+      },
+    });
+
+    new NetworkPolicyV1(this, "policy", {
+      metadata: meta("matchbox-only-from-gateway"),
+      spec: {
+        podSelector: { matchLabels: MATCHBOX_LABELS },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": props.clientNamespace } },
+                podSelector: { matchLabels: { ...props.clientLabels } },
+              },
+            ],
+            ports: [
+              { port: String(MATCHBOX_HTTP_PORT), protocol: "TCP" },
+              { port: String(MATCHBOX_RPC_PORT), protocol: "TCP" },
+            ],
+          },
+        ],
+        // DNS, and HTTPS for the asset fetcher (Image Factory / release downloads).
+        egress: [
+          { ports: [{ port: "53", protocol: "UDP" }, { port: "53", protocol: "TCP" }] },
+          { ports: [{ port: "443", protocol: "TCP" }] },
+        ],
+      },
+    });
+  }
+}

@@ -1,0 +1,74 @@
+import { Construct } from "constructs";
+import { CertRequest } from "@cdktf/provider-tls/lib/cert-request";
+import { LocallySignedCert } from "@cdktf/provider-tls/lib/locally-signed-cert";
+import { PrivateKey } from "@cdktf/provider-tls/lib/private-key";
+import { SelfSignedCert } from "@cdktf/provider-tls/lib/self-signed-cert";
+
+export interface MatchboxTlsProps {
+  /** DNS SANs of the server certificate (the Service's names). */
+  readonly serverDnsNames: readonly string[];
+  /** IP SANs: the gateway's tunnel IP, the ClusterIP, 127.0.0.1 for `kubectl port-forward`. */
+  readonly serverIpAddresses: readonly string[];
+  /**
+   * Validity of the leaf certificates; Terraform renews them once they are
+   * within `earlyRenewalHours` of expiry on the next apply.
+   * @default - 1 year (8760 h), renewed in the last 30 days
+   */
+  readonly validityHours?: number;
+}
+
+/**
+ * Mutual TLS for Matchbox's gRPC API: a private CA, a server certificate and a
+ * client certificate for the Matchbox Terraform provider. The keys live only
+ * in Terraform state (the state bucket is access-controlled), never in git or
+ * the synthesized configuration.
+ */
+export class MatchboxTls extends Construct {
+  readonly caCertPem: string;
+  readonly serverCertPem: string;
+  readonly serverKeyPem: string;
+  readonly clientCertPem: string;
+  readonly clientKeyPem: string;
+
+  constructor(scope: Construct, id: string, props: MatchboxTlsProps) {
+    super(scope, id);
+    const validity = props.validityHours ?? 8760;
+    const key = (name: string) => new PrivateKey(this, `${name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" });
+
+    const caKey = key("ca");
+    const ca = new SelfSignedCert(this, "ca", {
+      privateKeyPem: caKey.privateKeyPem,
+      isCaCertificate: true,
+      validityPeriodHours: 5 * 8760,
+      earlyRenewalHours: 720,
+      allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+      subject: [{ commonName: "netboot matchbox CA", organization: "netboot" }],
+    });
+
+    const leaf = (name: string, commonName: string, usage: string, sans: { dnsNames?: string[]; ipAddresses?: string[] }) => {
+      const leafKey = key(name);
+      const request = new CertRequest(this, `${name}-csr`, {
+        privateKeyPem: leafKey.privateKeyPem,
+        subject: [{ commonName, organization: "netboot" }],
+        ...sans,
+      });
+      const cert = new LocallySignedCert(this, `${name}-cert`, {
+        certRequestPem: request.certRequestPem,
+        caPrivateKeyPem: caKey.privateKeyPem,
+        caCertPem: ca.certPem,
+        validityPeriodHours: validity,
+        earlyRenewalHours: 720,
+        allowedUses: ["digital_signature", "key_encipherment", usage],
+      });
+      return { cert: cert.certPem, key: leafKey.privateKeyPem };
+    };
+
+    const server = leaf("server", "matchbox", "server_auth", { dnsNames: [...props.serverDnsNames], ipAddresses: [...props.serverIpAddresses] });
+    const client = leaf("client", "matchbox-terraform", "client_auth", {});
+    this.caCertPem = ca.certPem;
+    this.serverCertPem = server.cert;
+    this.serverKeyPem = server.key;
+    this.clientCertPem = client.cert;
+    this.clientKeyPem = client.key;
+  }
+}

@@ -1,0 +1,187 @@
+import { createHash } from "node:crypto";
+import { Construct } from "constructs";
+import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
+import { SecretManagerSecretIamMember } from "@cdktf/provider-google/lib/secret-manager-secret-iam-member";
+import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
+import { ServiceAccountIamMember } from "@cdktf/provider-google/lib/service-account-iam-member";
+import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
+import { DaemonSetV1 } from "@cdktf/provider-kubernetes/lib/daemon-set-v1";
+import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
+import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
+import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
+import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
+import { GATEWAY_SYSCTLS } from "./gke-cluster";
+
+/** Pinned WireGuard image: Alpine with wireguard-tools, iptables, bash, curl and jq. */
+export const WIREGUARD_IMAGE = "lscr.io/linuxserver/wireguard:1.0.20250521-r1-ls110";
+export const GATEWAY_LABELS = { "app.kubernetes.io/name": "wireguard-gateway", "app.kubernetes.io/part-of": "netboot" };
+
+export interface WireguardGatewayProps {
+  readonly project: string;
+  readonly namePrefix: string;
+  /** Namespace of the gateway (Pod Security level `privileged`: it adds NET_ADMIN). */
+  readonly namespace: string;
+  /** Secret Manager secret id for the gateway's private key; Terraform creates the secret, never a version. */
+  readonly privateKeySecret: string;
+  /** The committed public key (wireguard/gateway.pub); the pod refuses a private key that does not match. */
+  readonly expectedPublicKey: string;
+  /** Rendered by lib/wireguard/render.ts for interfaces wg0/eth0. */
+  readonly wireguardConfig: string;
+  readonly rules: string;
+  /** wireguard/gateway.sh: the same script the end-to-end test runs. */
+  readonly gatewayScript: string;
+  readonly listenPort: number;
+  /** Name of the reserved regional external address (network stack). */
+  readonly staticAddressName: string;
+  /** Sources allowed to reach UDP listenPort: the home router's public address(es). */
+  readonly loadBalancerSourceRanges: readonly string[];
+}
+
+/**
+ * The WireGuard gateway: a DaemonSet with NET_ADMIN only, behind an external
+ * passthrough Network Load Balancer for UDP that only the home IPs reach. Its
+ * private key is read at start from Secret Manager with Workload Identity, so
+ * it is in neither git, the synthesized output nor Terraform state.
+ */
+export class WireguardGateway extends Construct {
+  readonly daemonSet: DaemonSetV1;
+  readonly service: ServiceV1;
+  readonly googleServiceAccount: ServiceAccount;
+  readonly keySecret: SecretManagerSecret;
+
+  constructor(scope: Construct, id: string, props: WireguardGatewayProps) {
+    super(scope, id);
+    const ksaName = "wireguard-gateway";
+    const script = props.gatewayScript;
+
+    this.keySecret = new SecretManagerSecret(this, "private-key", {
+      secretId: props.privateKeySecret,
+      replication: { auto: {} },
+      labels: { "managed-by": "netboot" },
+    });
+    this.googleServiceAccount = new ServiceAccount(this, "gsa", {
+      accountId: `${props.namePrefix}-wg-gateway`,
+      displayName: "netboot WireGuard gateway (reads its private key only)",
+    });
+    new SecretManagerSecretIamMember(this, "key-accessor", {
+      secretId: this.keySecret.id,
+      role: "roles/secretmanager.secretAccessor",
+      member: `serviceAccount:${this.googleServiceAccount.email}`,
+    });
+    const ksa = new ServiceAccountV1(this, "ksa", {
+      metadata: {
+        name: ksaName,
+        namespace: props.namespace,
+        labels: GATEWAY_LABELS,
+        annotations: { "iam.gke.io/gcp-service-account": this.googleServiceAccount.email },
+      },
+      automountServiceAccountToken: false,
+    });
+    new ServiceAccountIamMember(this, "workload-identity", {
+      serviceAccountId: this.googleServiceAccount.name,
+      role: "roles/iam.workloadIdentityUser",
+      member: `serviceAccount:${props.project}.svc.id.goog[${props.namespace}/${ksaName}]`,
+    });
+
+    // Not secret (no private key), but a Secret keeps peers' addresses out of casual `kubectl get cm` output.
+    const config = new SecretV1(this, "config", {
+      metadata: { name: "wireguard-gateway-config", namespace: props.namespace, labels: GATEWAY_LABELS },
+      data: { "gateway.conf": props.wireguardConfig, "rules.v4": props.rules },
+    });
+    const scriptMap = new ConfigMapV1(this, "script", {
+      metadata: { name: "wireguard-gateway-script", namespace: props.namespace, labels: GATEWAY_LABELS },
+      data: { "gateway.sh": script },
+    });
+    // Any change of peers, keys, rules or script rolls the pods.
+    const configHash = createHash("sha256").update(props.wireguardConfig).update(props.rules).update(script).update(props.expectedPublicKey).digest("hex");
+
+    this.daemonSet = new DaemonSetV1(this, "daemonset", {
+      metadata: { name: "wireguard-gateway", namespace: props.namespace, labels: GATEWAY_LABELS },
+      spec: {
+        selector: { matchLabels: GATEWAY_LABELS },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "1" } },
+        template: {
+          metadata: { labels: GATEWAY_LABELS, annotations: { "netboot/config-hash": configHash } },
+          spec: {
+            serviceAccountName: ksa.metadata.name,
+            automountServiceAccountToken: false,
+            hostNetwork: false,
+            terminationGracePeriodSeconds: 10,
+            securityContext: {
+              seccompProfile: { type: "RuntimeDefault" },
+              sysctl: GATEWAY_SYSCTLS.map((name) => ({ name, value: "1" })),
+            },
+            container: [
+              {
+                name: "wireguard",
+                image: WIREGUARD_IMAGE,
+                command: ["/bin/bash", "/opt/netboot/gateway.sh"],
+                env: [
+                  { name: "WG_IFACE", value: "wg0" },
+                  { name: "WG_CONFIG", value: "/etc/netboot/wireguard/gateway.conf" },
+                  { name: "WG_RULES", value: "/etc/netboot/wireguard/rules.v4" },
+                  { name: "WG_PRIVATE_KEY_FILE", value: "/run/netboot/private.key" },
+                  { name: "WG_KEY_SECRET", value: `projects/${props.project}/secrets/${props.privateKeySecret}/versions/latest` },
+                  { name: "WG_EXPECTED_PUBLIC_KEY", value: props.expectedPublicKey },
+                ],
+                port: [{ name: "wireguard", containerPort: props.listenPort, protocol: "UDP" }],
+                securityContext: {
+                  privileged: false,
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  runAsUser: "0",
+                  capabilities: { add: ["NET_ADMIN"], drop: ["ALL"] },
+                },
+                resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+                readinessProbe: { exec: { command: ["wg", "show", "wg0", "public-key"] }, periodSeconds: 10 },
+                livenessProbe: { exec: { command: ["wg", "show", "wg0", "public-key"] }, initialDelaySeconds: 30, periodSeconds: 30 },
+                volumeMount: [
+                  { name: "config", mountPath: "/etc/netboot/wireguard", readOnly: true },
+                  { name: "script", mountPath: "/opt/netboot", readOnly: true },
+                  { name: "run", mountPath: "/run" },
+                  { name: "tmp", mountPath: "/tmp" },
+                ],
+              },
+            ],
+            volume: [
+              { name: "config", secret: { secretName: config.metadata.name, defaultMode: "0400" } },
+              { name: "script", configMap: { name: scriptMap.metadata.name, defaultMode: "0555" } },
+              { name: "run", emptyDir: { medium: "Memory", sizeLimit: "8Mi" } },
+              { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "8Mi" } },
+            ],
+          },
+        },
+      },
+    });
+
+    this.service = new ServiceV1(this, "load-balancer", {
+      metadata: {
+        name: "wireguard-gateway",
+        namespace: props.namespace,
+        labels: GATEWAY_LABELS,
+        annotations: {
+          // Backend-service-based passthrough NLB (not the legacy target pool), on our reserved IP.
+          "cloud.google.com/l4-rbs": "enabled",
+          "networking.gke.io/load-balancer-ip-addresses": props.staticAddressName,
+        },
+      },
+      spec: {
+        type: "LoadBalancer",
+        selector: GATEWAY_LABELS,
+        externalTrafficPolicy: "Local",
+        loadBalancerSourceRanges: [...props.loadBalancerSourceRanges],
+        port: [{ name: "wireguard", port: props.listenPort, targetPort: String(props.listenPort), protocol: "UDP" }],
+      },
+    });
+
+    new NetworkPolicyV1(this, "ingress-policy", {
+      metadata: { name: "wireguard-gateway-ingress", namespace: props.namespace, labels: GATEWAY_LABELS },
+      spec: {
+        podSelector: { matchLabels: GATEWAY_LABELS },
+        policyTypes: ["Ingress"],
+        // Source ranges are enforced by the LB's firewall rule; here only the port is opened.
+        ingress: [{ ports: [{ port: String(props.listenPort), protocol: "UDP" }] }],
+      },
+    });
+  }
+}

@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkWireguardKey } from "./wireguard/keys";
+import { loadPeers, type WireguardPeer } from "./wireguard/peers";
+import { loadSite, REPO_ROOT, siteFileFromEnv, type LoadedSite, type SiteSettings } from "./settings";
+import { DataFileError } from "./yaml-source";
+
+/** Everything a synth reads from disk, loaded and validated once, before any stack is built. */
+export interface NetbootSite {
+  readonly settings: SiteSettings;
+  /** The settings file, as shown in messages. */
+  readonly file: string;
+  readonly peers: readonly WireguardPeer[];
+  /** The gateway's public key (wireguard/gateway.pub). */
+  readonly gatewayPublicKey: string;
+  /** Project scripts shipped to pods; the tests run the same files. */
+  readonly scripts: { readonly gateway: string; readonly fetchAssets: string };
+}
+
+export const GATEWAY_SCRIPT_FILE = join(REPO_ROOT, "wireguard", "gateway.sh");
+export const FETCH_ASSETS_SCRIPT_FILE = join(REPO_ROOT, "constructs", "matchbox-server", "fetch-assets.sh");
+
+/** Loads the site chosen by SITE_CONFIG (or the example); throws DataFileError on any invalid input. */
+export function loadNetbootSite(file: string = siteFileFromEnv()): NetbootSite {
+  return completeSite(loadSite(file));
+}
+
+/** Reads the files the settings name (peers, gateway public key) and the project's pod scripts. */
+export function completeSite(loaded: LoadedSite): NetbootSite {
+  const { settings } = loaded;
+  const peers = loadPeers(loaded.resolvePath(settings.wireguard.peersFile), settings.wireguard.peersFile, settings);
+  return {
+    settings,
+    file: loaded.file,
+    peers,
+    gatewayPublicKey: readPublicKey(loaded.resolvePath(settings.wireguard.gatewayPublicKeyFile), settings.wireguard.gatewayPublicKeyFile),
+    scripts: { gateway: readFileSync(GATEWAY_SCRIPT_FILE, "utf8"), fetchAssets: readFileSync(FETCH_ASSETS_SCRIPT_FILE, "utf8") },
+  };
+}
+
+function readPublicKey(path: string, shown: string): string {
+  let key: string;
+  try {
+    key = readFileSync(path, "utf8").trim();
+  } catch (err) {
+    throw new DataFileError(shown, [{ file: shown, field: "", message: `cannot read the gateway's public key: ${(err as Error).message}. Create the key pair as the README describes ("Gateway key").` }]);
+  }
+  const problem = checkWireguardKey(key);
+  if (problem) throw new DataFileError(shown, [{ file: shown, line: 1, field: "", message: problem }]);
+  return key;
+}

@@ -1,0 +1,107 @@
+import { Fn, TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { DataGoogleClientConfig } from "@cdktf/provider-google/lib/data-google-client-config";
+import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
+import { MatchboxServer } from "../constructs/matchbox-server";
+import { MatchboxTls } from "../constructs/matchbox-tls";
+import { PodSecurityNamespace } from "../constructs/pod-security-namespace";
+import { useStateBackend } from "../constructs/state-backend";
+import { GATEWAY_LABELS, WireguardGateway } from "../constructs/wireguard-gateway";
+import { renderAssetManifest, siteBootAssets } from "../lib/boot-assets";
+import type { NetbootSite } from "../lib/site";
+import { MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules } from "../lib/wireguard/render";
+import type { ClusterAccess } from "./gke-stack";
+
+export interface BootServerStackProps {
+  readonly site: NetbootSite;
+  readonly cluster: ClusterAccess;
+  /** Name of the WireGuard endpoint's reserved static IP (network stack). */
+  readonly wireguardAddressName: string;
+}
+
+/** What the Matchbox-config stack needs to reach Matchbox's gRPC API. */
+export interface MatchboxApiAccess {
+  /** Bare host:port (no scheme). */
+  readonly endpoint: string;
+  readonly caCertPem: string;
+  readonly clientCertPem: string;
+  readonly clientKeyPem: string;
+}
+
+/** Namespaces: see docs/adr/0004-pod-security-namespaces.md. */
+export const GATEWAY_NAMESPACE = "netboot-gateway";
+export const MATCHBOX_NAMESPACE = "netboot-matchbox";
+
+/** Everything that runs in the cluster for network boot: the WireGuard gateway and Matchbox. */
+export class BootServerStack extends TerraformStack {
+  readonly matchboxApi: MatchboxApiAccess;
+  readonly gateway: WireguardGateway;
+  readonly matchbox: MatchboxServer;
+
+  constructor(scope: Construct, id: string, props: BootServerStackProps) {
+    super(scope, id);
+    const { settings, peers } = props.site;
+    useStateBackend(this, settings.state, id);
+    new GoogleProvider(this, "google", { project: settings.gcp.project, region: settings.gcp.region });
+    const client = new DataGoogleClientConfig(this, "client");
+    new KubernetesProvider(this, "kubernetes", {
+      host: `https://${props.cluster.endpoint}`,
+      clusterCaCertificate: Fn.base64decode(props.cluster.caCertificate),
+      token: client.accessToken,
+    });
+    new TlsProvider(this, "tls");
+
+    const gatewayNs = new PodSecurityNamespace(this, "gateway-namespace", { name: GATEWAY_NAMESPACE, enforce: "privileged", warnAndAudit: "restricted" });
+    const matchboxNs = new PodSecurityNamespace(this, "matchbox-namespace", { name: MATCHBOX_NAMESPACE, enforce: "restricted" });
+
+    const rendered = { site: settings, peers, matchboxAddress: settings.matchbox.clusterIp };
+    this.gateway = new WireguardGateway(this, "wireguard", {
+      project: settings.gcp.project,
+      namePrefix: settings.namePrefix,
+      namespace: gatewayNs.name,
+      privateKeySecret: settings.wireguard.privateKeySecret,
+      expectedPublicKey: props.site.gatewayPublicKey,
+      wireguardConfig: renderGatewayConfig(rendered),
+      rules: renderGatewayRules(rendered, { tunnel: "wg0", uplink: "eth0" }),
+      gatewayScript: props.site.scripts.gateway,
+      listenPort: settings.wireguard.listenPort,
+      staticAddressName: props.wireguardAddressName,
+      loadBalancerSourceRanges: settings.homePublicCidrs,
+    });
+
+    const tls = new MatchboxTls(this, "matchbox-tls", {
+      serverDnsNames: MatchboxServer.serviceDnsNames(MATCHBOX_NAMESPACE),
+      serverIpAddresses: [settings.wireguard.gatewayAddress, settings.matchbox.clusterIp, "127.0.0.1"],
+    });
+    this.matchbox = new MatchboxServer(this, "matchbox", {
+      namespace: matchboxNs.name,
+      clusterIp: settings.matchbox.clusterIp,
+      tls,
+      assetManifest: renderAssetManifest(siteBootAssets(settings)),
+      fetchAssetsScript: props.site.scripts.fetchAssets,
+      clientNamespace: GATEWAY_NAMESPACE,
+      clientLabels: GATEWAY_LABELS,
+      dataVolumeGi: settings.matchbox.dataVolumeGi,
+      assetsVolumeGi: settings.matchbox.assetsVolumeGi,
+    });
+
+    this.matchboxApi = {
+      // Admin peers reach the API at the gateway's tunnel IP; CI overrides it
+      // (matchbox.rpcEndpoint: 127.0.0.1:8081 with kubectl port-forward).
+      endpoint: settings.matchbox.rpcEndpoint ?? `${settings.wireguard.gatewayAddress}:${MATCHBOX_RPC_PORT}`,
+      caCertPem: tls.caCertPem,
+      clientCertPem: tls.clientCertPem,
+      clientKeyPem: tls.clientKeyPem,
+    };
+
+    new TerraformOutput(this, "matchbox_ca_cert", { value: tls.caCertPem, sensitive: true });
+    new TerraformOutput(this, "matchbox_client_cert", { value: tls.clientCertPem, sensitive: true });
+    new TerraformOutput(this, "matchbox_client_key", { value: tls.clientKeyPem, sensitive: true });
+    new TerraformOutput(this, "boot_url", {
+      value: `http://${settings.wireguard.gatewayAddress}:8080/boot.ipxe`,
+      description: "The network-boot URL for the boot VLAN's DHCP (reached through the tunnel)",
+    });
+  }
+}

@@ -1,0 +1,170 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { REPO_ROOT } from "../../lib/settings";
+import { checkWireguardKey, generateWireguardKeyPair, publicKeyOf } from "../../lib/wireguard/keys";
+import { parsePeers, type WireguardPeer } from "../../lib/wireguard/peers";
+import { renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/wireguard/render";
+import { DataFileError, YamlSource } from "../../lib/yaml-source";
+import { exampleSiteValue, siteFrom } from "../support/site";
+
+// Fixed test keys (RFC 7748 §6.1 test vectors: Alice's private key and its public key).
+const ALICE_PRIVATE = Buffer.from("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", "hex").toString("base64");
+const ALICE_PUBLIC = Buffer.from("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a", "hex").toString("base64");
+const BOB_PUBLIC = Buffer.from("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f", "hex").toString("base64");
+
+const site = siteFrom();
+const peers: WireguardPeer[] = [
+  { name: "home-router", publicKey: ALICE_PUBLIC, tunnelAddress: "10.99.0.2", routedCidrs: ["10.0.20.0/24"], admin: false },
+  { name: "admin-laptop", publicKey: BOB_PUBLIC, tunnelAddress: "10.99.0.3", routedCidrs: [], admin: true },
+];
+
+describe("WireGuard keys", () => {
+  test("the public key of a private key matches RFC 7748's X25519 test vector", () => {
+    expect(publicKeyOf(ALICE_PRIVATE)).toBe(ALICE_PUBLIC);
+  });
+
+  test("generated pairs are valid keys whose public half derives from the private half", () => {
+    const pair = generateWireguardKeyPair();
+    expect(checkWireguardKey(pair.privateKey)).toBeUndefined();
+    expect(publicKeyOf(pair.privateKey)).toBe(pair.publicKey);
+    expect(generateWireguardKeyPair().privateKey).not.toBe(pair.privateKey);
+  });
+
+  test.each(["", "abc", ALICE_PUBLIC.slice(0, 43), `${ALICE_PUBLIC.slice(0, 42)}B=`, 42])("rejects %p", (key) => {
+    expect(checkWireguardKey(key)).toMatch(/is not a WireGuard key \(expected 44 characters of base64 ending in "="/);
+  });
+});
+
+describe("gateway config and rules", () => {
+  const inputs = { site, peers, matchboxAddress: "10.136.0.80" };
+
+  test("config: the gateway's address, port and MTU, one peer per entry with its routed boot VLANs, no private key", () => {
+    expect(renderGatewayConfig(inputs)).toMatchSnapshot();
+    expect(renderGatewayConfig(inputs)).not.toMatch(/^PrivateKey/m);
+  });
+
+  test("rules: DNAT 8080 for boot VLANs, 8081 only for admin peers, MASQUERADE, MSS clamp, default-drop forwarding", () => {
+    const rules = renderGatewayRules(inputs, { tunnel: "wg0", uplink: "eth0" });
+    expect(rules).toMatchSnapshot();
+    const lines = rules.split("\n");
+    expect(lines).toContain("-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu");
+    expect(lines).toContain("-A PREROUTING -i wg0 -s 10.0.20.0/24 -d 10.99.0.1/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.136.0.80:8080");
+    expect(lines).toContain("-A PREROUTING -i wg0 -s 10.99.0.3/32 -d 10.99.0.1/32 -p tcp -m tcp --dport 8081 -j DNAT --to-destination 10.136.0.80:8081");
+    expect(lines.filter((l) => l.includes("--dport 8081"))).toHaveLength(2); // DNAT + FORWARD, admin only
+    expect(lines.filter((l) => l.includes("--dport 8081") && l.includes("10.99.0.2"))).toEqual([]);
+    expect(lines).toContain(":FORWARD DROP [0:0]");
+    expect(lines).toContain("-A INPUT -i wg0 -j DROP");
+    expect(lines).toContain("-A POSTROUTING -s 10.0.20.0/24 -o eth0 -j MASQUERADE");
+  });
+
+  test("rules are parameterised by interface names (the e2e test uses its own)", () => {
+    const rules = renderGatewayRules(inputs, { tunnel: "nbgw7", uplink: "nbup7" });
+    expect(rules).not.toMatch(/\bwg0\b|\beth0\b/);
+    expect(rules).toContain("-A INPUT -i nbgw7 -j DROP");
+    expect(rules).toContain("-o nbup7 -j MASQUERADE");
+  });
+
+  test("the tunnel MTU comes from settings (1380 unless set)", () => {
+    expect(renderGatewayConfig(inputs)).toContain("MTU = 1380");
+    expect(renderGatewayConfig({ ...inputs, site: siteFrom((v) => (v.wireguard.mtu = 1300)) })).toContain("MTU = 1300");
+  });
+});
+
+describe("peer config for the home router", () => {
+  test("wg-quick format with standard keys only, AllowedIPs = the gateway's tunnel IP", () => {
+    const config = renderPeerConfig({ site, peer: peers[0], privateKey: ALICE_PRIVATE, gatewayPublicKey: BOB_PUBLIC, endpoint: "198.51.100.7" });
+    expect(config).toBe(
+      [
+        "[Interface]",
+        "Address = 10.99.0.2/32",
+        `PrivateKey = ${ALICE_PRIVATE}`,
+        "MTU = 1380",
+        "",
+        "[Peer]",
+        `PublicKey = ${BOB_PUBLIC}`,
+        "Endpoint = 198.51.100.7:51820",
+        "AllowedIPs = 10.99.0.1/32",
+        "PersistentKeepalive = 25",
+        "",
+      ].join("\n"),
+    );
+    const keys = config.split("\n").filter((l) => l.includes("=")).map((l) => l.split("=")[0].trim());
+    expect(keys.every((k) => ["Address", "PrivateKey", "MTU", "PublicKey", "Endpoint", "AllowedIPs", "PersistentKeepalive"].includes(k))).toBe(true);
+  });
+});
+
+describe("peers data", () => {
+  const problems = (edit: (peers: any[]) => void): string => {
+    const value = { peers: peers.map((p) => ({ ...p, routedCidrs: [...p.routedCidrs] })) };
+    edit(value.peers);
+    try {
+      parsePeers(YamlSource.parse(stringify(value), "peers.yaml"), site);
+    } catch (err) {
+      if (err instanceof DataFileError) return err.message;
+      throw err;
+    }
+    throw new Error("expected the peers to be rejected");
+  };
+
+  test("the example peers file is valid", () => {
+    const value = readFileSync(join(REPO_ROOT, "wireguard/peers.yaml"), "utf8");
+    expect(parsePeers(YamlSource.parse(value, "wireguard/peers.yaml"), siteFrom()).map((p) => p.name)).toEqual(["home-router", "admin-laptop"]);
+  });
+
+  test.each([
+    ["bad key", (p: any[]) => (p[0].publicKey = "not-a-key"), /peers\.yaml:\d+: machine "home-router": peers\[0\]\.publicKey: "not-a-key" is not a WireGuard key/],
+    ["duplicate key", (p: any[]) => (p[1].publicKey = p[0].publicKey), /peers\[1\]\.publicKey: duplicate public key \(also peers\[0\] "home-router"\)/],
+    ["duplicate tunnel IP", (p: any[]) => (p[1].tunnelAddress = "10.99.0.2"), /peers\[1\]\.tunnelAddress: duplicate tunnel address 10\.99\.0\.2 \(also peers\[0\] "home-router"\)/],
+    ["tunnel IP outside the tunnel CIDR", (p: any[]) => (p[1].tunnelAddress = "10.98.0.3"), /peers\[1\]\.tunnelAddress: 10\.98\.0\.3 is outside wireguard\.tunnelCidr 10\.99\.0\.0\/24/],
+    ["the gateway's own address", (p: any[]) => (p[1].tunnelAddress = "10.99.0.1"), /is the gateway's own tunnel address/],
+    ["routed CIDR outside the boot VLANs", (p: any[]) => (p[0].routedCidrs = ["10.0.30.0/24"]), /peers\[0\]\.routedCidrs\[0\]: 10\.0\.30\.0\/24 is not within bootVlanCidrs \(10\.0\.20\.0\/24\)/],
+    ["routed CIDR overlapping another peer's", (p: any[]) => (p[1].routedCidrs = ["10.0.20.128/25"]), /peers\[1\]\.routedCidrs\[0\]: 10\.0\.20\.128\/25 overlaps 10\.0\.20\.0\/24, already routed behind peer "home-router"/],
+    ["duplicate name", (p: any[]) => (p[1].name = "home-router"), /peers\[1\]\.name: duplicate peer name "home-router"/],
+    ["unknown field", (p: any[]) => (p[0].privateKey = ALICE_PRIVATE), /peers\[0\]\.privateKey: unknown field; allowed here: name, publicKey, tunnelAddress, routedCidrs, admin/],
+  ])("rejects %s", (_name, edit, message) => {
+    expect(problems(edit)).toMatch(message);
+  });
+
+  test("synth fails on invalid peers with the file and field", () => {
+    const dir = mkdtempSync(join(tmpdir(), "netboot-peers-"));
+    const peersFile = join(dir, "peers.yaml");
+    writeFileSync(peersFile, stringify({ peers: [{ ...peers[0], tunnelAddress: "192.168.0.2" }] }));
+    const siteValue = exampleSiteValue();
+    siteValue.wireguard.peersFile = peersFile;
+    const siteFile = join(dir, "site.yaml");
+    writeFileSync(siteFile, stringify(siteValue));
+    const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["main.ts"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SITE_CONFIG: siteFile, CDKTF_OUTDIR: join(dir, "out") },
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/peers\.yaml:\d+: machine "home-router": peers\[0\]\.tunnelAddress: 192\.168\.0\.2 is outside wireguard\.tunnelCidr/);
+  });
+});
+
+describe("wg:keygen", () => {
+  test("writes the private key 0600 outside the repo and prints only the matching public key on stdout", () => {
+    const dir = mkdtempSync(join(tmpdir(), "netboot-keys-"));
+    const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/wg-keygen.ts", "test-peer"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NETBOOT_KEY_DIR: dir },
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(0);
+    const keyFile = join(dir, "test-peer.key");
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const privateKey = readFileSync(keyFile, "utf8").trim();
+    expect(run.stdout).toBe(`${publicKeyOf(privateKey)}\n`);
+    expect(run.stdout + run.stderr).not.toContain(privateKey);
+  });
+
+  test("refuses to write inside the repository", () => {
+    const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/wg-keygen.ts", "x", "--out", join(REPO_ROOT, "x.key")], { cwd: REPO_ROOT, encoding: "utf8" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/refusing to write a private key inside the repository/);
+  });
+});
