@@ -21,6 +21,15 @@ module.exports = {
       transform: { "^.+\\.ts$": tsJest },
       setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
     },
+    {
+      // terraform validate/plan and the provider-schema comparison: run with
+      // PLAN_TESTS=1 where Terraform and its registry are reachable (CI).
+      displayName: "plan",
+      testEnvironment: "node",
+      testMatch: ["<rootDir>/test/plan/**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+      setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+    },
   ],
   reporters: ["default", "<rootDir>/test/skip-reporter.js"],
 };

@@ -28,6 +28,8 @@ export interface SiteSettings {
   readonly acceptHandshakesFromAnyAddress: boolean;
   /** Private boot VLAN(s) at home, routed through the tunnel. */
   readonly bootVlanCidrs: readonly string[];
+  /** Default gateway per boot VLAN, keyed by CIDR. */
+  readonly bootVlanGateways: Readonly<Record<string, string>>;
   readonly network: {
     readonly nodesCidr: string;
     readonly podsCidr: string;
@@ -188,6 +190,15 @@ function checkSemantics(s: SiteSettings, src: YamlSource): Problem[] {
         problems.push(src.problem(named[j].path, `${named[j].cidr.text} overlaps ${other} (${named[i].cidr.text}); VPC, pod, service, tunnel and boot VLAN ranges must be disjoint`));
       }
     }
+  }
+
+  for (const [vlan, router] of Object.entries(s.bootVlanGateways)) {
+    const path = ["bootVlanGateways", vlan];
+    const vlanCidr = s.bootVlanCidrs.includes(vlan) ? parseIpv4Cidr(vlan) : undefined;
+    const routerIp = parseIpv4(router);
+    if (!vlanCidr || typeof vlanCidr === "string") problems.push(src.problem(path, `"${vlan}" is not one of bootVlanCidrs (${s.bootVlanCidrs.join(", ")})`));
+    else if (typeof routerIp === "string") problems.push(src.problem(path, routerIp));
+    else if (!cidrContains(vlanCidr, routerIp)) problems.push(src.problem(path, `${router} is outside ${vlan}`));
   }
 
   const gateway = parseIpv4(s.wireguard.gatewayAddress);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadInventory, type Machine } from "./inventory";
 import { checkWireguardKey } from "./wireguard/keys";
 import { loadPeers, type WireguardPeer } from "./wireguard/peers";
 import { loadSite, REPO_ROOT, siteFileFromEnv, type LoadedSite, type SiteSettings } from "./settings";
@@ -11,6 +12,8 @@ export interface NetbootSite {
   /** The settings file, as shown in messages. */
   readonly file: string;
   readonly peers: readonly WireguardPeer[];
+  /** The machine inventory (matchbox.inventoryFile). */
+  readonly machines: readonly Machine[];
   /** The gateway's public key (wireguard/gateway.pub). */
   readonly gatewayPublicKey: string;
   /** Project scripts shipped to pods; the tests run the same files. */
@@ -29,10 +32,12 @@ export function loadNetbootSite(file: string = siteFileFromEnv()): NetbootSite {
 export function completeSite(loaded: LoadedSite): NetbootSite {
   const { settings } = loaded;
   const peers = loadPeers(loaded.resolvePath(settings.wireguard.peersFile), settings.wireguard.peersFile, settings);
+  const machines = loadInventory(loaded.resolvePath(settings.matchbox.inventoryFile), settings.matchbox.inventoryFile, settings);
   return {
     settings,
     file: loaded.file,
     peers,
+    machines,
     gatewayPublicKey: readPublicKey(loaded.resolvePath(settings.wireguard.gatewayPublicKeyFile), settings.wireguard.gatewayPublicKeyFile),
     scripts: { gateway: readFileSync(GATEWAY_SCRIPT_FILE, "utf8"), fetchAssets: readFileSync(FETCH_ASSETS_SCRIPT_FILE, "utf8") },
   };

@@ -4,6 +4,7 @@ import { DataGoogleClientConfig } from "@cdktf/provider-google/lib/data-google-c
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
+import { BootObservability } from "../constructs/boot-observability";
 import { MatchboxServer } from "../constructs/matchbox-server";
 import { MatchboxTls } from "../constructs/matchbox-tls";
 import { PodSecurityNamespace } from "../constructs/pod-security-namespace";
@@ -85,6 +86,14 @@ export class BootServerStack extends TerraformStack {
       clientLabels: GATEWAY_LABELS,
       dataVolumeGi: settings.matchbox.dataVolumeGi,
       assetsVolumeGi: settings.matchbox.assetsVolumeGi,
+    });
+
+    new BootObservability(this, "observability", {
+      project: settings.gcp.project,
+      namePrefix: settings.namePrefix,
+      namespace: MATCHBOX_NAMESPACE,
+      clusterName: settings.gke.clusterName,
+      alertOnUnknownMac: settings.observability.alertOnUnknownMac,
     });
 
     this.matchboxApi = {

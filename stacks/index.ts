@@ -2,16 +2,18 @@ import type { App } from "cdktf";
 import type { NetbootSite } from "../lib/site";
 import { BootServerStack } from "./boot-server-stack";
 import { GkeStack } from "./gke-stack";
+import { MatchboxConfigStack } from "./matchbox-config-stack";
 import { NetworkStack } from "./network-stack";
 
 export interface NetbootStacks {
   readonly network: NetworkStack;
   readonly gke: GkeStack;
   readonly bootServer: BootServerStack;
+  readonly matchboxConfig: MatchboxConfigStack;
 }
 
 /** Deploy order of the stacks; CI deploys them one after another in this order. */
-export const STACK_ORDER = ["network", "gke", "boot-server"] as const;
+export const STACK_ORDER = ["network", "gke", "boot-server", "matchbox-config"] as const;
 
 /**
  * Adds every stack of a site to `app`. Stack ids are a contract: they name the
@@ -26,5 +28,6 @@ export function addNetbootStacks(app: App, site: NetbootSite): NetbootStacks {
     cluster: gke.access,
     wireguardAddressName: network.wireguardAddress.name,
   });
-  return { network, gke, bootServer };
+  const matchboxConfig = new MatchboxConfigStack(app, "matchbox-config", { site, machines: site.machines, api: bootServer.matchboxApi });
+  return { network, gke, bootServer, matchboxConfig };
 }

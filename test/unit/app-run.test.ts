@@ -21,7 +21,7 @@ describe("the app (main.ts) on the example site", () => {
 
   test("synthesizes every stack", () => {
     expect(run.status).toBe(0);
-    expect(readdirSync(join(run.outdir, "stacks")).sort()).toEqual(["boot-server", "gke", "network"].sort());
+    expect(readdirSync(join(run.outdir, "stacks")).sort()).toEqual(["boot-server", "gke", "matchbox-config", "network"].sort());
   });
 
   test("no private-key material anywhere in the synthesized output", () => {

@@ -104,6 +104,11 @@ describe("site settings", () => {
     expect(problemsOf((v) => (v.wireguard.gatewayAddress = "10.99.0.0")).join()).toMatch(/network or broadcast address/);
   });
 
+  test("boot VLAN gateways must belong to a boot VLAN and lie inside it", () => {
+    expect(problemsOf((v) => (v.bootVlanGateways = { "10.0.30.0/24": "10.0.30.1" })).join()).toMatch(/bootVlanGateways\.10\.0\.30\.0\/24: "10\.0\.30\.0\/24" is not one of bootVlanCidrs \(10\.0\.20\.0\/24\)/);
+    expect(problemsOf((v) => (v.bootVlanGateways = { "10.0.20.0/24": "10.0.21.1" })).join()).toMatch(/10\.0\.21\.1 is outside 10\.0\.20\.0\/24/);
+  });
+
   test("the Matchbox ClusterIP must be inside the services range", () => {
     expect(problemsOf((v) => (v.matchbox.clusterIp = "10.0.20.80")).join()).toMatch(/matchbox\.clusterIp: 10\.0\.20\.80 is outside network\.servicesCidr 10\.136\.0\.0\/20/);
   });
@@ -124,6 +129,7 @@ describe("site settings", () => {
   test("every problem is reported at once, not only the first", () => {
     const problems = problemsOf((v) => {
       v.bootVlanCidrs = ["8.8.8.0/24"];
+      v.bootVlanGateways = {};
       v.homePublicCidrs = ["10.0.0.1/32"];
     });
     expect(problems).toHaveLength(2);

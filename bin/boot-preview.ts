@@ -1,0 +1,23 @@
+// npm run boot-preview -- <mac>
+// Prints which Matchbox group and profile a MAC gets for the current inventory,
+// and the exact iPXE script Matchbox would return for it.
+import { exitOnDataFileError } from "../lib/cli";
+import { matchboxBaseUrl } from "../lib/matchbox/boot-plan";
+import { formatPreview, previewBoot, synthesizedMatchboxStore } from "../lib/matchbox/preview";
+import { loadNetbootSite } from "../lib/site";
+
+const [mac] = process.argv.slice(2);
+if (!mac) {
+  process.stderr.write("usage: npm run boot-preview -- <mac>   (e.g. aa:bb:cc:dd:ee:01 or AA-BB-CC-DD-EE-01)\n");
+  process.exit(2);
+}
+const site = exitOnDataFileError(() => loadNetbootSite());
+const result = previewBoot(site, synthesizedMatchboxStore(site), mac);
+const text = formatPreview(result, matchboxBaseUrl(site.settings));
+if (result.kind === "invalid-mac") {
+  process.stderr.write(text);
+  process.exit(1);
+}
+process.stdout.write(text);
+// A MAC that gets no boot script is a normal answer, but scripts may want to know.
+process.exitCode = result.kind === "boot" ? 0 : 3;

@@ -1,0 +1,131 @@
+import { Construct } from "constructs";
+import { LoggingMetric } from "@cdktf/provider-google/lib/logging-metric";
+import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
+
+export interface BootObservabilityProps {
+  /** GCP project that receives the cluster's logs. */
+  readonly project: string;
+  /** Prefix of the metric and alert names, e.g. `netboot`. */
+  readonly namePrefix: string;
+  /** Kubernetes namespace of the Matchbox pod. */
+  readonly namespace: string;
+  /**
+   * Name of the Matchbox container inside its pod.
+   * @default - "matchbox"
+   */
+  readonly containerName?: string;
+  /**
+   * Restrict the metrics to one cluster's logs (the project may hold others).
+   * @default - logs of every cluster in the project with this namespace and container
+   */
+  readonly clusterName?: string;
+  /**
+   * Create an alert policy that fires when Matchbox answers a machine with
+   * "No matching profile/group" (an unknown MAC, or a machine whose group was
+   * removed). Off by default: during a provisioning window every new machine
+   * hits this once before its group is deployed.
+   * @default - false (no alert policy)
+   */
+  readonly alertOnUnknownMac?: boolean;
+  /**
+   * Notification channel ids (`projects/<p>/notificationChannels/<id>`) for the alert.
+   * @default - none: incidents show in the console only
+   */
+  readonly notificationChannels?: readonly string[];
+}
+
+/**
+ * A MAC in either form Matchbox logs it: hyphenated as sent by iPXE's
+ * `${mac:hexhyp}` in request URLs (`mac=52-54-00-...`), or colon form in the
+ * normalized labels of a "No matching" line (`mac:52:54:00:...`).
+ * REGEXP_EXTRACT needs exactly one capture group, hence the `(?:...)`.
+ */
+export const MAC_EXTRACTOR = 'REGEXP_EXTRACT(textPayload, "mac[=:]([0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5})")';
+
+/** The endpoint a boot request hit: `boot.ipxe`, `ipxe` or `generic`. */
+export const PATH_EXTRACTOR = 'REGEXP_EXTRACT(textPayload, "HTTP GET /(boot[.]ipxe|ipxe|generic)")';
+
+/**
+ * Log-based metrics over Matchbox's own log lines (logrus text format on
+ * stderr, so they arrive as `textPayload`):
+ *
+ * - `<prefix>-matchbox-boot-requests`: every `HTTP GET` of `/boot.ipxe`,
+ *   `/ipxe` or `/generic` (Matchbox logs each request at info level), labelled
+ *   with the endpoint and the MAC when the URL carries one;
+ * - `<prefix>-matchbox-no-match`: every "No matching profile" / "No matching
+ *   group" line (Matchbox's info-level log of a 404), labelled with the MAC.
+ *
+ * Optionally an alert policy on the second one (`alertOnUnknownMac`).
+ */
+export class BootObservability extends Construct {
+  readonly bootRequests: LoggingMetric;
+  readonly noMatch: LoggingMetric;
+  readonly unknownMacAlert?: MonitoringAlertPolicy;
+
+  constructor(scope: Construct, id: string, props: BootObservabilityProps) {
+    super(scope, id);
+    const container = props.containerName ?? "matchbox";
+    const source = [
+      'resource.type="k8s_container"',
+      `resource.labels.namespace_name="${props.namespace}"`,
+      `resource.labels.container_name="${container}"`,
+      ...(props.clusterName ? [`resource.labels.cluster_name="${props.clusterName}"`] : []),
+    ];
+    const macLabel = { key: "mac", valueType: "STRING", description: "MAC address of the booting machine, as logged (hyphen or colon form)" };
+
+    this.bootRequests = new LoggingMetric(this, "boot-requests", {
+      project: props.project,
+      name: `${props.namePrefix}-matchbox-boot-requests`,
+      description: "Boot requests (/boot.ipxe, /ipxe, /generic) served by Matchbox",
+      filter: [...source, 'textPayload=~"HTTP GET /(boot[.]ipxe|ipxe|generic)([^a-z]|$)"'].join("\n"),
+      metricDescriptor: {
+        metricKind: "DELTA",
+        valueType: "INT64",
+        unit: "1",
+        labels: [macLabel, { key: "path", valueType: "STRING", description: "Matchbox endpoint: boot.ipxe, ipxe or generic" }],
+      },
+      labelExtractors: { mac: MAC_EXTRACTOR, path: PATH_EXTRACTOR },
+    });
+
+    this.noMatch = new LoggingMetric(this, "no-match", {
+      project: props.project,
+      name: `${props.namePrefix}-matchbox-no-match`,
+      description: 'Matchbox "No matching profile/group" answers (HTTP 404 to a machine it does not know)',
+      filter: [...source, 'textPayload=~"No matching (profile|group)"'].join("\n"),
+      metricDescriptor: { metricKind: "DELTA", valueType: "INT64", unit: "1", labels: [macLabel] },
+      labelExtractors: { mac: MAC_EXTRACTOR },
+    });
+
+    if (props.alertOnUnknownMac) {
+      this.unknownMacAlert = new MonitoringAlertPolicy(this, "unknown-mac", {
+        project: props.project,
+        displayName: `${props.namePrefix}: machine not known to Matchbox`,
+        combiner: "OR",
+        severity: "WARNING",
+        notificationChannels: props.notificationChannels ? [...props.notificationChannels] : undefined,
+        conditions: [
+          {
+            displayName: "Matchbox answered No matching profile/group",
+            conditionThreshold: {
+              // A reference, not the literal name: the metric type must exist
+              // before the policy, and the reference orders the two creates.
+              filter: `metric.type="logging.googleapis.com/user/${this.noMatch.name}" AND resource.type="k8s_container"`,
+              comparison: "COMPARISON_GT",
+              thresholdValue: 0,
+              duration: "0s",
+              // One series per MAC, so the incident names the machine.
+              aggregations: [{ alignmentPeriod: "300s", perSeriesAligner: "ALIGN_SUM", crossSeriesReducer: "REDUCE_SUM", groupByFields: ["metric.label.mac"] }],
+            },
+          },
+        ],
+        alertStrategy: { autoClose: "1800s" },
+        documentation: {
+          mimeType: "text/markdown",
+          content:
+            "A machine network-booted but Matchbox has no group for its MAC (label `mac`). " +
+            "Add it to the inventory, or check the MAC with `npm run boot-preview -- <mac>` (docs/runbook.md, Troubleshooting).",
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { normalizeMac } from "../mac";
+import { terraformLiteralValue } from "./terraform-strings";
+
+/** A profile's boot section as Matchbox stores it. */
+export interface StoredProfile {
+  readonly name: string;
+  readonly kernel: string;
+  readonly initrd: readonly string[];
+  readonly args: readonly string[];
+  readonly hasGenericConfig: boolean;
+}
+
+export interface StoredGroup {
+  readonly name: string;
+  readonly profile: string;
+  readonly selector: Readonly<Record<string, string>>;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface MatchboxStore {
+  readonly profiles: ReadonlyMap<string, StoredProfile>;
+  readonly groups: readonly StoredGroup[];
+}
+
+/** Matchbox v0.11.0's `/boot.ipxe` (http/ipxe.go): chains to `/ipxe` with the machine's labels. */
+export const BOOT_IPXE =
+  "#!ipxe\nchain ipxe?uuid=${uuid}&mac=${mac:hexhyp}&domain=${domain}&hostname=${hostname}&serial=${serial}&arch=${buildarch:uristring}\n";
+
+/**
+ * What Matchbox will hold after Terraform applies the synthesized
+ * matchbox-config stack: literal strings unescaped as Terraform does,
+ * profile references resolved to names, selector MACs normalized as Matchbox
+ * does on read. Throws if a string that iPXE sees would be read by Terraform.
+ */
+export function matchboxStoreFromTerraform(stackJson: { resource?: Record<string, Record<string, any>> }): MatchboxStore {
+  const profileResources = stackJson.resource?.matchbox_profile ?? {};
+  const profiles = new Map<string, StoredProfile>();
+  const nameById = new Map<string, string>();
+  for (const [id, r] of Object.entries(profileResources)) {
+    const name = terraformLiteralValue(r.name);
+    nameById.set(id, name);
+    profiles.set(name, {
+      name,
+      kernel: terraformLiteralValue(r.kernel ?? ""),
+      initrd: (r.initrd ?? []).map(terraformLiteralValue),
+      args: (r.args ?? []).map(terraformLiteralValue),
+      hasGenericConfig: typeof r.generic_config === "string",
+    });
+  }
+  const groups = Object.values(stackJson.resource?.matchbox_group ?? {}).map((g: any): StoredGroup => {
+    const ref = /^\$\{matchbox_profile\.([^.]+)\.name\}$/.exec(g.profile);
+    const profile = ref ? nameById.get(ref[1]) : terraformLiteralValue(g.profile);
+    if (!profile) throw new Error(`group ${g.name} references an unknown profile ${g.profile}`);
+    const selector: Record<string, string> = {};
+    for (const [k, v] of Object.entries<string>(g.selector ?? {})) {
+      const value = terraformLiteralValue(v);
+      if (k === "mac") {
+        // Matchbox skips a group whose selector MAC does not parse.
+        const parsed = normalizeMac(value);
+        if ("error" in parsed) throw new Error(`group ${g.name}: Matchbox would skip this group: ${parsed.error}`);
+        selector[k] = parsed.mac;
+      } else selector[k] = value;
+    }
+    const metadata = Object.fromEntries(Object.entries<string>(g.metadata ?? {}).map(([k, v]) => [k, terraformLiteralValue(v)]));
+    return { name: terraformLiteralValue(g.name), profile, selector, metadata };
+  });
+  return { profiles, groups };
+}
+
+/** Labels from an `/ipxe` query as Matchbox parses them: first value of each key; `mac` normalized or dropped. */
+export function labelsFromQuery(query: URLSearchParams): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const key of new Set(query.keys())) {
+    const value = query.get(key) ?? "";
+    if (key === "mac") {
+      const parsed = normalizeMac(value);
+      if ("mac" in parsed) labels.mac = parsed.mac;
+    } else labels[key] = value;
+  }
+  return labels;
+}
+
+const selectorKey = (g: StoredGroup) =>
+  Object.entries(g.selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .sort()
+    .join(",");
+
+/**
+ * Matchbox's group selection (server.go SelectGroup): groups with more
+ * selector pairs first (ties by the sorted "k=v" string, reversed); the first
+ * group whose every selector equals a label wins. Undefined means HTTP 404.
+ */
+export function selectGroup(groups: readonly StoredGroup[], labels: Readonly<Record<string, string>>): StoredGroup | undefined {
+  const ordered = [...groups].sort((a, b) => {
+    const bySize = Object.keys(b.selector).length - Object.keys(a.selector).length;
+    if (bySize !== 0) return bySize;
+    const ka = selectorKey(a);
+    const kb = selectorKey(b);
+    return ka < kb ? 1 : ka > kb ? -1 : 0;
+  });
+  return ordered.find((g) => Object.entries(g.selector).every(([k, v]) => labels[k] === v));
+}
+
+/** Matchbox's `/ipxe` template (http/ipxe.go) over a profile's boot section. */
+export function renderIpxe(profile: StoredProfile): string {
+  const kernelLine = ["kernel", profile.kernel, ...profile.args].join(" ");
+  return `#!ipxe\n${kernelLine}\n${profile.initrd.map((i) => `initrd ${i}\n`).join("")}boot\n`;
+}

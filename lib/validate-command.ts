@@ -1,0 +1,29 @@
+import { relative, resolve } from "node:path";
+import { loadInventory } from "./inventory";
+import { loadSite, REPO_ROOT, siteFileFromEnv } from "./settings";
+import { DataFileError, formatProblem } from "./yaml-source";
+
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * `npm run validate -- [inventory]`: checks an inventory against the site
+ * settings without synthesizing. Exit 0 when valid; 1 with one line per
+ * problem (file:line: machine "name": field: message) otherwise.
+ */
+export function validateCommand(args: readonly string[], env: NodeJS.ProcessEnv = process.env): CommandResult {
+  try {
+    const site = loadSite(siteFileFromEnv(env));
+    const file = resolve(args[0] ?? site.resolvePath(site.settings.matchbox.inventoryFile));
+    const shown = relative(REPO_ROOT, file).startsWith("..") ? file : relative(REPO_ROOT, file);
+    const machines = loadInventory(file, shown, site.settings);
+    const booting = machines.filter((m) => m.boot !== "disk").length;
+    return { code: 0, stdout: `${shown}: ${machines.length} machine(s) valid, ${booting} with a Matchbox group\n`, stderr: "" };
+  } catch (err) {
+    if (!(err instanceof DataFileError)) throw err;
+    return { code: 1, stdout: "", stderr: err.problems.map((p) => `${formatProblem(p)}\n`).join("") };
+  }
+}

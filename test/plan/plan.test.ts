@@ -1,0 +1,183 @@
+/**
+ * Plan tests: run real Terraform against the synthesized stacks. They need the
+ * Terraform registry (providers are downloaded), so they only run when
+ * PLAN_TESTS=1 (the pull-request workflow sets it); otherwise every test is
+ * skipped with the reason in its title.
+ *
+ * - `terraform validate` of every stack in a fresh synth of the example site;
+ * - `terraform plan` of `network` and `gke` with a placeholder access token and
+ *   local state (gke reads a stand-in network state, since nothing is applied);
+ * - `terraform providers schema -json` of poseidon/matchbox ~> 0.5 must equal
+ *   provider-schemas/matchbox.json, from which the offline bindings in .gen/
+ *   are generated (`npm run get`): a difference means the bindings lie.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "cdktf";
+import { EXAMPLE_SITE_FILE, REPO_ROOT } from "../../lib/settings";
+import { loadNetbootSite } from "../../lib/site";
+import { addNetbootStacks } from "../../stacks";
+
+const ENABLED = process.env.PLAN_TESTS === "1";
+const WHY = "SKIPPED: PLAN_TESTS is not set:";
+const REGISTRY = "needs the Terraform registry, which this machine cannot reach";
+
+const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? "terraform";
+const MATCHBOX_FQN = "registry.terraform.io/poseidon/matchbox";
+const MATCHBOX_CONSTRAINT = "~> 0.5";
+// Provider downloads dominate; init of the google provider alone can take a minute.
+const SLOW = 15 * 60 * 1000;
+
+/** Shared plugin cache, so the google provider is downloaded once for all stacks. */
+const pluginCache = process.env.TF_PLUGIN_CACHE_DIR ?? join(homedir(), ".terraform.d", "plugin-cache");
+
+function terraform(cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  const run = spawnSync(TERRAFORM, args, {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1", TF_PLUGIN_CACHE_DIR: pluginCache, ...extraEnv },
+  });
+  if (run.error) throw run.error;
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, all: `${run.stdout}\n${run.stderr}` };
+}
+
+function mustSucceed(cwd: string, args: string[], extraEnv?: NodeJS.ProcessEnv): string {
+  const r = terraform(cwd, args, extraEnv);
+  if (r.status !== 0) throw new Error(`terraform ${args.join(" ")} failed in ${cwd} (exit ${r.status}):\n${r.all}`);
+  return r.stdout;
+}
+
+/**
+ * Paths where two JSON values differ, e.g. `resource_schemas.matchbox_group.block.attributes.name.required: true != undefined`.
+ * A plain toEqual() on two large schemas prints a diff too long to read.
+ */
+function jsonDifferences(a: unknown, b: unknown, path = ""): string[] {
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [`${path || "(root)"}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`];
+  }
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].sort().flatMap((k) => jsonDifferences((a as any)[k], (b as any)[k], path ? `${path}.${k}` : k));
+}
+
+/**
+ * The parts of a provider schema that the generated bindings come from. Newer
+ * Terraform releases add sections (functions, identities, ...) that matchbox
+ * does not have; an empty section and a missing one mean the same.
+ */
+function bindingRelevant(schema: any): Record<string, unknown> {
+  return {
+    provider: schema?.provider,
+    resource_schemas: schema?.resource_schemas ?? {},
+    data_source_schemas: schema?.data_source_schemas ?? {},
+  };
+}
+
+if (!ENABLED) {
+  test.skip(`${WHY} terraform validate of every synthesized stack ${REGISTRY}`, () => {});
+  test.skip(`${WHY} terraform plan of network and gke ${REGISTRY}`, () => {});
+  test.skip(`${WHY} comparing poseidon/matchbox ${MATCHBOX_CONSTRAINT} with provider-schemas/matchbox.json ${REGISTRY}`, () => {});
+} else {
+  describe("plan tests (PLAN_TESTS=1)", () => {
+    let root: string;
+    let outdir: string;
+    let stacks: string[];
+
+    beforeAll(() => {
+      mkdirSync(pluginCache, { recursive: true });
+      root = mkdtempSync(join(tmpdir(), "netboot-plan-"));
+      // The local backend path is ../../../terraform.<stack>.tfstate from
+      // cdktf.out/stacks/<stack>, so state lands in `root`, never in the repo.
+      outdir = join(root, "cdktf.out");
+      const app = new App({ outdir });
+      addNetbootStacks(app, loadNetbootSite(EXAMPLE_SITE_FILE));
+      app.synth();
+      stacks = readdirSync(join(outdir, "stacks")).sort();
+    });
+
+    afterAll(() => {
+      if (root) rmSync(root, { recursive: true, force: true });
+    });
+
+    const stackDir = (stack: string) => join(outdir, "stacks", stack);
+    const stackJson = (stack: string) => JSON.parse(readFileSync(join(stackDir(stack), "cdk.tf.json"), "utf8"));
+
+    test(
+      "terraform validate accepts every synthesized stack",
+      () => {
+        expect(stacks).toEqual(expect.arrayContaining(["gke", "network"]));
+        const failures: string[] = [];
+        for (const stack of stacks) {
+          mustSucceed(stackDir(stack), ["init", "-input=false", "-backend=false", "-no-color"]);
+          const r = terraform(stackDir(stack), ["validate", "-json", "-no-color"]);
+          const result = JSON.parse(r.stdout);
+          if (!result.valid) failures.push(`${stack}: ${JSON.stringify(result.diagnostics, null, 2)}`);
+        }
+        expect(failures).toEqual([]);
+      },
+      SLOW,
+    );
+
+    // A token the provider accepts at configure time; creating resources is
+    // planned without API calls, and -refresh=false skips reading anything.
+    const placeholderCredentials = { GOOGLE_OAUTH_ACCESS_TOKEN: "placeholder-not-a-real-token", GOOGLE_APPLICATION_CREDENTIALS: undefined };
+
+    const planCreates = (stack: string) => {
+      mustSucceed(stackDir(stack), ["init", "-input=false", "-no-color"], placeholderCredentials);
+      const out = mustSucceed(stackDir(stack), ["plan", "-input=false", "-lock=false", "-refresh=false", "-no-color"], placeholderCredentials);
+      const m = /Plan: (\d+) to add, (\d+) to change, (\d+) to destroy\./.exec(out);
+      expect(m).not.toBeNull();
+      const expected = Object.values(stackJson(stack).resource ?? {}).reduce<number>((n, byId) => n + Object.keys(byId as object).length, 0);
+      // Fresh state: every synthesized resource is created, nothing else happens.
+      expect({ add: Number(m![1]), change: Number(m![2]), destroy: Number(m![3]) }).toEqual({ add: expected, change: 0, destroy: 0 });
+    };
+
+    test("terraform plan of network creates every resource", () => planCreates("network"), SLOW);
+
+    test(
+      "terraform plan of gke, against a stand-in network state",
+      () => {
+        // gke reads network's outputs through terraform_remote_state; nothing
+        // is applied here, so write a state holding placeholder outputs.
+        const outputs = Object.keys(stackJson("network").output ?? {});
+        const state = {
+          version: 4,
+          terraform_version: "1.0.0",
+          serial: 1,
+          lineage: "00000000-0000-0000-0000-000000000000",
+          outputs: Object.fromEntries(outputs.map((name) => [name, { value: `projects/placeholder/${name}`, type: "string", sensitive: name.startsWith("cross-stack-output-") }])),
+          resources: [],
+        };
+        writeFileSync(join(root, "terraform.network.tfstate"), JSON.stringify(state));
+        planCreates("gke");
+      },
+      SLOW,
+    );
+
+    test(
+      `poseidon/matchbox ${MATCHBOX_CONSTRAINT} has exactly the schema in provider-schemas/matchbox.json`,
+      () => {
+        const dir = join(root, "matchbox-schema");
+        mkdirSync(dir);
+        writeFileSync(
+          join(dir, "main.tf.json"),
+          JSON.stringify({ terraform: { required_providers: { matchbox: { source: "poseidon/matchbox", version: MATCHBOX_CONSTRAINT } } } }),
+        );
+        mustSucceed(dir, ["init", "-input=false", "-no-color"]);
+        const live = JSON.parse(mustSucceed(dir, ["providers", "schema", "-json"]));
+        const selected = JSON.parse(mustSucceed(dir, ["version", "-json"])).provider_selections?.[MATCHBOX_FQN];
+        const checkedInFile = join(REPO_ROOT, "provider-schemas/matchbox.json");
+        expect(existsSync(checkedInFile)).toBe(true);
+        const checkedIn = JSON.parse(readFileSync(checkedInFile, "utf8"));
+        expect(Object.keys(checkedIn.provider_schemas)).toEqual([MATCHBOX_FQN]);
+        const differences = jsonDifferences(bindingRelevant(live.provider_schemas?.[MATCHBOX_FQN]), bindingRelevant(checkedIn.provider_schemas[MATCHBOX_FQN]));
+        // Name the version so a new provider release is obvious; then run
+        // `terraform providers schema -json` yourself, update the file and `npm run get`.
+        expect({ selected, differences }).toEqual({ selected, differences: [] });
+      },
+      SLOW,
+    );
+  });
+}

@@ -1,0 +1,142 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { parseInventory } from "../../lib/inventory";
+import { normalizeMac } from "../../lib/mac";
+import { REPO_ROOT } from "../../lib/settings";
+import { validateCommand } from "../../lib/validate-command";
+import { DataFileError, YamlSource } from "../../lib/yaml-source";
+import { siteFrom } from "../support/site";
+import { writeInventory } from "../support/inventory";
+
+/** The validate command in-process (the same function bin/validate.ts runs). */
+function validate(file: string) {
+  const result = validateCommand([file], {});
+  return { status: result.code, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The real command, as `npm run validate` starts it. */
+function validateProcess(file: string) {
+  const started = Date.now();
+  const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/validate.ts", file], { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, SITE_CONFIG: "" } });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, ms: Date.now() - started };
+}
+
+describe("MAC addresses", () => {
+  test.each([
+    ["aa:bb:cc:dd:ee:01", "aa:bb:cc:dd:ee:01"],
+    ["AA:BB:CC:DD:EE:01", "aa:bb:cc:dd:ee:01"],
+    ["aa-bb-cc-dd-ee-01", "aa:bb:cc:dd:ee:01"],
+    ["AA-BB-CC-DD-EE-01", "aa:bb:cc:dd:ee:01"],
+    ["aabb.ccdd.ee01", "aa:bb:cc:dd:ee:01"],
+  ])("%s is written as %s", (input, canonical) => {
+    expect(normalizeMac(input)).toEqual({ mac: canonical });
+  });
+
+  test.each([
+    ["aa:bb:cc:dd:ee", /has 10 hex digits, not 12/],
+    ["aa:bb:cc:dd:ee:01:02", /has 14 hex digits, not 12/],
+    ["gg:bb:cc:dd:ee:01", /contains characters that are not hex digits/],
+    ["aa:bb-cc:dd:ee:01", /is not a MAC address/],
+    ["01:00:5e:00:00:01", /is a multicast address/],
+    ["00:00:00:00:00:00", /all-zero address/],
+    ["ff:ff:ff:ff:ff:ff", /broadcast address/],
+    ["aabbccddee01", /has no separators; write it as aa:bb:cc:dd:ee:01/],
+  ])("%s is refused", (input, message) => {
+    const result = normalizeMac(input);
+    expect("error" in result && result.error).toMatch(message);
+  });
+});
+
+describe("npm run validate", () => {
+  test("the example inventory is valid (the real command, as a process)", () => {
+    const run = validateProcess("matchbox-config/machines.yaml");
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe("matchbox-config/machines.yaml: 5 machine(s) valid, 5 with a Matchbox group\n");
+    // Process start (node + tsx) included; the check itself is milliseconds.
+    expect(run.ms).toBeLessThan(5000);
+  });
+
+  const cases: [string, (m: Record<string, any>[]) => Record<string, any>[] | void, RegExp][] = [
+    ["a MAC of the wrong length", (m) => void (m[0].mac = "aa:bb:cc:dd:ee"), /machine "cp-01": machines\[0\]\.mac: "aa:bb:cc:dd:ee" is not a MAC address: it has 10 hex digits/],
+    ["a non-hex MAC", (m) => void (m[0].mac = "zz:bb:cc:dd:ee:01"), /machines\[0\]\.mac: "zz:bb:cc:dd:ee:01" is not a MAC address: it contains characters that are not hex digits/],
+    ["a multicast MAC", (m) => void (m[0].mac = "01:bb:cc:dd:ee:01"), /machines\[0\]\.mac: "01:bb:cc:dd:ee:01" is a multicast address/],
+    ["the all-zero MAC", (m) => void (m[0].mac = "00-00-00-00-00-00"), /all-zero address/],
+    ["the broadcast MAC", (m) => void (m[0].mac = "FF:FF:FF:FF:FF:FF"), /broadcast address/],
+    ["a duplicate MAC after normalization", (m) => void (m[1].mac = "AA-BB-CC-DD-EE-01"), /machine "cp-02": machines\[1\]\.mac: duplicate MAC AA-BB-CC-DD-EE-01 \(= aa:bb:cc:dd:ee:01\) \(also machines\[0\] "cp-01"\)/],
+    ["a duplicate name", (m) => void (m[1].name = "cp-01"), /machines\[1\]\.name: duplicate name "cp-01" \(also machines\[0\] "cp-01"\)/],
+    ["a duplicate hostname", (m) => void ((m[0].hostname = "node"), (m[1].hostname = "node")), /machines\[1\]\.hostname: duplicate hostname "node"/],
+    ["a duplicate address", (m) => void (m[1].address = "10.0.20.10"), /machines\[1\]\.address: duplicate address 10\.0\.20\.10/],
+    ["an address outside the boot VLAN", (m) => void (m[0].address = "10.0.21.10"), /machines\[0\]\.address: 10\.0\.21\.10 is outside the boot VLAN\(s\) 10\.0\.20\.0\/24/],
+    ["the VLAN's network address", (m) => void (m[0].address = "10.0.20.0"), /is the network or broadcast address of 10\.0\.20\.0\/24/],
+    ["the gateway's address", (m) => void (m[0].address = "10.0.20.1"), /is the boot VLAN's gateway/],
+    ["a name that is not a DNS label", (m) => void (m[0].name = "CP_01"), /machines\[0\]\.name: got "CP_01"; does not have the expected form \(Machine name: a DNS label/],
+    ["an unknown role", (m) => void (m[0].role = "master"), /machines\[0\]\.role: got "master"; allowed: "controlplane", "worker"/],
+    ["an unknown boot mode", (m) => void (m[0].boot = "pxe"), /machines\[0\]\.boot: got "pxe"; allowed: "install", "maintenance", "rescue", "disk"/],
+    ["rescue without a rescue image in the settings", (m) => void (m[0].boot = "rescue"), /machines\[0\]\.boot: boot: rescue needs a rescue image in the site settings/],
+    ["a missing MAC", (m) => void delete m[0].mac, /machines\[0\]: missing required field "mac"/],
+    ["an unknown field", (m) => void (m[0].ip = "10.0.20.10"), /machines\[0\]\.ip: unknown field; allowed here: name, mac, role, hostname, address, installDisk, boot/],
+  ];
+
+  test.each(cases)("refuses %s: exit 1, one line naming file, line, machine and field", (_name, edit, message) => {
+    const file = writeInventory(edit);
+    const run = validate(file);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe("");
+    const lines = run.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(lines[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:\\d+: `));
+  });
+
+  test("the real command exits 1 and prints the problem on stderr", () => {
+    const run = validateProcess(writeInventory((m) => void (m[0].mac = "aa:bb")));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/machines\.yaml:3: machine "cp-01": machines\[0\]\.mac: "aa:bb" is not a MAC address/);
+  });
+
+  test("checking the example inventory takes milliseconds, not seconds", () => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 20; i++) validate(join(REPO_ROOT, "matchbox-config/machines.yaml"));
+    expect(Number(process.hrtime.bigint() - started) / 1e6 / 20).toBeLessThan(100);
+  });
+
+  test("reports every problem, one per line, with the line of each machine's field", () => {
+    const file = writeInventory((m) => {
+      m[0].mac = "nope";
+      m[3].role = "boss";
+    });
+    const run = validate(file);
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    // yaml.stringify writes 5 lines per example machine: machine 0's mac is line 3, machine 3's role line 19.
+    expect(lines.map((l) => l.split(":")[1])).toEqual(["3", "19"]);
+  });
+
+  test("a YAML syntax error is reported with its line", () => {
+    const file = writeInventory(() => undefined);
+    require("node:fs").writeFileSync(file, "machines:\n  - name: a\n    mac: [x\n");
+    const run = validate(file);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/machines\.yaml:\d+: \(document\): YAML syntax/);
+  });
+});
+
+describe("inventory model", () => {
+  test("defaults: hostname = name, boot = install, installDisk = /dev/sda; address gets the VLAN prefix and gateway", () => {
+    const [m] = parseInventory(YamlSource.parse("machines:\n  - name: n1\n    mac: AA-BB-CC-00-00-01\n    role: worker\n    address: 10.0.20.50\n", "m.yaml"), siteFrom());
+    expect(m).toEqual({ name: "n1", mac: "aa:bb:cc:00:00:01", role: "worker", hostname: "n1", addressCidr: "10.0.20.50/24", gateway: "10.0.20.1", installDisk: "/dev/sda", boot: "install" });
+  });
+
+  test("a static address needs the VLAN's gateway in the settings", () => {
+    const site = siteFrom((v) => (v.bootVlanGateways = {}));
+    expect(() => parseInventory(YamlSource.parse("machines:\n  - {name: n1, mac: aa:bb:cc:00:00:01, role: worker, address: 10.0.20.50}\n", "m.yaml"), site)).toThrow(
+      /a static address needs the VLAN's gateway: add bootVlanGateways\."10\.0\.20\.0\/24"/,
+    );
+  });
+
+  test("errors are DataFileErrors (synth prints them and exits 1)", () => {
+    expect(() => parseInventory(YamlSource.parse("machines: 3\n", "m.yaml"), siteFrom())).toThrow(DataFileError);
+  });
+});
