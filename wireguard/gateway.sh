@@ -101,7 +101,10 @@ ip link set dev "$IFACE" mtu "${mtu:-1380}" up
 for cidr in $(config_values AllowedIPs); do
   ip route replace "$cidr" dev "$IFACE"
 done
-iptables-restore <"$RULES" || die "iptables-restore rejected ${RULES}"
+# The nf_tables backend needs only NET_ADMIN; the legacy one also needs
+# NET_RAW, which this pod does not have.
+restore=$(command -v iptables-nft-restore || command -v iptables-restore) || die "iptables-restore is not installed"
+"$restore" <"$RULES" || die "${restore} rejected ${RULES} (with only NET_ADMIN, the legacy iptables backend fails with 'Permission denied'; the nft backend is needed)"
 log "up: ${IFACE} $(config_values Address | tr '\n' ' ')mtu ${mtu:-1380}, public key ${public_key}, $(grep -c '^\[Peer\]' "$CONFIG") peer(s)"
 
 if [ -n "${WG_ONESHOT:-}" ]; then

@@ -1,0 +1,63 @@
+// Brings up a wg-quick style config in a namespace with userspace WireGuard
+// (wireguard-go), as `wg-quick up` would: `wg-quick strip` for `wg setconf`,
+// then Address, MTU and a route for every AllowedIPs entry.
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { NetnsHarness } from "./netns";
+
+export interface WgQuickSettings {
+  readonly addresses: string[];
+  readonly mtu: number | undefined;
+  readonly allowedIps: string[];
+}
+
+/** The wg-quick-only values `wg-quick up` applies itself. */
+export function parseWgQuick(config: string): WgQuickSettings {
+  const values = (key: string) =>
+    config
+      .split("\n")
+      .map((line) => new RegExp(`^\\s*${key}\\s*=\\s*(.*?)\\s*$`, "i").exec(line.replace(/#.*/, ""))?.[1])
+      .filter((v): v is string => v !== undefined)
+      .flatMap((v) => v.split(","))
+      .map((v) => v.trim())
+      .filter(Boolean);
+  const mtu = values("MTU")[0];
+  return { addresses: values("Address"), mtu: mtu === undefined ? undefined : Number(mtu), allowedIps: values("AllowedIPs") };
+}
+
+/**
+ * Starts wireguard-go for `iface` inside `ns` (tracked by the harness) and
+ * applies `config` (wg-quick format) to it. Only split routes are supported:
+ * a default route in AllowedIPs would need wg-quick's policy routing.
+ */
+export async function wgQuickUp(h: NetnsHarness, ns: string, iface: string, config: string): Promise<WgQuickSettings> {
+  const settings = parseWgQuick(config);
+  const file = join(h.tempDir, `${iface}.conf`); // wg-quick derives the interface name from the file name
+  writeFileSync(file, config, { mode: 0o600 });
+  const stripped = await h.check(null, ["wg-quick", "strip", file]);
+  const strippedFile = join(h.tempDir, `${iface}.stripped.conf`);
+  writeFileSync(strippedFile, stripped, { mode: 0o600 });
+
+  await h.spawn(ns, `wireguard-go ${iface}`, ["wireguard-go", "--foreground", iface], { env: { WG_PROCESS_FOREGROUND: "1", LOG_LEVEL: "error" } });
+  const socket = `/var/run/wireguard/${iface}.sock`;
+  await h.waitFor(`wireguard-go to create ${socket}`, () => (existsSync(socket) ? true : undefined), 5_000, 20);
+  await h.check(ns, ["wg", "setconf", iface, strippedFile]);
+  for (const address of settings.addresses) await h.check(ns, ["ip", "-4", "address", "add", address, "dev", iface]);
+  await h.check(ns, ["ip", "link", "set", "dev", iface, "mtu", String(settings.mtu ?? 1420), "up"]);
+  for (const cidr of settings.allowedIps) {
+    if (/\/0$/.test(cidr)) throw new Error(`${iface}: AllowedIPs ${cidr} needs wg-quick's policy routing, which this helper does not do`);
+    await h.check(ns, ["ip", "-4", "route", "replace", cidr, "dev", iface]);
+  }
+  return settings;
+}
+
+/** `wg show <iface> dump` peer lines: public key → latest handshake (unix s), rx and tx bytes, endpoint. */
+export async function wgPeers(h: NetnsHarness, ns: string, iface: string): Promise<Map<string, { endpoint: string; latestHandshake: number; rx: number; tx: number }>> {
+  const dump = await h.check(ns, ["wg", "show", iface, "dump"]);
+  const peers = new Map<string, { endpoint: string; latestHandshake: number; rx: number; tx: number }>();
+  for (const line of dump.trim().split("\n").slice(1)) {
+    const [publicKey, , endpoint, , latestHandshake, rx, tx] = line.split("\t");
+    peers.set(publicKey, { endpoint, latestHandshake: Number(latestHandshake), rx: Number(rx), tx: Number(tx) });
+  }
+  return peers;
+}
