@@ -247,3 +247,39 @@ describe("npm run boot-preview (the real command)", () => {
     expect(unknown.stdout).toMatch(/HTTP 404/);
   });
 });
+
+describe("an inventory-only pull request changes exactly its groups", () => {
+  /** Every resource of the matchbox-config stack, keyed by type and logical id, without cdktf metadata. */
+  const flatten = (site: NetbootSite) => {
+    const out = new Map<string, string>();
+    const json = stackJson(site);
+    for (const [type, byId] of Object.entries<Record<string, any>>(json.resource)) {
+      for (const [id, body] of Object.entries(byId)) {
+        const { ["//"]: _meta, ...rest } = body;
+        out.set(`${type}.${id}`, JSON.stringify(rest));
+      }
+    }
+    return out;
+  };
+  const diff = (before: Map<string, string>, after: Map<string, string>) => ({
+    added: [...after.keys()].filter((k) => !before.has(k)),
+    removed: [...before.keys()].filter((k) => !after.has(k)),
+    changed: [...after.keys()].filter((k) => before.has(k) && before.get(k) !== after.get(k)),
+  });
+  const base = flatten(exampleSite);
+
+  test("adding a machine adds one group and nothing else", () => {
+    const after = flatten(withMachines((m) => m.push({ name: "worker-03", mac: "AA:BB:CC:DD:EE:06", role: "worker" })));
+    expect(diff(base, after)).toEqual({ added: [expect.stringMatching(/^matchbox_group\.boot_group-worker-03_\w+$/)], removed: [], changed: [] });
+  });
+
+  test("switching a machine to disk removes its group and nothing else", () => {
+    const after = flatten(withMachines((m) => (m[4].boot = "disk")));
+    expect(diff(base, after)).toEqual({ added: [], removed: [expect.stringMatching(/^matchbox_group\.boot_group-worker-02_\w+$/)], changed: [] });
+  });
+
+  test("putting a machine into maintenance changes its group only", () => {
+    const after = flatten(withMachines((m) => (m[0].boot = "maintenance")));
+    expect(diff(base, after)).toEqual({ added: [], removed: [], changed: [expect.stringMatching(/^matchbox_group\.boot_group-cp-01_\w+$/)] });
+  });
+});
