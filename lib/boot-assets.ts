@@ -41,11 +41,17 @@ export function rescueBootAssets(rescue: NonNullable<SiteSettings["rescue"]>): {
   };
 }
 
+/** Where UEFI HTTP-boot firmware loads the embedded-script iPXE binary from (docs/adr/0008). */
+export const IPXE_CHAIN_EFI_PATH = "ipxe/netboot-chain.efi";
+
 /** Every asset a site serves. */
 export function siteBootAssets(site: SiteSettings): BootAsset[] {
   const talos = talosBootAssets(site.talos);
   const rescue = site.rescue ? rescueBootAssets(site.rescue) : undefined;
-  return [talos.kernel, talos.initramfs, ...(rescue ? [rescue.kernel, rescue.initrd] : [])];
+  const chain = site.ipxeChainEfi
+    ? [{ path: IPXE_CHAIN_EFI_PATH, url: site.ipxeChainEfi.url, sha256: site.ipxeChainEfi.sha256, setting: "ipxeChainEfi.sha256" }]
+    : [];
+  return [talos.kernel, talos.initramfs, ...(rescue ? [rescue.kernel, rescue.initrd] : []), ...chain];
 }
 
 /**

@@ -79,6 +79,8 @@ export interface SiteSettings {
     readonly initrdSha256: string;
     readonly args: readonly string[];
   };
+  /** The embedded-script iPXE EFI binary for UEFI HTTP boot (docs/adr/0008). */
+  readonly ipxeChainEfi?: { readonly url: string; readonly sha256: string };
   readonly state: { readonly backend: "local" | "gcs"; readonly bucket?: string; readonly prefix: string };
   readonly observability: { readonly alertOnUnknownMac: boolean };
 }

@@ -35,7 +35,9 @@ check_forwarding() {
 
 fetch_private_key() {
   local token response code body
-  command -v curl >/dev/null && command -v jq >/dev/null || die "curl and jq are needed to read the key from Secret Manager"
+  if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
+    die "curl and jq are needed to read the key from Secret Manager"
+  fi
   token=$(curl -sSf --max-time 10 -H 'Metadata-Flavor: Google' \
     'http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token' | jq -r .access_token) \
     || die "no access token from the GKE metadata server; is Workload Identity enabled and the Kubernetes service account bound to the gateway's Google service account?"

@@ -189,3 +189,12 @@ describe("boot-server stack", () => {
     for (const name of ["matchbox_client_key", "matchbox_client_cert", "matchbox_ca_cert"]) expect(json.output[name].sensitive).toBe(true);
   });
 });
+
+describe("boot-server stack with the UEFI HTTP-boot chain binary configured", () => {
+  test("the asset fetcher also fetches and verifies the iPXE chain binary", () => {
+    const sha = "c".repeat(64);
+    const json = synthJson(buildStacks(netbootSiteFrom((v) => (v.ipxeChainEfi = { url: "https://example.org/netboot-chain.efi", sha256: sha }))).bootServer);
+    const manifest = byName(json, "kubernetes_config_map_v1", "matchbox-assets").data["assets.txt"];
+    expect(manifest).toContain(`${sha} ipxe/netboot-chain.efi https://example.org/netboot-chain.efi ipxeChainEfi.sha256\n`);
+  });
+});

@@ -10,7 +10,7 @@ function fieldPaths(schema: any, prefix = ""): string[] {
   return Object.entries<any>(schema.properties ?? {}).flatMap(([key, sub]) => {
     if (key === "$schema") return [];
     const path = prefix ? `${prefix}.${key}` : key;
-    return sub.type === "object" && sub.properties && !["rescue"].includes(path) ? fieldPaths(sub, path) : [path];
+    return sub.type === "object" && sub.properties && !["rescue", "ipxeChainEfi"].includes(path) ? fieldPaths(sub, path) : [path];
   });
 }
 

@@ -1,0 +1,209 @@
+// The boot path for real network-boot firmware, in network namespaces:
+//
+//   VMs (taps) ─ br0 [server] ── lan ── [router] ══ WireGuard ══ [gateway] ── uplink ── [matchbox]
+//   dnsmasq on br0 10.0.20.10   10.0.20.1   203.0.113.10   203.0.113.1   10.132.0.10    10.132.0.1 + ClusterIP
+//
+// - server: the boot VLAN. A bridge carries the VMs' taps and the link to the
+//   router; dnsmasq serves DHCP on it, configured as the README tells users
+//   (renderDnsmasqConfig), with the router as the VMs' default gateway.
+// - router: the home router peer: its config from renderPeerConfig (what
+//   `npm run wg:peer-config` prints), applied as wg-quick would, plus the
+//   README's route to the gateway's tunnel IP.
+// - gateway: wireguard/gateway.sh (the DaemonSet's script) with the config and
+//   rules from renderGatewayConfig/renderGatewayRules.
+// - matchbox: the Matchbox stand-in (matchbox-standin.ts) at the ClusterIP.
+//
+// The namespaces, processes and cleanup are the tunnel test's harness
+// (netns.ts, wireguard.ts).
+import { IPXE_CHAIN_EFI_PATH } from "../../../lib/boot-assets";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { REPO_ROOT } from "../../../lib/settings";
+import { GATEWAY_SCRIPT_FILE, type NetbootSite } from "../../../lib/site";
+import { generateWireguardKeyPair } from "../../../lib/wireguard/keys";
+import { MATCHBOX_HTTP_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../../lib/wireguard/render";
+import { netbootSiteFrom } from "../../support/site";
+import { serializeStore } from "./matchbox-standin";
+import type { MatchboxStore } from "../../../lib/matchbox/selection";
+import type { Background, NetnsHarness } from "./netns";
+import { wgPeers, wgQuickUp } from "./wireguard";
+
+export const BOOT_NET = {
+  server: "10.0.20.10", // br0 in the server namespace: dnsmasq
+  routerLan: "10.0.20.1", // the example site's bootVlanGateways
+  dhcpFirst: "10.0.20.100",
+  dhcpLast: "10.0.20.199",
+  routerWan: "203.0.113.10", // the example site's homePublicCidrs
+  gatewayWan: "203.0.113.1",
+  gatewayUplink: "10.132.0.10",
+  node: "10.132.0.1",
+  routerTunnel: "10.99.0.2",
+  mtu: { lan: 1500, gcp: 1460 },
+} as const;
+
+/** Where UEFI HTTP-boot clients get the embedded-script iPXE binary (ADR 0008). */
+export const CHAIN_EFI_ASSET = IPXE_CHAIN_EFI_PATH;
+
+/**
+ * The dnsmasq configuration for network boot (the README's DHCP section):
+ * iPXE clients (user class "iPXE") get Matchbox's /boot.ipxe on the
+ * gateway's tunnel IP; UEFI HTTP-boot clients (client architecture 16,
+ * x86-64 UEFI HTTP) get the iPXE binary with the embedded chain script and
+ * the "HTTPClient" vendor class UEFI requires in the offer.
+ */
+export function renderDnsmasqConfig(o: { iface: string; gatewayIp: string; router: string; rangeFirst: string; rangeLast: string; netmask: string; leaseFile: string }): string {
+  const matchbox = `http://${o.gatewayIp}:${MATCHBOX_HTTP_PORT}`;
+  return [
+    "# DHCP only (no DNS)",
+    "port=0",
+    `interface=${o.iface}`,
+    "bind-interfaces",
+    `dhcp-range=${o.rangeFirst},${o.rangeLast},${o.netmask},1h`,
+    `dhcp-option=option:router,${o.router}`,
+    `dhcp-leasefile=${o.leaseFile}`,
+    "# iPXE (ROM, or the chain binary after its own DHCP): Matchbox's boot script",
+    "dhcp-userclass=set:ipxe,iPXE",
+    `dhcp-boot=tag:ipxe,${matchbox}/boot.ipxe`,
+    "# UEFI HTTP boot (client arch 16 = x86-64 UEFI HTTP): the iPXE binary with the embedded chain script",
+    "dhcp-match=set:efi-http,option:client-arch,16",
+    `dhcp-boot=tag:efi-http,tag:!ipxe,${matchbox}/assets/${CHAIN_EFI_ASSET}`,
+    "dhcp-option-force=tag:efi-http,tag:!ipxe,option:vendor-class,HTTPClient",
+    "log-dhcp",
+    "",
+  ].join("\n");
+}
+
+export interface BootNetwork {
+  readonly site: NetbootSite;
+  readonly ns: { server: string; router: string; gateway: string; matchbox: string };
+  readonly gatewayIp: string;
+  readonly dnsmasqConfig: string;
+  readonly dnsmasq: Background;
+  readonly matchbox: Background;
+  /** Creates a tap on the boot bridge (in the server namespace) and returns its name. */
+  addTap(name: string): Promise<string>;
+}
+
+/**
+ * Builds the path and starts dnsmasq and the Matchbox stand-in serving
+ * `store` (what Matchbox holds for `site`) and the files in `assetsDir`.
+ * `editSite` adjusts the example-derived site (e.g. its inventory file).
+ */
+export async function buildBootNetwork(
+  h: NetnsHarness,
+  opts: { editSite?: (s: Record<string, any>) => void; store: (site: NetbootSite) => MatchboxStore; assetsDir: string },
+): Promise<BootNetwork> {
+  const dir = h.tempDir;
+  const gatewayKeys = generateWireguardKeyPair();
+  const routerKeys = generateWireguardKeyPair();
+  const files = { peers: join(dir, "peers.yaml"), gatewayPub: join(dir, "gateway.pub"), gatewayKey: join(dir, "gateway.key"), gatewayConf: join(dir, "gateway.conf"), rules: join(dir, "rules.v4") };
+  writeFileSync(files.gatewayPub, `${gatewayKeys.publicKey}\n`);
+  writeFileSync(files.gatewayKey, `${gatewayKeys.privateKey}\n`, { mode: 0o600 });
+  const site = netbootSiteFrom((s) => {
+    s.homePublicCidrs = [`${BOOT_NET.routerWan}/32`];
+    s.wireguard.peersFile = files.peers; // absolute: settings paths resolve against the repo root
+    s.wireguard.gatewayPublicKeyFile = files.gatewayPub;
+    writeFileSync(
+      files.peers,
+      stringify({ peers: [{ name: "home-router", publicKey: routerKeys.publicKey, tunnelAddress: BOOT_NET.routerTunnel, routedCidrs: [s.bootVlanCidrs[0]], admin: false }] }),
+    );
+    opts.editSite?.(s);
+  });
+  const settings = site.settings;
+  if (settings.bootVlanCidrs[0] !== "10.0.20.0/24") throw new Error(`the boot network expects the example's boot VLAN 10.0.20.0/24, not ${settings.bootVlanCidrs[0]}`);
+  const gatewayIp = settings.wireguard.gatewayAddress;
+  const clusterIp = settings.matchbox.clusterIp;
+  // What Matchbox would hold: computed first, so a Terraform-string problem fails before anything starts.
+  const storeFile = join(dir, "matchbox-store.json");
+  writeFileSync(storeFile, JSON.stringify(serializeStore(opts.store(site))));
+
+  const ns = {
+    server: await h.addNamespace("server"),
+    router: await h.addNamespace("router"),
+    gateway: await h.addNamespace("gateway"),
+    matchbox: await h.addNamespace("matchbox"),
+  };
+  const { lan, gcp } = BOOT_NET.mtu;
+  // The boot VLAN: a bridge in the server namespace with the link to the router.
+  await h.check(ns.server, ["ip", "link", "add", "br0", "mtu", String(lan), "type", "bridge", "stp_state", "0", "forward_delay", "0"]);
+  await h.veth({ ns: ns.server, name: "eth0", mtu: lan }, { ns: ns.router, name: "lan", mtu: lan, address: `${BOOT_NET.routerLan}/24` });
+  await h.check(ns.server, ["ip", "link", "set", "eth0", "master", "br0"]);
+  await h.check(ns.server, ["ip", "address", "add", `${BOOT_NET.server}/24`, "dev", "br0"]);
+  await h.check(ns.server, ["ip", "link", "set", "br0", "up"]);
+  await h.check(ns.server, ["ip", "route", "add", "default", "via", BOOT_NET.routerLan]);
+  await h.veth({ ns: ns.router, name: "wan", mtu: gcp, address: `${BOOT_NET.routerWan}/24` }, { ns: ns.gateway, name: "wan", mtu: gcp, address: `${BOOT_NET.gatewayWan}/24` });
+  await h.veth({ ns: ns.gateway, name: "uplink", mtu: gcp, address: `${BOOT_NET.gatewayUplink}/24` }, { ns: ns.matchbox, name: "eth0", mtu: gcp, address: `${BOOT_NET.node}/24` });
+  await h.check(ns.matchbox, ["ip", "address", "add", `${clusterIp}/32`, "dev", "lo"]);
+  await h.sysctl(ns.router, "net.ipv4.ip_forward", "1");
+  await h.sysctl(ns.gateway, "net.ipv4.ip_forward", "1");
+
+  // The Matchbox stand-in at the ClusterIP (the project's selection code, run by tsx).
+  const matchbox = await h.spawn(
+    ns.matchbox,
+    "matchbox stand-in",
+    [join(REPO_ROOT, "node_modules", ".bin", "tsx"), join(__dirname, "matchbox-standin.ts"), "--port", String(MATCHBOX_HTTP_PORT), "--store", storeFile, "--assets", opts.assetsDir],
+    { ready: /^ready$/m, readyTimeoutMs: 30_000 },
+  );
+
+  // The gateway: the DaemonSet's script with the rendered files.
+  const wg = { router: h.wgName("router"), gateway: h.wgName("gateway") };
+  const inputs = { site: settings, peers: site.peers, matchboxAddress: clusterIp };
+  writeFileSync(files.gatewayConf, renderGatewayConfig(inputs));
+  writeFileSync(files.rules, renderGatewayRules(inputs, { tunnel: wg.gateway, uplink: "uplink" }));
+  await h.check(ns.gateway, ["bash", GATEWAY_SCRIPT_FILE], {
+    env: {
+      WG_IFACE: wg.gateway,
+      WG_CONFIG: files.gatewayConf,
+      WG_RULES: files.rules,
+      WG_PRIVATE_KEY_FILE: files.gatewayKey,
+      WG_EXPECTED_PUBLIC_KEY: gatewayKeys.publicKey,
+      WG_USERSPACE_IMPLEMENTATION: "wireguard-go",
+      WG_ONESHOT: "1",
+      WG_KEY_SECRET: "",
+      LOG_LEVEL: "",
+    },
+    timeoutMs: 20_000,
+  });
+  await h.check(ns.gateway, ["ip", "route", "add", "default", "via", BOOT_NET.node, "dev", "uplink"]);
+
+  // The router peer, and the README's route to the gateway's tunnel IP.
+  const routerConf = renderPeerConfig({ site: settings, peer: site.peers[0], privateKey: routerKeys.privateKey, gatewayPublicKey: gatewayKeys.publicKey, endpoint: BOOT_NET.gatewayWan });
+  await wgQuickUp(h, ns.router, wg.router, routerConf);
+  await h.check(ns.router, ["ip", "route", "replace", `${gatewayIp}/32`, "dev", wg.router]);
+  await h.waitFor(`a WireGuard handshake on ${wg.router}`, async () => ((await wgPeers(h, ns.router, wg.router)).get(gatewayKeys.publicKey)?.latestHandshake ? true : undefined), 10_000, 100);
+
+  // DHCP on the boot VLAN.
+  const dnsmasqConfig = renderDnsmasqConfig({
+    iface: "br0",
+    gatewayIp,
+    router: BOOT_NET.routerLan,
+    rangeFirst: BOOT_NET.dhcpFirst,
+    rangeLast: BOOT_NET.dhcpLast,
+    netmask: "255.255.255.0",
+    leaseFile: join(dir, "dnsmasq.leases"),
+  });
+  const confFile = join(dir, "dnsmasq.conf");
+  writeFileSync(confFile, dnsmasqConfig);
+  const dnsmasq = await h.spawn(ns.server, "dnsmasq", ["dnsmasq", "--keep-in-foreground", `--conf-file=${confFile}`, "--log-facility=-", "--user=root", "--pid-file="], {
+    ready: /DHCP, sockets bound exclusively to interface br0/,
+    readyTimeoutMs: 10_000,
+  });
+
+  let taps = 0;
+  return {
+    site,
+    ns,
+    gatewayIp,
+    dnsmasqConfig,
+    dnsmasq,
+    matchbox,
+    addTap: async (role: string) => {
+      const tap = `tap${taps++}${role}`.slice(0, 15);
+      await h.check(ns.server, ["ip", "tuntap", "add", "dev", tap, "mode", "tap"]);
+      await h.check(ns.server, ["ip", "link", "set", tap, "master", "br0"]);
+      await h.check(ns.server, ["ip", "link", "set", tap, "up"]);
+      return tap;
+    },
+  };
+}

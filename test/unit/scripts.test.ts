@@ -1,0 +1,27 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../lib/settings";
+
+// Shell scripts shipped to pods or run by operators.
+const SCRIPTS = ["wireguard/gateway.sh", "constructs/matchbox-server/fetch-assets.sh", "scripts/build-ipxe-efi.sh", ".ci/run"];
+const shellcheck = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
+const haveShellcheck = shellcheck.status === 0;
+
+describe("shell scripts", () => {
+  test.each(SCRIPTS)("%s parses (bash -n / sh -n)", (script) => {
+    const shell = script.endsWith("fetch-assets.sh") ? "sh" : "bash";
+    const run = spawnSync(shell, ["-n", join(REPO_ROOT, script)], { encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+  });
+
+  if (haveShellcheck) {
+    test.each(SCRIPTS)("%s passes shellcheck", (script) => {
+      const run = spawnSync("shellcheck", ["--severity=info", join(REPO_ROOT, script)], { encoding: "utf8" });
+      expect(run.stdout).toBe("");
+      expect(run.status).toBe(0);
+    });
+  } else {
+    test.skip("SKIPPED: shellcheck not installed (apt-get install shellcheck; .ci/run installs it) — shellcheck of the project's scripts", () => {});
+  }
+});
