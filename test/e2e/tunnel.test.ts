@@ -21,18 +21,17 @@
 // Runs as root with wireguard-go, wireguard-tools, iproute2, iptables and curl
 // (.ci/run installs them); elsewhere it skips visibly, or fails with REQUIRE_E2E=1.
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, mkdirSync, openSync, readFileSync, writeFileSync, writeSync, closeSync } from "node:fs";
+import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { REPO_ROOT, type SiteSettings } from "../../lib/settings";
-import { GATEWAY_SCRIPT_FILE } from "../../lib/site";
 import { generateWireguardKeyPair } from "../../lib/wireguard/keys";
 import { loadPeers, type WireguardPeer } from "../../lib/wireguard/peers";
 import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/wireguard/render";
 import { exampleSiteValue, siteFrom } from "../support/site";
 import { NetnsHarness, type RunResult } from "./support/netns";
 import { commands, describeE2E, namespacesWithIptables, runsAsRoot, tunDevice } from "./support/prerequisites";
-import { wgPeers, wgQuickUp } from "./support/wireguard";
+import { runGatewayScript, wgPeers, wgQuickUp } from "./support/wireguard";
 
 const OVERALL_DEADLINE_MS = 110_000;
 const BIG_FILE_BYTES = 64 * 1024 * 1024;
@@ -217,11 +216,8 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
     site: join(dir, "site.yaml"),
     peers: join(dir, "peers.yaml"),
     gatewayPub: join(dir, "gateway.pub"),
-    gatewayKey: join(dir, "gateway.key"),
     routerKey: join(dir, "home-router.key"),
     adminKey: join(dir, "admin-laptop.key"),
-    gatewayConf: join(dir, "gateway.conf"),
-    rules: join(dir, "rules.v4"),
   };
   const editSite = (s: Record<string, any>) => {
     s.homePublicCidrs = [`${NET.routerWan}/32`, `${NET.adminWan}/32`];
@@ -243,7 +239,6 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
   );
   writeFileSync(files.gatewayPub, `${gatewayKeys.publicKey}\n`);
   for (const [file, key] of [
-    [files.gatewayKey, gatewayKeys.privateKey],
     [files.routerKey, routerKeys.privateKey],
     [files.adminKey, adminKeys.privateKey],
   ]) {
@@ -322,23 +317,13 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
   const inputs = { site, peers, matchboxAddress: clusterIp };
   let gatewayConf = renderGatewayConfig(inputs);
   if (E2E_BREAK === "mtu") gatewayConf = gatewayConf.replace(/^MTU = .*$/m, "MTU = 1500");
-  writeFileSync(files.gatewayConf, gatewayConf);
   let rules = renderGatewayRules(inputs, { tunnel: wg.gateway, uplink: "uplink" });
   if (E2E_BREAK) rules = breakRules(rules, E2E_BREAK);
-  writeFileSync(files.rules, rules);
-  await h.check(ns.gateway, ["bash", GATEWAY_SCRIPT_FILE], {
-    env: {
-      WG_IFACE: wg.gateway,
-      WG_CONFIG: files.gatewayConf,
-      WG_RULES: files.rules,
-      WG_PRIVATE_KEY_FILE: files.gatewayKey,
-      WG_EXPECTED_PUBLIC_KEY: gatewayKeys.publicKey,
-      WG_USERSPACE_IMPLEMENTATION: "wireguard-go",
-      WG_ONESHOT: "1",
-      WG_KEY_SECRET: "",
-      LOG_LEVEL: "", // wireguard-go's daemon must not inherit our output pipes
-    },
-    timeoutMs: 20_000,
+  await runGatewayScript(h, ns.gateway, {
+    iface: wg.gateway,
+    dir: mkdtempSync(join(h.tempDir, "gateway-pod-")),
+    files: { config: gatewayConf, rules, privateKey: gatewayKeys.privateKey },
+    expectedPublicKey: gatewayKeys.publicKey,
   });
   // The pod's default route: the cluster network (Matchbox's ClusterIP) is behind its uplink.
   await h.check(ns.gateway, ["ip", "route", "add", "default", "via", NET.node, "dev", "uplink"]);

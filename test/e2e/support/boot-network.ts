@@ -16,18 +16,18 @@
 // The namespaces, processes and cleanup are the tunnel test's harness
 // (netns.ts, wireguard.ts).
 import { IPXE_CHAIN_EFI_PATH } from "../../../lib/boot-assets";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { REPO_ROOT } from "../../../lib/settings";
-import { GATEWAY_SCRIPT_FILE, type NetbootSite } from "../../../lib/site";
+import type { NetbootSite } from "../../../lib/site";
 import { generateWireguardKeyPair } from "../../../lib/wireguard/keys";
 import { MATCHBOX_HTTP_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../../lib/wireguard/render";
 import { netbootSiteFrom } from "../../support/site";
 import { serializeStore } from "./matchbox-standin";
 import type { MatchboxStore } from "../../../lib/matchbox/selection";
 import type { Background, NetnsHarness } from "./netns";
-import { wgPeers, wgQuickUp } from "./wireguard";
+import { runGatewayScript, wgPeers, wgQuickUp } from "./wireguard";
 
 export const BOOT_NET = {
   server: "10.0.20.10", // br0 in the server namespace: dnsmasq
@@ -97,9 +97,8 @@ export async function buildBootNetwork(
   const dir = h.tempDir;
   const gatewayKeys = generateWireguardKeyPair();
   const routerKeys = generateWireguardKeyPair();
-  const files = { peers: join(dir, "peers.yaml"), gatewayPub: join(dir, "gateway.pub"), gatewayKey: join(dir, "gateway.key"), gatewayConf: join(dir, "gateway.conf"), rules: join(dir, "rules.v4") };
+  const files = { peers: join(dir, "peers.yaml"), gatewayPub: join(dir, "gateway.pub") };
   writeFileSync(files.gatewayPub, `${gatewayKeys.publicKey}\n`);
-  writeFileSync(files.gatewayKey, `${gatewayKeys.privateKey}\n`, { mode: 0o600 });
   const site = netbootSiteFrom((s) => {
     s.homePublicCidrs = [`${BOOT_NET.routerWan}/32`];
     s.wireguard.peersFile = files.peers; // absolute: settings paths resolve against the repo root
@@ -149,21 +148,11 @@ export async function buildBootNetwork(
   // The gateway: the DaemonSet's script with the rendered files.
   const wg = { router: h.wgName("router"), gateway: h.wgName("gateway") };
   const inputs = { site: settings, peers: site.peers, matchboxAddress: clusterIp };
-  writeFileSync(files.gatewayConf, renderGatewayConfig(inputs));
-  writeFileSync(files.rules, renderGatewayRules(inputs, { tunnel: wg.gateway, uplink: "uplink" }));
-  await h.check(ns.gateway, ["bash", GATEWAY_SCRIPT_FILE], {
-    env: {
-      WG_IFACE: wg.gateway,
-      WG_CONFIG: files.gatewayConf,
-      WG_RULES: files.rules,
-      WG_PRIVATE_KEY_FILE: files.gatewayKey,
-      WG_EXPECTED_PUBLIC_KEY: gatewayKeys.publicKey,
-      WG_USERSPACE_IMPLEMENTATION: "wireguard-go",
-      WG_ONESHOT: "1",
-      WG_KEY_SECRET: "",
-      LOG_LEVEL: "",
-    },
-    timeoutMs: 20_000,
+  await runGatewayScript(h, ns.gateway, {
+    iface: wg.gateway,
+    dir: mkdtempSync(join(h.tempDir, "gateway-pod-")),
+    files: { config: renderGatewayConfig(inputs), rules: renderGatewayRules(inputs, { tunnel: wg.gateway, uplink: "uplink" }), privateKey: gatewayKeys.privateKey },
+    expectedPublicKey: gatewayKeys.publicKey,
   });
   await h.check(ns.gateway, ["ip", "route", "add", "default", "via", BOOT_NET.node, "dev", "uplink"]);
 

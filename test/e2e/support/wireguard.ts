@@ -3,6 +3,7 @@
 // then Address, MTU and a route for every AllowedIPs entry.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { GATEWAY_SCRIPT_FILE } from "../../../lib/site";
 import type { NetnsHarness } from "./netns";
 
 export interface WgQuickSettings {
@@ -60,4 +61,40 @@ export async function wgPeers(h: NetnsHarness, ns: string, iface: string): Promi
     peers.set(publicKey, { endpoint, latestHandshake: Number(latestHandshake), rx: Number(rx), tx: Number(tx) });
   }
   return peers;
+}
+
+export interface GatewayFiles {
+  /** Rendered by renderGatewayConfig / renderGatewayRules for this test's interface names. */
+  readonly config: string;
+  readonly rules: string;
+  readonly privateKey: string;
+}
+
+/**
+ * Runs the DaemonSet's own entry script (wireguard/gateway.sh) in `ns` with
+ * userspace WireGuard, once (WG_ONESHOT), from rendered files written to `dir`.
+ */
+export async function runGatewayScript(
+  h: NetnsHarness,
+  ns: string,
+  opts: { readonly iface: string; readonly dir: string; readonly files: GatewayFiles; readonly expectedPublicKey: string },
+): Promise<void> {
+  const path = (name: string) => join(opts.dir, name);
+  writeFileSync(path("gateway.conf"), opts.files.config);
+  writeFileSync(path("rules.v4"), opts.files.rules);
+  writeFileSync(path("gateway.key"), `${opts.files.privateKey}\n`, { mode: 0o600 });
+  await h.check(ns, ["bash", GATEWAY_SCRIPT_FILE], {
+    env: {
+      WG_IFACE: opts.iface,
+      WG_CONFIG: path("gateway.conf"),
+      WG_RULES: path("rules.v4"),
+      WG_PRIVATE_KEY_FILE: path("gateway.key"),
+      WG_EXPECTED_PUBLIC_KEY: opts.expectedPublicKey,
+      WG_USERSPACE_IMPLEMENTATION: "wireguard-go",
+      WG_ONESHOT: "1",
+      WG_KEY_SECRET: "",
+      LOG_LEVEL: "", // wireguard-go's daemon must not inherit our output pipes
+    },
+    timeoutMs: 20_000,
+  });
 }
