@@ -1,12 +1,12 @@
 // npm run wg:peer-config -- <peer> [--endpoint <ip>] [--key <private-key-file>] [--out <file>]
 // Renders a peer's wg-quick config (standard keys only) for import into the
 // home router. The private key is read from the admin's local key file.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseIpv4 } from "../lib/cidr";
 import { exitOnDataFileError } from "../lib/cli";
 import { loadSite } from "../lib/settings";
-import { checkWireguardKey } from "../lib/wireguard/keys";
+import { readWireguardKeyFile } from "../lib/wireguard/keys";
 import { defaultKeyFile } from "../lib/wireguard/local-keys";
 import { loadPeers } from "../lib/wireguard/peers";
 import { renderPeerConfig } from "../lib/wireguard/render";
@@ -17,15 +17,8 @@ function fail(message: string): never {
 }
 
 function readKey(file: string, what: string): string {
-  let key: string;
-  try {
-    key = readFileSync(file, "utf8").trim();
-  } catch (err) {
-    fail(`cannot read ${what} ${file}: ${(err as Error).message}`);
-  }
-  const problem = checkWireguardKey(key);
-  if (problem) fail(`${what} ${file}: ${problem}`);
-  return key;
+  const read = readWireguardKeyFile(file);
+  return "key" in read ? read.key : fail(`${what} ${file}: ${read.error}`);
 }
 
 const { values, positionals } = parseArgs({

@@ -73,8 +73,3 @@ const SPECIAL_BLOCKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64
 export function lastAddress(c: Ipv4Cidr): ipaddr.IPv4 {
   return ipaddr.IPv4.broadcastAddressFromCIDR(c.text);
 }
-
-/** Number of addresses in the CIDR. */
-export function cidrSize(c: Ipv4Cidr): number {
-  return 2 ** (32 - c.prefix);
-}

@@ -1,5 +1,6 @@
 import machinesSchema from "../matchbox-config/machines.schema.json";
 import { cidrContains, lastAddress, parseIpv4, parseIpv4Cidr, type Ipv4Cidr } from "./cidr";
+import { FirstSeen } from "./first-seen";
 import { normalizeMac, type CanonicalMac } from "./mac";
 import { checkAgainstSchema } from "./schema-check";
 import type { SiteSettings } from "./settings";
@@ -61,24 +62,17 @@ function withMachineName(p: Problem, value: unknown): Problem {
 function checkMachines(raw: readonly RawMachine[], site: SiteSettings, src: YamlSource, skip: ReadonlySet<number>): { machines: Machine[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const vlans = site.bootVlanCidrs.map((c) => parseIpv4Cidr(c) as Ipv4Cidr);
-  const seen = new Map<string, Map<string, number>>();
-  const duplicateOf = (kind: string, key: string, i: number) => {
-    const byKey = seen.get(kind) ?? new Map<string, number>();
-    seen.set(kind, byKey);
-    const before = byKey.get(key);
-    if (before === undefined) byKey.set(key, i);
-    return before;
-  };
+  const seen = new FirstSeen();
 
   const machines = raw.flatMap((m, i): Machine[] => {
     if (skip.has(i)) return [];
     const problem = (field: string, message: string) => problems.push(src.problem(["machines", i, field], message, m.name));
     const duplicate = (kind: string, field: string, key: string, shown: string) => {
-      const before = duplicateOf(kind, key, i);
+      const before = seen.before(kind, key, i);
       if (before !== undefined) problem(field, `duplicate ${kind} ${shown} (also machines[${before}] "${raw[before].name}")`);
     };
 
-    const nameTaken = duplicateOf("name", m.name, i);
+    const nameTaken = seen.before("name", m.name, i);
     if (nameTaken !== undefined) problem("name", `duplicate name "${m.name}" (also machines[${nameTaken}] "${raw[nameTaken].name}")`);
     const normalized = normalizeMac(m.mac);
     if ("error" in normalized) problem("mac", normalized.error);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadInventory, type Machine } from "./inventory";
-import { checkWireguardKey } from "./wireguard/keys";
+import { readWireguardKeyFile } from "./wireguard/keys";
 import { loadPeers, type WireguardPeer } from "./wireguard/peers";
 import { loadSite, REPO_ROOT, siteFileFromEnv, type LoadedSite, type SiteSettings } from "./settings";
 import { DataFileError } from "./yaml-source";
@@ -44,13 +44,9 @@ export function completeSite(loaded: LoadedSite): NetbootSite {
 }
 
 function readPublicKey(path: string, shown: string): string {
-  let key: string;
-  try {
-    key = readFileSync(path, "utf8").trim();
-  } catch (err) {
-    throw new DataFileError(shown, [{ file: shown, field: "", message: `cannot read the gateway's public key: ${(err as Error).message}. Create the key pair as the README describes ("Gateway key").` }]);
-  }
-  const problem = checkWireguardKey(key);
-  if (problem) throw new DataFileError(shown, [{ file: shown, line: 1, field: "", message: problem }]);
-  return key;
+  const read = readWireguardKeyFile(path);
+  if ("key" in read) return read.key;
+  throw new DataFileError(shown, [
+    { file: shown, field: "", message: `the gateway's public key: ${read.error}. Create the key pair as the README describes ("Gateway key").` },
+  ]);
 }

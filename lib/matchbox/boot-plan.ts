@@ -28,9 +28,6 @@ export interface BootPlan {
 
 export const PROFILE_NAMES = { controlplane: "talos-controlplane", worker: "talos-worker", maintenance: "talos-maintenance", rescue: "rescue" } as const;
 
-/** Keys every group's metadata carries (empty when unset): Matchbox renders /generic with missingkey=error. */
-export const METADATA_KEYS = ["name", "mac", "hostname", "install_disk", "address_cidr", "gateway"] as const;
-
 /** Kernel arguments Talos requires (talos.platform, slab_nomerge, pti=on) plus its console and logging defaults. */
 export const TALOS_KERNEL_ARGS = ["talos.platform=metal", "slab_nomerge", "pti=on", "console=tty0", "printk.devkmsg=on"] as const;
 
@@ -71,6 +68,7 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
         name: m.name,
         profile: m.boot === "install" ? PROFILE_NAMES[m.role] : PROFILE_NAMES[m.boot as "maintenance" | "rescue"],
         selector: { mac: m.mac },
+        // Every key, empty when unset: Matchbox renders /generic with missingkey=error.
         metadata: {
           name: m.name,
           mac: m.mac,

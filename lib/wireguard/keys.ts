@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
 
 /** A WireGuard key: 32 bytes, base64 (44 characters ending in "="). */
 const KEY_PATTERN = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
@@ -35,4 +36,16 @@ export function publicKeyOf(privateKey: string): string {
   const der = Buffer.concat([PKCS8_X25519_PREFIX, Buffer.from(privateKey, "base64")]);
   const pub = createPublicKey(createPrivateKey({ key: der, format: "der", type: "pkcs8" }));
   return pub.export({ format: "der", type: "spki" }).subarray(SPKI_X25519_PREFIX_LENGTH).toString("base64");
+}
+
+/** Reads a key file (one base64 key, surrounding whitespace ignored); returns the key or why it is unusable. */
+export function readWireguardKeyFile(file: string): { key: string } | { error: string } {
+  let key: string;
+  try {
+    key = readFileSync(file, "utf8").trim();
+  } catch (err) {
+    return { error: `cannot read it: ${(err as Error).message}` };
+  }
+  const problem = checkWireguardKey(key);
+  return problem ? { error: problem } : { key };
 }

@@ -1,5 +1,6 @@
 import peersSchema from "../../wireguard/peers.schema.json";
 import { cidrContains, cidrsOverlap, cidrWithin, parseIpv4, parseIpv4Cidr, type Ipv4Cidr } from "../cidr";
+import { FirstSeen } from "../first-seen";
 import { checkAgainstSchema } from "../schema-check";
 import type { SiteSettings } from "../settings";
 import { DataFileError, YamlSource, type Problem } from "../yaml-source";
@@ -34,22 +35,17 @@ function checkPeers(peers: readonly WireguardPeer[], site: SiteSettings, src: Ya
   const problems: Problem[] = [];
   const tunnel = parseIpv4Cidr(site.wireguard.tunnelCidr) as Ipv4Cidr;
   const bootVlans = site.bootVlanCidrs.map((c) => parseIpv4Cidr(c) as Ipv4Cidr);
-  const seen = { name: new Map<string, number>(), key: new Map<string, number>(), address: new Map<string, number>() };
+  const seen = new FirstSeen();
   const routed: { cidr: Ipv4Cidr; peer: string }[] = [];
-  const firstSeen = (kind: keyof typeof seen, value: string, i: number) => {
-    const before = seen[kind].get(value);
-    if (before === undefined) seen[kind].set(value, i);
-    return before;
-  };
 
   peers.forEach((peer, i) => {
     const at = (field: string | number, ...rest: (string | number)[]) => ["peers", i, field, ...rest];
     const keyProblem = checkWireguardKey(peer.publicKey);
     if (keyProblem) problems.push(src.problem(at("publicKey"), keyProblem, peer.name));
 
-    const dupName = firstSeen("name", peer.name, i);
+    const dupName = seen.before("name", peer.name, i);
     if (dupName !== undefined) problems.push(src.problem(at("name"), `duplicate peer name "${peer.name}" (also peers[${dupName}])`, peer.name));
-    const dupKey = firstSeen("key", peer.publicKey, i);
+    const dupKey = seen.before("key", peer.publicKey, i);
     if (dupKey !== undefined) problems.push(src.problem(at("publicKey"), `duplicate public key (also peers[${dupKey}] "${peers[dupKey].name}"); every peer needs its own key pair`, peer.name));
 
     const address = parseIpv4(peer.tunnelAddress);
@@ -59,7 +55,7 @@ function checkPeers(peers: readonly WireguardPeer[], site: SiteSettings, src: Ya
     } else if (peer.tunnelAddress === site.wireguard.gatewayAddress) {
       problems.push(src.problem(at("tunnelAddress"), `${peer.tunnelAddress} is the gateway's own tunnel address (wireguard.gatewayAddress)`, peer.name));
     } else {
-      const dup = firstSeen("address", peer.tunnelAddress, i);
+      const dup = seen.before("address", peer.tunnelAddress, i);
       if (dup !== undefined) problems.push(src.problem(at("tunnelAddress"), `duplicate tunnel address ${peer.tunnelAddress} (also peers[${dup}] "${peers[dup].name}")`, peer.name));
     }
 

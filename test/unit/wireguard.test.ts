@@ -8,6 +8,7 @@ import { checkWireguardKey, generateWireguardKeyPair, publicKeyOf } from "../../
 import { parsePeers, type WireguardPeer } from "../../lib/wireguard/peers";
 import { renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/wireguard/render";
 import { DataFileError, YamlSource } from "../../lib/yaml-source";
+import { runApp } from "../support/app-run";
 import { exampleSiteValue, siteFrom } from "../support/site";
 
 // Fixed test keys (RFC 7748 §6.1 test vectors: Alice's private key and its public key).
@@ -136,11 +137,7 @@ describe("peers data", () => {
     siteValue.wireguard.peersFile = peersFile;
     const siteFile = join(dir, "site.yaml");
     writeFileSync(siteFile, stringify(siteValue));
-    const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["main.ts"], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, SITE_CONFIG: siteFile, CDKTF_OUTDIR: join(dir, "out") },
-      encoding: "utf8",
-    });
+    const run = runApp({ SITE_CONFIG: siteFile });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/peers\.yaml:\d+: machine "home-router": peers\[0\]\.tunnelAddress: 192\.168\.0\.2 is outside wireguard\.tunnelCidr/);
   });
