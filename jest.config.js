@@ -1,5 +1,6 @@
-// Two projects: `unit` (fast: settings, snapshots, renderers) and `e2e`
-// (real WireGuard / QEMU in network namespaces; slow, bounded per test).
+// Projects: `unit` (fast: settings, snapshots, renderers), `terraform` (the
+// real Terraform CLI and the Go Matchbox stand-in), `e2e` (real WireGuard /
+// QEMU in network namespaces; slow, bounded per test) and `plan` (GitHub Actions).
 // Type errors are caught by `tsc --noEmit` in `npm test`; ts-jest only transpiles
 // (isolatedModules in tsconfig.json), which keeps the unit run fast.
 const tsJest = ["ts-jest", { diagnostics: false }];
@@ -11,6 +12,16 @@ module.exports = {
       displayName: "unit",
       testEnvironment: "node",
       testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+      setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+    },
+    {
+      // The real Terraform CLI on provider-less stand-ins of every stack, and
+      // the Go Matchbox stand-in (test/support/matchbox-standin): slower than
+      // unit tests, bounded per test; skips visibly without terraform or go.
+      displayName: "terraform",
+      testEnvironment: "node",
+      testMatch: ["<rootDir>/test/terraform/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
     },

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { Group } from "../.gen/providers/matchbox/group";
 import { Profile } from "../.gen/providers/matchbox/profile";
 import type { BootPlan } from "../lib/matchbox/boot-plan";
-import { escapeTerraformTemplate } from "../lib/matchbox/terraform-strings";
+import { terraformLiteral, terraformLiteralMap } from "../lib/terraform-strings";
 
 export interface MatchboxBootConfigProps {
   readonly plan: BootPlan;
@@ -23,19 +23,19 @@ export class MatchboxBootConfig extends Construct {
     super(scope, id);
     for (const spec of props.plan.profiles) {
       this.profiles[spec.name] = new Profile(this, `profile-${spec.name}`, {
-        name: spec.name,
-        kernel: escapeTerraformTemplate(spec.kernel),
-        initrd: spec.initrd.map(escapeTerraformTemplate),
-        args: spec.args.map(escapeTerraformTemplate),
+        name: terraformLiteral(spec.name),
+        kernel: terraformLiteral(spec.kernel),
+        initrd: spec.initrd.map(terraformLiteral),
+        args: spec.args.map(terraformLiteral),
         genericConfig: spec.talosRole ? props.talosConfigs[spec.talosRole] : undefined,
       });
     }
     for (const spec of props.plan.groups) {
       this.groups[spec.name] = new Group(this, `group-${spec.name}`, {
-        name: spec.name,
+        name: terraformLiteral(spec.name),
         profile: this.profiles[spec.profile].name,
-        selector: { mac: spec.selector.mac },
-        metadata: Object.fromEntries(Object.entries(spec.metadata).map(([k, v]) => [k, escapeTerraformTemplate(v)])),
+        selector: terraformLiteralMap(spec.selector),
+        metadata: terraformLiteralMap(spec.metadata),
       });
     }
   }

@@ -1,6 +1,7 @@
 import { Fn, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import { DataGoogleSecretManagerSecretVersion } from "@cdktf/provider-google/lib/data-google-secret-manager-secret-version";
+import { terraformFnLiteral } from "../lib/terraform-strings";
 
 /**
  * The network interface as a YAML flow sequence rendered by Matchbox's Go
@@ -12,8 +13,6 @@ export const INTERFACES_TEMPLATE =
   '{{if .address_cidr}}[{"deviceSelector": {"hardwareAddr": "{{.mac}}"}, "dhcp": false, "addresses": ["{{.address_cidr}}"], "routes": [{"network": "0.0.0.0/0", "gateway": "{{.gateway}}"}]}]' +
   '{{else}}[{"deviceSelector": {"hardwareAddr": "{{.mac}}"}, "dhcp": true}]{{end}}';
 const INTERFACES_PLACEHOLDER = "__NETBOOT_INTERFACES__";
-/** cdktf passes function arguments into HCL string literals as they are: quotes must be escaped. */
-const hclLiteral = (text: string) => text.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
 /** `{{` in the stored config would start a Go template action; this writes a literal `{{`. */
 export const GO_TEMPLATE_LITERAL_BRACES = '{{"{{"}}';
 
@@ -40,7 +39,7 @@ export class TalosConfigTemplate extends Construct {
     super(scope, id);
     const secret = new DataGoogleSecretManagerSecretVersion(this, "secret", { project: props.project, secret: props.secretId, version: "latest" });
     // Talos configs may hold several YAML documents; only the first (v1alpha1) is patched.
-    const docs = new TerraformLocal(this, "documents", Fn.split("\n---\n", Fn.replace(Fn.trimprefix(secret.secretData, "---\n"), "{{", hclLiteral(GO_TEMPLATE_LITERAL_BRACES))));
+    const docs = new TerraformLocal(this, "documents", Fn.split("\n---\n", Fn.replace(Fn.trimprefix(secret.secretData, "---\n"), "{{", terraformFnLiteral(GO_TEMPLATE_LITERAL_BRACES))));
     const main = new TerraformLocal(this, "main-document", Fn.yamldecode(Fn.element(docs.asList, 0)));
     const machine = Fn.lookup(main.asAnyMap, "machine", {});
     const patched = Fn.merge([
@@ -49,13 +48,13 @@ export class TalosConfigTemplate extends Construct {
         machine: Fn.merge([
           machine,
           {
-            install: Fn.merge([Fn.lookup(machine, "install", {}), { disk: "{{.install_disk}}", image: props.installerImage }]),
+            install: Fn.merge([Fn.lookup(machine, "install", {}), { disk: "{{.install_disk}}", image: terraformFnLiteral(props.installerImage) }]),
             network: Fn.merge([Fn.lookup(machine, "network", {}), { hostname: "{{.hostname}}", interfaces: INTERFACES_PLACEHOLDER }]),
           },
         ]),
       },
     ]);
-    const first = Fn.replace(Fn.yamlencode(patched), hclLiteral(`"${INTERFACES_PLACEHOLDER}"`), hclLiteral(INTERFACES_TEMPLATE));
+    const first = Fn.replace(Fn.yamlencode(patched), terraformFnLiteral(`"${INTERFACES_PLACEHOLDER}"`), terraformFnLiteral(INTERFACES_TEMPLATE));
     this.template = Fn.join("\n---\n", Fn.concat([[first], Fn.slice(docs.asList, 1, Fn.lengthOf(docs.asList))]));
   }
 }

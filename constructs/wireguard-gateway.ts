@@ -10,6 +10,7 @@ import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
+import { terraformLiteral } from "../lib/terraform-strings";
 import { GATEWAY_SYSCTLS } from "./gke-cluster";
 
 /** Pinned WireGuard image: Alpine with wireguard-tools, iptables, bash, curl and jq. */
@@ -86,11 +87,11 @@ export class WireguardGateway extends Construct {
     // Not secret (no private key), but a Secret keeps peers' addresses out of casual `kubectl get cm` output.
     const config = new SecretV1(this, "config", {
       metadata: { name: "wireguard-gateway-config", namespace: props.namespace, labels: GATEWAY_LABELS },
-      data: { "gateway.conf": props.wireguardConfig, "rules.v4": props.rules },
+      data: { "gateway.conf": terraformLiteral(props.wireguardConfig), "rules.v4": terraformLiteral(props.rules) },
     });
     const scriptMap = new ConfigMapV1(this, "script", {
       metadata: { name: "wireguard-gateway-script", namespace: props.namespace, labels: GATEWAY_LABELS },
-      data: { "gateway.sh": script },
+      data: { "gateway.sh": terraformLiteral(script) },
     });
     // Any change of peers, keys, rules or script rolls the pods.
     const configHash = createHash("sha256").update(props.wireguardConfig).update(props.rules).update(script).update(props.expectedPublicKey).digest("hex");
@@ -122,7 +123,7 @@ export class WireguardGateway extends Construct {
                   { name: "WG_RULES", value: "/etc/netboot/wireguard/rules.v4" },
                   { name: "WG_PRIVATE_KEY_FILE", value: "/run/netboot/private.key" },
                   { name: "WG_KEY_SECRET", value: `projects/${props.project}/secrets/${props.privateKeySecret}/versions/latest` },
-                  { name: "WG_EXPECTED_PUBLIC_KEY", value: props.expectedPublicKey },
+                  { name: "WG_EXPECTED_PUBLIC_KEY", value: terraformLiteral(props.expectedPublicKey) },
                 ],
                 port: [{ name: "wireguard", containerPort: props.listenPort, protocol: "UDP" }],
                 securityContext: {

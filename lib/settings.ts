@@ -10,6 +10,7 @@ import {
   parseIpv4Cidr,
   type Ipv4Cidr,
 } from "./cidr";
+import { talosMetalKernelArgs } from "./matchbox/talos-kernel-args";
 import { checkAgainstSchema } from "./schema-check";
 import { DataFileError, YamlSource, type Problem } from "./yaml-source";
 
@@ -70,6 +71,8 @@ export interface SiteSettings {
     readonly schematic: string;
     readonly kernelSha256: string | null;
     readonly initramfsSha256: string | null;
+    /** The schematic's `customization.extraKernelArgs`, appended after Talos's own (the Image Factory's metal cmdline). */
+    readonly schematicExtraKernelArgs?: readonly string[];
     readonly configSecrets: { readonly controlplane: string; readonly worker: string };
   };
   readonly rescue?: {
@@ -220,6 +223,11 @@ function checkSemantics(s: SiteSettings, src: YamlSource): Problem[] {
   if (s.state.backend === "gcs" && !s.state.bucket) {
     problems.push(src.problem(["state", "bucket"], 'missing: state.backend is "gcs", so state.bucket must name the (versioned) state bucket'));
   }
+  const talosArgs = talosMetalKernelArgs(s.talos.version);
+  if ("error" in talosArgs) problems.push(src.problem(["talos", "version"], talosArgs.error));
+  (s.talos.schematicExtraKernelArgs ?? []).forEach((arg, i) => {
+    if (!/^[^\s]+$/.test(arg)) problems.push(src.problem(["talos", "schematicExtraKernelArgs", i], `${JSON.stringify(arg)} is not one kernel argument; allowed: one token without spaces or newlines, e.g. console=ttyS1,115200n8`));
+  });
   if (s.gke.mode === "existing" && !s.gke.location) {
     problems.push(src.problem(["gke", "location"], 'missing: gke.mode is "existing", so gke.location must name the cluster\'s zone or region'));
   }

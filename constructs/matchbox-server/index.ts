@@ -6,6 +6,7 @@ import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v
 import { PersistentVolumeClaimV1 } from "@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
+import { terraformLiteral } from "../../lib/terraform-strings";
 import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT } from "../../lib/wireguard/render";
 
 /** Matchbox's latest release, pinned (never `latest`). */
@@ -59,7 +60,7 @@ export class MatchboxServer extends Construct {
     });
     const assets = new ConfigMapV1(this, "assets-manifest", {
       metadata: meta("matchbox-assets"),
-      data: { "assets.txt": props.assetManifest, "fetch-assets.sh": props.fetchAssetsScript },
+      data: { "assets.txt": terraformLiteral(props.assetManifest), "fetch-assets.sh": terraformLiteral(props.fetchAssetsScript) },
     });
     const data = new PersistentVolumeClaimV1(this, "data", {
       metadata: meta("matchbox-data"),

@@ -2,6 +2,7 @@ import { rescueBootAssets, talosBootAssets, type BootAsset } from "../boot-asset
 import type { Machine } from "../inventory";
 import type { SiteSettings } from "../settings";
 import { MATCHBOX_HTTP_PORT } from "../wireguard/render";
+import { talosMetalKernelArgs } from "./talos-kernel-args";
 
 /** A Matchbox profile as this project means it (values as Matchbox should finally hold them). */
 export interface ProfileSpec {
@@ -28,8 +29,17 @@ export interface BootPlan {
 
 export const PROFILE_NAMES = { controlplane: "talos-controlplane", worker: "talos-worker", maintenance: "talos-maintenance", rescue: "rescue" } as const;
 
-/** Kernel arguments Talos requires (talos.platform, slab_nomerge, pti=on) plus its console and logging defaults. */
-export const TALOS_KERNEL_ARGS = ["talos.platform=metal", "slab_nomerge", "pti=on", "console=tty0", "printk.devkmsg=on"] as const;
+/**
+ * The kernel arguments Talos puts on a metal amd64 command line for the site's
+ * Talos version (lib/matchbox/talos-kernel-args.ts), followed by the
+ * schematic's own `extraKernelArgs`, as the Image Factory's
+ * `cmdline-metal-amd64` has them. Site validation refuses an unknown minor.
+ */
+export function talosKernelArgs(site: SiteSettings): string[] {
+  const known = talosMetalKernelArgs(site.talos.version);
+  if ("error" in known) throw new Error(known.error);
+  return [...known.args, ...(site.talos.schematicExtraKernelArgs ?? [])];
+}
 
 /** Matchbox's base URL as booting machines reach it: the gateway's tunnel IP. */
 export function matchboxBaseUrl(site: SiteSettings): string {
@@ -48,7 +58,7 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
   const talos = talosBootAssets(site.talos);
   // iPXE names the initramfs after its file; `initrd=` must name that same file.
   const talosBase = { kernel: assetUrl(talos.kernel), initrd: [assetUrl(talos.initramfs)] };
-  const talosArgs = [`initrd=${fileName(talos.initramfs)}`, ...TALOS_KERNEL_ARGS];
+  const talosArgs = [`initrd=${fileName(talos.initramfs)}`, ...talosKernelArgs(site)];
   const configUrl = `talos.config=${matchboxBaseUrl(site)}/generic?mac=\${mac:hexhyp}`;
 
   const profiles: ProfileSpec[] = [
@@ -82,7 +92,11 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
   return { profiles, groups };
 }
 
-/** The Image Factory installer image for the site's schematic and version (machine.install.image). */
+/**
+ * The Image Factory's metal installer for the site's schematic and version
+ * (machine.install.image). `metal-installer/` is the path Talos 1.13's own
+ * tooling uses; `installer/` is the older form.
+ */
 export function talosInstallerImage(site: SiteSettings): string {
-  return `factory.talos.dev/installer/${site.talos.schematic}:${site.talos.version}`;
+  return `factory.talos.dev/metal-installer/${site.talos.schematic}:${site.talos.version}`;
 }

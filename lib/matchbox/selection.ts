@@ -1,5 +1,5 @@
 import { normalizeMac } from "../mac";
-import { terraformLiteralValue } from "./terraform-strings";
+import { terraformLiteralValue } from "../terraform-strings";
 
 /** A profile's boot section as Matchbox stores it. */
 export interface StoredProfile {

@@ -4,13 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadInventory } from "../../lib/inventory";
-import { escapeTerraformTemplate, terraformLiteralValue } from "../../lib/matchbox/terraform-strings";
+import { terraformLiteral as escapeTerraformTemplate, terraformLiteralValue } from "../../lib/terraform-strings";
 import { formatPreview, previewBoot, synthesizedMatchboxStore } from "../../lib/matchbox/preview";
 import { BOOT_IPXE, labelsFromQuery, matchboxStoreFromTerraform, selectGroup } from "../../lib/matchbox/selection";
 import type { NetbootSite } from "../../lib/site";
 import { addNetbootStacks } from "../../stacks";
 import { exampleMachines, EXAMPLE_INVENTORY } from "../support/inventory";
-import { exampleSiteValue, netbootSiteFrom } from "../support/site";
+import { exampleSiteValue, netbootSiteFrom, siteFrom } from "../support/site";
+import { bootPlan } from "../../lib/matchbox/boot-plan";
 import { runApp } from "../support/app-run";
 import { resources, synthJson } from "../support/synth";
 
@@ -45,11 +46,18 @@ describe("matchbox-config stack", () => {
       expect(p.initrd).toEqual(["/assets/talos/v1.13.9/initramfs-amd64.xz"]);
       expect(p.args).toEqual([
         "initrd=initramfs-amd64.xz",
+        // Talos v1.13's metal amd64 command line (Image Factory cmdline-metal-amd64 order).
         "talos.platform=metal",
+        "console=tty0",
+        "init_on_alloc=1",
         "slab_nomerge",
         "pti=on",
-        "console=tty0",
+        "consoleblank=0",
+        "nvme_core.io_timeout=4294967295",
         "printk.devkmsg=on",
+        "selinux=1",
+        "module.sig_enforce=1",
+        "proc_mem.force_override=never",
         // Escaped for Terraform: Matchbox must store ${mac:hexhyp} for iPXE to expand.
         "talos.config=http://10.99.0.1:8080/generic?mac=$${mac:hexhyp}",
       ]);
@@ -64,7 +72,7 @@ describe("matchbox-config stack", () => {
     const secrets = Object.values(json.data.google_secret_manager_secret_version) as any[];
     expect(secrets.map((s) => s.secret).sort()).toEqual(["netboot-talos-controlplane", "netboot-talos-worker"]);
     const config = profile("talos-controlplane").generic_config;
-    expect(config).toContain("factory.talos.dev/installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.13.9");
+    expect(config).toContain("factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.13.9");
     for (const key of ["{{.install_disk}}", "{{.hostname}}", "{{.address_cidr}}", "{{.gateway}}", "{{.mac}}"]) expect(config).toContain(key);
     // A literal "{{" in the secret is escaped for Matchbox's Go template.
     expect(JSON.stringify(json.locals)).toContain('replace(trimprefix(data.google_secret_manager_secret_version');
@@ -145,6 +153,18 @@ describe("matchbox-config stack", () => {
   });
 });
 
+describe("Talos kernel arguments", () => {
+  test("the schematic's extraKernelArgs follow Talos's own arguments in every Talos profile, before talos.config", () => {
+    const site = siteFrom((v) => (v.talos.schematicExtraKernelArgs = ["console=ttyS1,115200n8", "net.ifnames=0"]));
+    const plan = bootPlan(site, []);
+    for (const name of ["talos-controlplane", "talos-worker", "talos-maintenance"]) {
+      const args = plan.profiles.find((p) => p.name === name)!.args;
+      const at = args.indexOf("proc_mem.force_override=never");
+      expect(args.slice(at + 1, at + 3)).toEqual(["console=ttyS1,115200n8", "net.ifnames=0"]);
+    }
+  });
+});
+
 describe("Terraform string escaping", () => {
   test("escapes ${ and %{ so Terraform hands them to Matchbox literally", () => {
     expect(escapeTerraformTemplate("a=${mac:hexhyp} %{x}")).toBe("a=$${mac:hexhyp} %%{x}");
@@ -168,7 +188,8 @@ describe("boot preview", () => {
     expect(result.profile.name).toBe("talos-controlplane");
     expect(result.ipxe).toBe(
       "#!ipxe\n" +
-        "kernel /assets/talos/v1.13.9/kernel-amd64 initrd=initramfs-amd64.xz talos.platform=metal slab_nomerge pti=on console=tty0 printk.devkmsg=on talos.config=http://10.99.0.1:8080/generic?mac=${mac:hexhyp}\n" +
+        "kernel /assets/talos/v1.13.9/kernel-amd64 initrd=initramfs-amd64.xz talos.platform=metal console=tty0 init_on_alloc=1 slab_nomerge pti=on consoleblank=0 " +
+        "nvme_core.io_timeout=4294967295 printk.devkmsg=on selinux=1 module.sig_enforce=1 proc_mem.force_override=never talos.config=http://10.99.0.1:8080/generic?mac=${mac:hexhyp}\n" +
         "initrd /assets/talos/v1.13.9/initramfs-amd64.xz\n" +
         "boot\n",
     );

@@ -122,6 +122,18 @@ describe("site settings", () => {
     expect(problemsOf((v) => (v.network.controlPlaneCidr = "172.16.0.0/24")).join()).toMatch(/network\.controlPlaneCidr: 172\.16\.0\.0\/24 must be a \/28/);
   });
 
+  test("a Talos minor whose kernel arguments the project does not know is refused, naming the known ones", () => {
+    const problems = problemsOf((v) => (v.talos.version = "v1.9.5")).join();
+    expect(problems).toMatch(/talos\.version: Talos v1\.9\.5: no kernel argument list for Talos 1\.9; known minors: 1\.10, 1\.11, 1\.12, 1\.13, 1\.14/);
+  });
+
+  test("the schematic's extra kernel arguments are appended one token each; a space or newline is refused", () => {
+    expect(problemsOf((v) => (v.talos.schematicExtraKernelArgs = ["console=ttyS1,115200n8", "a b"])).join()).toMatch(
+      /talos\.schematicExtraKernelArgs\[1\]: "a b" is not one kernel argument/,
+    );
+    expect(siteFrom((v) => (v.talos.schematicExtraKernelArgs = ["console=ttyS1,115200n8"])).talos.schematicExtraKernelArgs).toEqual(["console=ttyS1,115200n8"]);
+  });
+
   test("an existing cluster needs its location", () => {
     expect(problemsOf((v) => (v.gke.mode = "existing")).join()).toMatch(/gke\.location: missing: gke\.mode is "existing"/);
   });

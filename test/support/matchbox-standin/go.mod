@@ -1,0 +1,3 @@
+module netboot/matchbox-standin
+
+go 1.19

@@ -1,0 +1,189 @@
+// What Terraform really receives: every stack of the fixture site (test/fixtures/site),
+// turned into a provider-less configuration (test/support/terraform-standin.ts),
+// is initialized, validated and applied by the real Terraform CLI in deploy
+// order; each stack reads the previous ones' outputs through
+// terraform_remote_state, as in production. The tests then compare what
+// Terraform evaluated with the files and renderers it came from.
+//
+// What this cannot prove: provider behaviour (schemas, API calls), the real
+// GCP and Kubernetes APIs, and Talos's own validation. Those run in GitHub
+// Actions (test/plan, the pull-request workflow's Matchbox job).
+import { readFileSync } from "node:fs";
+import { stringify, parse } from "yaml";
+import { renderAssetManifest, siteBootAssets } from "../../lib/boot-assets";
+import { synthesizedMatchboxStore } from "../../lib/matchbox/preview";
+import { FETCH_ASSETS_SCRIPT_FILE, GATEWAY_SCRIPT_FILE, loadNetbootSite, completeSite, type NetbootSite } from "../../lib/site";
+import { parseSite } from "../../lib/settings";
+import { YamlSource } from "../../lib/yaml-source";
+import { renderGatewayConfig, renderGatewayRules } from "../../lib/wireguard/render";
+import { resolve } from "node:path";
+import { REPO_ROOT } from "../../lib/settings";
+import { applyApp, FIXTURE_SITE_FILE, matchboxStoreFromEvaluated, validateWithoutBackend, type AppliedApp } from "../support/terraform-app";
+import { terraformMissing } from "../support/terraform-standin";
+
+const missing = terraformMissing();
+const SLOW = 240_000;
+
+/** A variant of the fixture site (settings edited), with the fixture's peers, inventory and key. */
+function fixtureVariant(edit: (value: Record<string, any>) => void): NetbootSite {
+  const value = parse(readFileSync(FIXTURE_SITE_FILE, "utf8"));
+  edit(value);
+  const settings = parseSite(YamlSource.parse(stringify(value), "test/fixtures/site/variant.yaml"));
+  return completeSite({ settings, file: "test/fixtures/site/variant.yaml", resolvePath: (p) => resolve(REPO_ROOT, p) });
+}
+
+/** A single nested block, which a reader may see as a one-element list. */
+const block = (value: any) => (Array.isArray(value) ? value[0] : value);
+
+/** The one resource of `type` in an evaluated stack whose metadata.name is `name`. */
+function k8sObject(app: AppliedApp, stack: string, type: string, name: string): any {
+  const all = Object.values<any>(app.evaluated[stack].resource[type] ?? {}).filter((r) => block(r.metadata)?.name === name);
+  if (all.length !== 1) throw new Error(`expected one ${type} named ${name} in ${stack}, found ${all.length}`);
+  return all[0];
+}
+
+if (missing) {
+  const why = `SKIPPED: ${missing} —`;
+  if (process.env.REQUIRE_E2E) {
+    test("the Terraform CLI is required (REQUIRE_E2E is set)", () => {
+      throw new Error(`the real-Terraform suite needs the Terraform CLI: ${missing}`);
+    });
+  } else {
+    test.skip(`${why} every stack of the fixture site validated and applied by the real Terraform CLI`, () => {});
+  }
+} else {
+  describe("every stack, validated and evaluated by the real Terraform CLI (provider-less stand-ins)", () => {
+    let site: NetbootSite;
+    let app: AppliedApp;
+
+    beforeAll(() => {
+      site = loadNetbootSite(FIXTURE_SITE_FILE);
+      app = applyApp(site);
+    }, SLOW);
+
+    test("each stack is valid, applies in deploy order, and reads the previous stacks' outputs through remote state", () => {
+      expect(Object.keys(app.evaluated)).toEqual(["network", "gke", "boot-server", "matchbox-config"]);
+      // The Kubernetes provider is configured from gke's outputs: the stand-in endpoint and CA arrive decoded.
+      const kubernetes = app.evaluated["boot-server"].provider.kubernetes[0];
+      const gkeCluster = Object.values<any>(app.evaluated.gke.resource.google_container_cluster)[0];
+      expect(kubernetes.host).toBe(`https://${gkeCluster.endpoint}`);
+      expect(kubernetes.cluster_ca_certificate).toBe(Buffer.from(gkeCluster.master_auth[0].cluster_ca_certificate, "base64").toString());
+      expect(kubernetes.cluster_ca_certificate).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+      // The Matchbox provider is configured from boot-server's TLS outputs.
+      const matchbox = app.evaluated["matchbox-config"].provider.matchbox[0];
+      const clientKey = Object.entries<any>(app.evaluated["boot-server"].resource.tls_private_key).find(([id]) => id.includes("client-key"))![1];
+      expect(matchbox.client_key).toBe(clientKey.private_key_pem);
+      expect(matchbox.endpoint).toBe(`${site.settings.wireguard.gatewayAddress}:8081`);
+    });
+
+    test("the gateway script and the asset fetcher reach Kubernetes byte-identical to the files in the repository", () => {
+      const script = k8sObject(app, "boot-server", "kubernetes_config_map_v1", "wireguard-gateway-script");
+      expect(script.data["gateway.sh"]).toBe(readFileSync(GATEWAY_SCRIPT_FILE, "utf8"));
+      const assets = k8sObject(app, "boot-server", "kubernetes_config_map_v1", "matchbox-assets");
+      expect(assets.data["fetch-assets.sh"]).toBe(readFileSync(FETCH_ASSETS_SCRIPT_FILE, "utf8"));
+      expect(assets.data["assets.txt"]).toBe(renderAssetManifest(siteBootAssets(site.settings)));
+    });
+
+    test("the gateway's WireGuard config, packet-filter rules and expected public key arrive exactly as rendered", () => {
+      const inputs = { site: site.settings, peers: site.peers, matchboxAddress: site.settings.matchbox.clusterIp };
+      const config = k8sObject(app, "boot-server", "kubernetes_secret_v1", "wireguard-gateway-config");
+      expect(config.data["gateway.conf"]).toBe(renderGatewayConfig(inputs));
+      expect(config.data["rules.v4"]).toBe(renderGatewayRules(inputs, { tunnel: "wg0", uplink: "eth0" }));
+      const daemonSet = k8sObject(app, "boot-server", "kubernetes_daemon_set_v1", "wireguard-gateway");
+      const env = Object.fromEntries(block(block(block(daemonSet.spec).template).spec).container[0].env.map((e: any) => [e.name, e.value]));
+      expect(env.WG_EXPECTED_PUBLIC_KEY).toBe(site.gatewayPublicKey);
+      expect(env.WG_KEY_SECRET).toBe(`projects/${site.settings.gcp.project}/secrets/${site.settings.wireguard.privateKeySecret}/versions/latest`);
+    });
+
+    test("each Matchbox profile and group as Terraform evaluates it is what boot-preview shows", () => {
+      const evaluated = matchboxStoreFromEvaluated(app.evaluated["matchbox-config"]);
+      const preview = synthesizedMatchboxStore(site);
+      expect(evaluated.profiles.map((p) => p.name).sort()).toEqual([...preview.profiles.keys()].sort());
+      for (const p of evaluated.profiles) {
+        const shown = preview.profiles.get(p.name)!;
+        expect({ name: p.name, kernel: p.kernel, initrd: p.initrd, args: p.args, hasGenericConfig: p.generic_config !== null }).toEqual({
+          name: shown.name,
+          kernel: shown.kernel,
+          initrd: [...shown.initrd],
+          args: [...shown.args],
+          hasGenericConfig: shown.hasGenericConfig,
+        });
+      }
+      expect(evaluated.groups.map((g) => ({ ...g })).sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+        preview.groups.map((g) => ({ name: g.name, profile: g.profile, selector: { ...g.selector }, metadata: { ...g.metadata } })).sort((a, b) => a.name.localeCompare(b.name)),
+      );
+    });
+
+    test("Matchbox receives iPXE's ${mac:hexhyp} and the rescue arguments' template syntax literally, never $${…}", () => {
+      const evaluated = matchboxStoreFromEvaluated(app.evaluated["matchbox-config"]);
+      const byName = Object.fromEntries(evaluated.profiles.map((p) => [p.name, p]));
+      expect(byName["talos-controlplane"].args).toContain(`talos.config=http://${site.settings.wireguard.gatewayAddress}:8080/generic?mac=\${mac:hexhyp}`);
+      expect(byName.rescue.args).toEqual(expect.arrayContaining(["netboot.mac=${net0/mac:hexhyp}", "netboot.literal=%{not_a_directive}"]));
+      const all = JSON.stringify(evaluated);
+      expect(all).not.toContain("$${");
+      expect(all).not.toContain("%%{");
+    });
+
+    test("each installing profile's generic config is a Go template of the role's Talos config (every document kept)", () => {
+      const evaluated = matchboxStoreFromEvaluated(app.evaluated["matchbox-config"]);
+      for (const role of ["controlplane", "worker"] as const) {
+        const generic = evaluated.profiles.find((p) => p.name === `talos-${role}`)!.generic_config!;
+        expect(generic).toContain("{{.hostname}}");
+        expect(generic).toContain("{{.install_disk}}");
+        const fixtureDocs = readFileSync(`${__dirname}/../fixtures/talos/${role}.yaml`, "utf8").split(/^---$/m).length;
+        expect(generic.split(/^---$/m).length).toBe(fixtureDocs);
+      }
+    });
+
+    test("an unescaped ${ in an embedded file makes Terraform itself refuse the stack", () => {
+      // The gateway script as it would be embedded without the escaping rule.
+      const raw = readFileSync(GATEWAY_SCRIPT_FILE, "utf8");
+      expect(raw).toContain("${WG_IFACE:-wg0}");
+      expect(() =>
+        applyApp(site, {
+          edit: (stack, json) => {
+            if (stack !== "boot-server") return json;
+            const copy = structuredClone(json);
+            for (const cm of Object.values<any>(copy.resource.kubernetes_config_map_v1)) {
+              if (cm.data?.["gateway.sh"]) cm.data["gateway.sh"] = raw;
+            }
+            return copy;
+          },
+        }),
+      ).toThrow(/terraform validate .*failed[\s\S]*(Extra characters after interpolation expression|not a valid template control keyword)/);
+    }, SLOW);
+  });
+
+  describe("variants", () => {
+    test(
+      "gcs backend: every stack validates with its remote-state configuration (init -backend=false)",
+      () => {
+        const site = fixtureVariant((v) => {
+          v.state = { backend: "gcs", bucket: "nbfix-terraform-state", prefix: "nbfix" };
+        });
+        const results = validateWithoutBackend(site);
+        for (const [stack, r] of Object.entries(results)) {
+          if (!r.valid) throw new Error(`${stack} is not valid:\n${r.output}`);
+        }
+        expect(Object.keys(results)).toEqual(["network", "gke", "boot-server", "matchbox-config"]);
+      },
+      SLOW,
+    );
+
+    test(
+      "gke.mode existing: the cluster is read, and the boot server is configured from it",
+      () => {
+        const site = fixtureVariant((v) => {
+          v.gke.mode = "existing";
+          v.gke.location = "europe-west1-b";
+        });
+        const app = applyApp(site);
+        const existing = Object.values<any>(app.evaluated.gke.data.google_container_cluster)[0];
+        expect(existing).toMatchObject({ name: "nbfix-cluster", location: "europe-west1-b" });
+        expect(app.evaluated["boot-server"].provider.kubernetes[0].host).toBe(`https://${existing.endpoint}`);
+        expect(app.evaluated.network.resource.google_compute_network).toBeUndefined();
+      },
+      SLOW,
+    );
+  });
+}
