@@ -8,9 +8,11 @@
 // loads a kernel (Debian's, standing in for Talos's) and an initramfs (busybox,
 // built here) under the file names the profiles use. The initramfs prints
 // /proc/cmdline to the serial port and powers off. Everything the VM is told
-// (arguments, initrd= name, talos.config URL) comes from the synthesized
-// matchbox-config stack for a test copy of the example inventory, through the
-// project's own selection code (test/e2e/support/matchbox-standin.ts).
+// (arguments, initrd= name, talos.config URL) comes from the fixture site's
+// matchbox-config stack as the real Terraform CLI evaluates it, served by the
+// Go Matchbox v0.11.0 stand-in (test/support/matchbox-standin). The Talos
+// config URL each installing VM printed is then fetched over the same tunnel
+// from the boot VLAN, and the served YAML must be that machine's.
 //
 // Optional: UEFI HTTP boot (OVMF's own HTTP client, no iPXE ROM) of the
 // embedded-script iPXE binary of ADR 0008, when NETBOOT_E2E_CHAIN_EFI names a
@@ -20,15 +22,14 @@
 // linux-image-amd64, xz-utils and the tunnel test's tools; elsewhere it skips
 // visibly, or fails with REQUIRE_E2E=1. KVM when it works, TCG otherwise.
 import { copyFileSync, mkdirSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
 import { basename, dirname, join } from "node:path";
 import { hyphenatedMac, normalizeMac, type CanonicalMac } from "../../lib/mac";
-import { matchboxBaseUrl } from "../../lib/matchbox/boot-plan";
-import { synthesizedMatchboxStore } from "../../lib/matchbox/preview";
-import type { MatchboxStore, StoredProfile } from "../../lib/matchbox/selection";
-import { writeInventory } from "../support/inventory";
-import { buildBootNetwork, CHAIN_EFI_ASSET, type BootNetwork } from "./support/boot-network";
+import { matchboxBaseUrl, talosInstallerImage } from "../../lib/matchbox/boot-plan";
+import { parseStandInLog, type StandInRequest } from "../support/matchbox-standin";
+import type { EvaluatedMatchboxStore } from "../support/terraform-app";
+import { buildBootNetwork, BOOT_NET, CHAIN_EFI_ASSET, type BootNetwork } from "./support/boot-network";
 import { buildInitramfs, printedCmdline } from "./support/initramfs";
-import { parseStandInLog, type StandInRequest } from "./support/matchbox-standin";
 import { NetnsHarness } from "./support/netns";
 import { commands, describeE2E, namespacesWithIptables, runsAsRoot, tunDevice } from "./support/prerequisites";
 import { cleanConsole, debianKernel, detectAccel, firmwareFiles, startVm, stopVm, type Accel, type Firmware, type VmOptions } from "./support/qemu";
@@ -45,28 +46,25 @@ interface Scenario {
   readonly uefiHttp?: boolean;
 }
 
-// The test copy of the example inventory: cp-03 in maintenance, worker-02 on
-// its disk, worker-01's MAC written as people paste it (upper case, hyphens).
-const INVENTORY_EDIT = (machines: Record<string, any>[]) => {
-  const byName = (n: string) => machines.find((m) => m.name === n)!;
-  byName("cp-03").boot = "maintenance";
-  byName("worker-02").boot = "disk";
-  byName("worker-01").mac = "AA-BB-CC-DD-EE-04";
-};
-
+// The fixture inventory (test/fixtures/site/machines.yaml): fixture-cp-1
+// (static address, /dev/sda), fixture-cp-2 (DHCP, NVMe, a dotted hostname),
+// fixture-worker-1 (static, a by-id disk, its MAC written 02-6E-62-00-00-04),
+// fixture-maintenance, fixture-disk; 02:6e:62:00:00:99 is in no inventory.
 const SCENARIOS: Scenario[] = [
-  { id: "bios-controlplane", firmware: "bios", mac: "aa:bb:cc:dd:ee:01", expect: "boot" },
-  { id: "efi-controlplane", firmware: "efi", mac: "aa:bb:cc:dd:ee:02", expect: "boot" },
-  { id: "bios-worker", firmware: "bios", mac: "aa:bb:cc:dd:ee:04", expect: "boot" },
-  { id: "efi-worker", firmware: "efi", mac: "aa:bb:cc:dd:ee:04", expect: "boot" },
-  { id: "bios-maintenance", firmware: "bios", mac: "aa:bb:cc:dd:ee:03", expect: "boot" },
-  { id: "efi-maintenance", firmware: "efi", mac: "aa:bb:cc:dd:ee:03", expect: "boot" },
-  { id: "bios-disk", firmware: "bios", mac: "aa:bb:cc:dd:ee:05", expect: "404" },
-  { id: "efi-disk", firmware: "efi", mac: "aa:bb:cc:dd:ee:05", expect: "404" },
-  { id: "bios-unknown", firmware: "bios", mac: "aa:bb:cc:dd:ee:99", expect: "404" },
-  { id: "efi-unknown", firmware: "efi", mac: "aa:bb:cc:dd:ee:98", expect: "404" },
-  ...(CHAIN_EFI ? [{ id: "uefi-http-chain", firmware: "efi", mac: "aa:bb:cc:dd:ee:01", expect: "boot", uefiHttp: true } as Scenario] : []),
+  { id: "bios-controlplane", firmware: "bios", mac: "02:6e:62:00:00:01", expect: "boot" },
+  { id: "efi-controlplane", firmware: "efi", mac: "02:6e:62:00:00:02", expect: "boot" },
+  { id: "bios-worker", firmware: "bios", mac: "02:6e:62:00:00:04", expect: "boot" },
+  { id: "efi-worker", firmware: "efi", mac: "02:6e:62:00:00:04", expect: "boot" },
+  { id: "bios-maintenance", firmware: "bios", mac: "02:6e:62:00:00:03", expect: "boot" },
+  { id: "efi-maintenance", firmware: "efi", mac: "02:6e:62:00:00:03", expect: "boot" },
+  { id: "bios-disk", firmware: "bios", mac: "02:6e:62:00:00:05", expect: "404" },
+  { id: "efi-disk", firmware: "efi", mac: "02:6e:62:00:00:05", expect: "404" },
+  { id: "bios-unknown", firmware: "bios", mac: "02:6e:62:00:00:99", expect: "404" },
+  { id: "efi-unknown", firmware: "efi", mac: "02:6e:62:00:00:98", expect: "404" },
+  ...(CHAIN_EFI ? [{ id: "uefi-http-chain", firmware: "efi", mac: "02:6e:62:00:00:01", expect: "boot", uefiHttp: true } as Scenario] : []),
 ];
+
+type Profile = EvaluatedMatchboxStore["profiles"][number];
 
 interface BootResult {
   readonly scenario: Scenario;
@@ -113,7 +111,8 @@ describeE2E(
   () => {
     let h: NetnsHarness;
     let net: BootNetwork;
-    let store: MatchboxStore;
+    let store: EvaluatedMatchboxStore;
+    const profileNamed = (name: string): Profile | undefined => store.profiles.find((p) => p.name === name);
     let accel: { accel: Accel; why: string };
     let assets: { kernel: string; initramfs: string; kernelUrl: string; initrdUrl: string };
     const results = new Map<string, BootResult>();
@@ -123,16 +122,10 @@ describeE2E(
       h = new NetnsHarness("nbfw", OVERALL_DEADLINE_MS);
       const assetsDir = join(h.tempDir, "assets");
       mkdirSync(assetsDir);
-      const inventory = writeInventory(INVENTORY_EDIT);
-      net = await buildBootNetwork(h, {
-        editSite: (s) => {
-          s.matchbox.inventoryFile = inventory;
-        },
-        store: (site) => (store = synthesizedMatchboxStore(site)),
-        assetsDir,
-      });
+      net = await buildBootNetwork(h, { assetsDir });
+      store = net.store;
       // The asset file names are the profiles' (all Talos profiles share one kernel and initramfs).
-      const profile = store.profiles.get("talos-controlplane");
+      const profile = profileNamed("talos-controlplane");
       if (!profile || profile.initrd.length !== 1) throw new Error(`expected a talos-controlplane profile with one initrd, got ${JSON.stringify(profile)}`);
       const local = (url: string) => {
         if (!url.startsWith("/assets/")) throw new Error(`profile asset ${url} is not under /assets/`);
@@ -236,7 +229,7 @@ describeE2E(
     const machineFor = (mac: string) => net.site.machines.find((m) => m.mac === mac);
 
     /** The command line the profile makes iPXE hand the kernel: its args as iPXE expands them, behind the image name under EFI. */
-    const expectedCmdline = (profile: StoredProfile, mac: CanonicalMac, firmware: Firmware) => [...(firmware === "efi" ? [basename(profile.kernel)] : []), ...profile.args.map((a) => expandIpxe(a, mac))];
+    const expectedCmdline = (profile: Profile, mac: CanonicalMac, firmware: Firmware) => [...(firmware === "efi" ? [basename(profile.kernel)] : []), ...profile.args.map((a) => expandIpxe(a, mac))];
 
     const describeBoot = (r: BootResult) =>
       `${r.scenario.id}: outcome ${r.outcome} after ${(r.ms / 1000).toFixed(1)} s${r.error ? ` (${r.error})` : ""}; ` +
@@ -251,7 +244,7 @@ describeE2E(
       const asked = ipxeRequestsFor(mac.mac);
       expect(asked.map((q) => ({ status: q.status, group: q.group, profile: q.profile }))).toContainEqual({ status: 200, group: machineFor(mac.mac)?.name, profile: expectedProfile });
       // ... and the kernel got exactly that profile's arguments, variables expanded by iPXE.
-      const profile = store.profiles.get(expectedProfile)!;
+      const profile = profileNamed(expectedProfile)!;
       const tokens = r.cmdline.trim().split(/\s+/);
       expect(tokens).toEqual(expectedCmdline(profile, mac.mac, r.scenario.firmware));
       // talos.config names the VM's own MAC in iPXE's hexhyp form (what Matchbox's /generic selects on).
@@ -285,7 +278,7 @@ describeE2E(
       expectBooted(`${fw}-controlplane`, "talos-controlplane", true);
     });
 
-    test.each(["bios", "efi"] as const)("%s: a worker MAC (written AA-BB-CC-DD-EE-04 in the inventory) boots the talos-worker profile", (fw) => {
+    test.each(["bios", "efi"] as const)("%s: a worker MAC (written 02-6E-62-00-00-04 in the inventory) boots the talos-worker profile", (fw) => {
       expectBooted(`${fw}-worker`, "talos-worker", true);
     });
 
@@ -299,6 +292,57 @@ describeE2E(
 
     test.each(["bios", "efi"] as const)("%s: a MAC not in the inventory gets Matchbox's 404 and iPXE gives up", (fw) => {
       expectGaveUp(`${fw}-unknown`);
+    });
+
+    /** GET from the boot VLAN (the server namespace): through the router and the tunnel, as a booting machine. */
+    const fetchFromBootVlan = async (url: string): Promise<{ status: number; body: string }> => {
+      const r = await h.run(net.ns.server, ["curl", "-sS", "--noproxy", "*", "--connect-timeout", "3", "--max-time", "15", "-w", "\n%{http_code}", url], { timeoutMs: 25_000 });
+      if (r.code !== 0) throw new Error(`curl ${url} from the boot VLAN failed (exit ${r.code}): ${r.stderr.trim()}`);
+      const cut = r.stdout.lastIndexOf("\n");
+      return { status: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, cut) };
+    };
+
+    /** The Talos config the VM would install from: the talos.config URL it printed, fetched over the tunnel. */
+    const expectServedTalosConfig = async (id: string) => {
+      const r = result(id);
+      const mac = normalizeMac(r.scenario.mac);
+      if (!("mac" in mac)) throw new Error(mac.error);
+      if (r.cmdline === undefined) throw new Error(`the VM printed no command line: ${describeBoot(r)}`);
+      const machine = machineFor(mac.mac)!;
+      const url = r.cmdline.split(/\s+/).find((t) => t.startsWith("talos.config="))!.slice("talos.config=".length);
+      const served = await fetchFromBootVlan(url);
+      expect({ url, status: served.status }).toEqual({ url: `${matchboxBaseUrl(net.site.settings)}/generic?mac=${hyphenatedMac(mac.mac)}`, status: 200 });
+      expect(requests().filter((q) => q.url.startsWith("/generic?") && q.status === 200).map((q) => q.group)).toContain(machine.name);
+
+      const documents = parseAllDocuments(served.body);
+      const list = Array.isArray(documents) ? documents : [documents];
+      for (const d of list) expect(d.errors.map((e) => e.message)).toEqual([]);
+      const [main, ...rest] = list.map((d) => d.toJS());
+      // The gen-config shape survives: the v1alpha1 document, then HostnameConfig.
+      expect(main.version).toBe("v1alpha1");
+      expect(main.machine.type).toBe(machine.role);
+      expect(rest.map((d) => d.kind)).toEqual(["HostnameConfig"]);
+      // Filled in per machine by Matchbox from the group's metadata.
+      expect(main.machine.network.hostname).toBe(machine.hostname);
+      expect(main.machine.install.disk).toBe(machine.installDisk);
+      expect(main.machine.install.image).toBe(talosInstallerImage(net.site.settings));
+      const nic = machine.addressCidr
+        ? { deviceSelector: { hardwareAddr: mac.mac }, dhcp: false, addresses: [machine.addressCidr], routes: [{ network: "0.0.0.0/0", gateway: machine.gateway }] }
+        : { deviceSelector: { hardwareAddr: mac.mac }, dhcp: true };
+      expect(main.machine.network.interfaces).toEqual([nic]);
+      if (machine.addressCidr) expect(machine.gateway).toBe(BOOT_NET.routerLan);
+    };
+
+    test.each(["bios", "efi"] as const)("%s: each installing machine's talos.config URL, fetched over the tunnel, serves that machine's Talos config", async (fw) => {
+      await expectServedTalosConfig(`${fw}-controlplane`);
+      await expectServedTalosConfig(`${fw}-worker`);
+    });
+
+    test("maintenance, disk and unknown MACs get Matchbox's 404 from /generic (no config served)", async () => {
+      for (const mac of ["02-6e-62-00-00-03", "02-6e-62-00-00-05", "02-6e-62-00-00-99"]) {
+        const served = await fetchFromBootVlan(`${matchboxBaseUrl(net.site.settings)}/generic?mac=${mac}`);
+        expect({ mac, status: served.status, body: served.body }).toEqual({ mac, status: 404, body: "404 page not found\n" });
+      }
     });
 
     if (CHAIN_EFI) {

@@ -21,3 +21,11 @@ export function siteFrom(edit: (site: Record<string, any>) => void = () => {}, f
 export function netbootSiteFrom(edit: (site: Record<string, any>) => void = () => {}): NetbootSite {
   return completeSite({ settings: siteFrom(edit), file: "test-site.yaml", resolvePath: (p) => resolve(REPO_ROOT, p) });
 }
+
+/** A whole site from the tests' own fixture (test/fixtures/site), with `edit` applied to its settings. */
+export function fixtureSiteFrom(edit: (site: Record<string, any>) => void = () => {}): NetbootSite {
+  const value = parse(readFileSync(resolve(REPO_ROOT, "test/fixtures/site/site.yaml"), "utf8"));
+  edit(value);
+  const settings = parseSite(YamlSource.parse(stringify(value), "test/fixtures/site/site.yaml"));
+  return completeSite({ settings, file: "test/fixtures/site/site.yaml", resolvePath: (p) => resolve(REPO_ROOT, p) });
+}

@@ -9,28 +9,16 @@
 // GCP and Kubernetes APIs, and Talos's own validation. Those run in GitHub
 // Actions (test/plan, the pull-request workflow's Matchbox job).
 import { readFileSync } from "node:fs";
-import { stringify, parse } from "yaml";
 import { renderAssetManifest, siteBootAssets } from "../../lib/boot-assets";
 import { synthesizedMatchboxStore } from "../../lib/matchbox/preview";
-import { FETCH_ASSETS_SCRIPT_FILE, GATEWAY_SCRIPT_FILE, loadNetbootSite, completeSite, type NetbootSite } from "../../lib/site";
-import { parseSite } from "../../lib/settings";
-import { YamlSource } from "../../lib/yaml-source";
+import { FETCH_ASSETS_SCRIPT_FILE, GATEWAY_SCRIPT_FILE, loadNetbootSite, type NetbootSite } from "../../lib/site";
 import { renderGatewayConfig, renderGatewayRules } from "../../lib/wireguard/render";
-import { resolve } from "node:path";
-import { REPO_ROOT } from "../../lib/settings";
+import { fixtureSiteFrom } from "../support/site";
 import { applyApp, FIXTURE_SITE_FILE, matchboxStoreFromEvaluated, validateWithoutBackend, type AppliedApp } from "../support/terraform-app";
 import { terraformMissing } from "../support/terraform-standin";
 
 const missing = terraformMissing();
 const SLOW = 240_000;
-
-/** A variant of the fixture site (settings edited), with the fixture's peers, inventory and key. */
-function fixtureVariant(edit: (value: Record<string, any>) => void): NetbootSite {
-  const value = parse(readFileSync(FIXTURE_SITE_FILE, "utf8"));
-  edit(value);
-  const settings = parseSite(YamlSource.parse(stringify(value), "test/fixtures/site/variant.yaml"));
-  return completeSite({ settings, file: "test/fixtures/site/variant.yaml", resolvePath: (p) => resolve(REPO_ROOT, p) });
-}
 
 /** A single nested block, which a reader may see as a one-element list. */
 const block = (value: any) => (Array.isArray(value) ? value[0] : value);
@@ -158,7 +146,7 @@ if (missing) {
     test(
       "gcs backend: every stack validates with its remote-state configuration (init -backend=false)",
       () => {
-        const site = fixtureVariant((v) => {
+        const site = fixtureSiteFrom((v) => {
           v.state = { backend: "gcs", bucket: "nbfix-terraform-state", prefix: "nbfix" };
         });
         const results = validateWithoutBackend(site);
@@ -173,7 +161,7 @@ if (missing) {
     test(
       "gke.mode existing: the cluster is read, and the boot server is configured from it",
       () => {
-        const site = fixtureVariant((v) => {
+        const site = fixtureSiteFrom((v) => {
           v.gke.mode = "existing";
           v.gke.location = "europe-west1-b";
         });

@@ -11,7 +11,9 @@
 //   README's route to the gateway's tunnel IP.
 // - gateway: wireguard/gateway.sh (the DaemonSet's script) with the config and
 //   rules from renderGatewayConfig/renderGatewayRules.
-// - matchbox: the Matchbox stand-in (matchbox-standin.ts) at the ClusterIP.
+// - matchbox: the Go Matchbox v0.11.0 stand-in (test/support/matchbox-standin)
+//   at the ClusterIP, serving the profiles and groups as the real Terraform CLI
+//   evaluated them (test/support/terraform-app.ts).
 //
 // The namespaces, processes and cleanup are the tunnel test's harness
 // (netns.ts, wireguard.ts).
@@ -19,13 +21,12 @@ import { IPXE_CHAIN_EFI_PATH } from "../../../lib/boot-assets";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { REPO_ROOT } from "../../../lib/settings";
 import type { NetbootSite } from "../../../lib/site";
 import { generateWireguardKeyPair } from "../../../lib/wireguard/keys";
 import { MATCHBOX_HTTP_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../../lib/wireguard/render";
-import { netbootSiteFrom } from "../../support/site";
-import { serializeStore } from "./matchbox-standin";
-import type { MatchboxStore } from "../../../lib/matchbox/selection";
+import { fixtureSiteFrom } from "../../support/site";
+import { buildMatchboxStandIn } from "../../support/matchbox-standin";
+import { applyApp, matchboxStoreFromEvaluated, writeMatchboxStore, type EvaluatedMatchboxStore } from "../../support/terraform-app";
 import type { Background, NetnsHarness } from "./netns";
 import { runGatewayScript, wgPeers, wgQuickUp } from "./wireguard";
 
@@ -81,25 +82,24 @@ export interface BootNetwork {
   readonly dnsmasqConfig: string;
   readonly dnsmasq: Background;
   readonly matchbox: Background;
+  /** What the stand-in serves: the matchbox-config stack as Terraform evaluated it. */
+  readonly store: EvaluatedMatchboxStore;
   /** Creates a tap on the boot bridge (in the server namespace) and returns its name. */
   addTap(name: string): Promise<string>;
 }
 
 /**
- * Builds the path and starts dnsmasq and the Matchbox stand-in serving
- * `store` (what Matchbox holds for `site`) and the files in `assetsDir`.
- * `editSite` adjusts the example-derived site (e.g. its inventory file).
+ * Builds the path and starts dnsmasq and the Matchbox stand-in serving what
+ * Terraform evaluates for the site's matchbox-config stack, and the files in
+ * `assetsDir`. `editSite` adjusts the fixture-derived site.
  */
-export async function buildBootNetwork(
-  h: NetnsHarness,
-  opts: { editSite?: (s: Record<string, any>) => void; store: (site: NetbootSite) => MatchboxStore; assetsDir: string },
-): Promise<BootNetwork> {
+export async function buildBootNetwork(h: NetnsHarness, opts: { editSite?: (s: Record<string, any>) => void; assetsDir: string }): Promise<BootNetwork> {
   const dir = h.tempDir;
   const gatewayKeys = generateWireguardKeyPair();
   const routerKeys = generateWireguardKeyPair();
   const files = { peers: join(dir, "peers.yaml"), gatewayPub: join(dir, "gateway.pub") };
   writeFileSync(files.gatewayPub, `${gatewayKeys.publicKey}\n`);
-  const site = netbootSiteFrom((s) => {
+  const site = fixtureSiteFrom((s) => {
     s.homePublicCidrs = [`${BOOT_NET.routerWan}/32`];
     s.wireguard.peersFile = files.peers; // absolute: settings paths resolve against the repo root
     s.wireguard.gatewayPublicKeyFile = files.gatewayPub;
@@ -113,9 +113,11 @@ export async function buildBootNetwork(
   if (settings.bootVlanCidrs[0] !== "10.0.20.0/24") throw new Error(`the boot network expects the example's boot VLAN 10.0.20.0/24, not ${settings.bootVlanCidrs[0]}`);
   const gatewayIp = settings.wireguard.gatewayAddress;
   const clusterIp = settings.matchbox.clusterIp;
-  // What Matchbox would hold: computed first, so a Terraform-string problem fails before anything starts.
-  const storeFile = join(dir, "matchbox-store.json");
-  writeFileSync(storeFile, JSON.stringify(serializeStore(opts.store(site))));
+  // What Matchbox would hold, as the real Terraform CLI evaluates it: computed
+  // first, so a Terraform problem fails before anything starts.
+  const store = matchboxStoreFromEvaluated(applyApp(site, { root: mkdtempSync(join(dir, "terraform-")) }).evaluated["matchbox-config"]);
+  const storeFile = writeMatchboxStore(join(dir, "matchbox-store.json"), store);
+  const standIn = buildMatchboxStandIn();
 
   const ns = {
     server: await h.addNamespace("server"),
@@ -137,13 +139,11 @@ export async function buildBootNetwork(
   await h.sysctl(ns.router, "net.ipv4.ip_forward", "1");
   await h.sysctl(ns.gateway, "net.ipv4.ip_forward", "1");
 
-  // The Matchbox stand-in at the ClusterIP (the project's selection code, run by tsx).
-  const matchbox = await h.spawn(
-    ns.matchbox,
-    "matchbox stand-in",
-    [join(REPO_ROOT, "node_modules", ".bin", "tsx"), join(__dirname, "matchbox-standin.ts"), "--port", String(MATCHBOX_HTTP_PORT), "--store", storeFile, "--assets", opts.assetsDir],
-    { ready: /^ready$/m, readyTimeoutMs: 30_000 },
-  );
+  // The Go Matchbox stand-in at the ClusterIP.
+  const matchbox = await h.spawn(ns.matchbox, "matchbox stand-in", [standIn, "-address", `0.0.0.0:${MATCHBOX_HTTP_PORT}`, "-store", storeFile, "-assets", opts.assetsDir], {
+    ready: /^ready /m,
+    readyTimeoutMs: 30_000,
+  });
 
   // The gateway: the DaemonSet's script with the rendered files.
   const wg = { router: h.wgName("router"), gateway: h.wgName("gateway") };
@@ -187,6 +187,7 @@ export async function buildBootNetwork(
     dnsmasqConfig,
     dnsmasq,
     matchbox,
+    store,
     addTap: async (role: string) => {
       const tap = `tap${taps++}${role}`.slice(0, 15);
       await h.check(ns.server, ["ip", "tuntap", "add", "dev", tap, "mode", "tap"]);
