@@ -241,9 +241,10 @@ class MatchboxContainer {
 
   start(tlsDir: string, dataDir: string): void {
     run("docker", ["pull", IMAGE], { what: `docker pull ${IMAGE}`, capMs: 240 * SECOND });
-    // No --rm: a container that exits at start (bad flag, bad TLS file) keeps its
-    // logs for the error message; remove() deletes it in every case.
-    // Known by name from here on: `docker run` may create the container and then fail to start it.
+    // No --rm: a container that exits at start (bad flag, bad TLS file) keeps
+    // its logs for the error message; removeSync() deletes it in every case.
+    // Known by name from here on: `docker run` may create the container and
+    // then fail to start it (e.g. a port taken in between).
     this.id = this.name;
     process.on("exit", this.onExit);
     const r = run(
@@ -271,24 +272,28 @@ class MatchboxContainer {
     this.id = r.stdout.trim() || this.name;
   }
 
-  /** State and logs, for error messages. */
+  /** The container's state, e.g. "running" or "exited exit=1", or why it is unknown. */
+  state(): string {
+    if (!this.id) return "(not started)";
+    const r = spawnSync("docker", ["inspect", "-f", "{{.State.Status}} exit={{.State.ExitCode}} {{.State.Error}}", this.id], { encoding: "utf8", timeout: 30 * SECOND, killSignal: "SIGKILL" });
+    return r.error ? `(docker inspect: ${r.error.message})` : (r.stdout.trim() || r.stderr.trim());
+  }
+
+  /** State and logs, for error messages (not bounded by the suite's budget: they explain a failure). */
   diagnose(): string {
     if (!this.id) return "(the container was not started)";
-    const opts = { capMs: 30 * SECOND, allowFailure: true } as const;
-    try {
-      const state = run("docker", ["inspect", "-f", "{{.State.Status}} exit={{.State.ExitCode}} {{.State.Error}}", this.id], { ...opts, what: "docker inspect" });
-      const logs = run("docker", ["logs", "--tail", "80", this.id], { ...opts, what: "docker logs" });
-      return `container ${this.name}: ${state.stdout.trim() || state.stderr.trim()}\nlogs (stdout and stderr):\n${tail(`${logs.stdout}${logs.stderr}`, 80)}`;
-    } catch (e) {
-      return `(no container state: ${(e as Error).message})`;
-    }
+    const logs = spawnSync("docker", ["logs", "--tail", "80", this.id], { encoding: "utf8", timeout: 30 * SECOND, killSignal: "SIGKILL" });
+    const text = logs.error ? `(docker logs: ${logs.error.message})` : `${logs.stdout}${logs.stderr}`;
+    return `container ${this.name}: ${this.state()}\nits logs (Matchbox logs to stderr):\n${tail(text, 80)}`;
   }
 
   /** Waits until GET / answers "matchbox"; on timeout, throws with the container's state and logs. */
   async waitReady(capMs: number): Promise<void> {
     const until = Date.now() + budget(capMs, "waiting for Matchbox's HTTP server");
     let last = "no answer yet";
-    while (Date.now() < until) {
+    for (let attempt = 1; Date.now() < until; attempt++) {
+      // A container that exited at start will not answer: say so at once.
+      if (attempt % 10 === 0 && !this.state().startsWith("running")) break;
       try {
         const a = await get(this.url, "/");
         if (a.status === 200 && a.body.toString() === "matchbox\n") return;
@@ -298,7 +303,7 @@ class MatchboxContainer {
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    throw new Error(`Matchbox did not answer GET / on ${this.url} within ${Math.round(capMs / SECOND)} s (last: ${last})\n${this.diagnose()}`);
+    throw new Error(`Matchbox did not answer GET / on ${this.url} (last: ${last})\n${this.diagnose()}`);
   }
 
   removeSync(): void {
@@ -398,10 +403,10 @@ function lineDiff(a: string, b: string, maxLines = 80): string {
     if (i < x.length && j < y.length && x[i] === y[j]) {
       ops.push({ op: " ", line: x[i++] });
       j++;
-    } else if (j < y.length && (i === x.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      ops.push({ op: "+", line: y[j++] });
-    } else {
+    } else if (i < x.length && (j === y.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
       ops.push({ op: "-", line: x[i++] });
+    } else {
+      ops.push({ op: "+", line: y[j++] });
     }
   }
   const near = (k: number) => ops.slice(Math.max(0, k - 2), k + 3).some((o) => o.op !== " ");
