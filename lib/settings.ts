@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import siteSchema from "../sites/site.schema.json";
 import {
@@ -97,10 +98,37 @@ export interface LoadedSite {
   resolvePath(path: string): string;
 }
 
-/** The settings file chosen by `SITE_CONFIG`, else the built-in example site. */
-export function siteFileFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+/** The project file whose `context.site` names the repository's default site (the CDK convention for project defaults). */
+export const CDKTF_JSON_FILE = resolve(REPO_ROOT, "cdktf.json");
+
+/**
+ * The one site resolution rule for every command: `SITE_CONFIG` if set
+ * (relative to the working directory), else `context.site` in cdktf.json
+ * (relative to the repository root), else the built-in example site.
+ */
+export function siteFileFromEnv(env: NodeJS.ProcessEnv = process.env, cdktfJson: string = CDKTF_JSON_FILE): string {
   const chosen = env.SITE_CONFIG?.trim();
-  return chosen ? resolve(process.cwd(), chosen) : EXAMPLE_SITE_FILE;
+  if (chosen) return resolve(process.cwd(), chosen);
+  const configured = defaultSiteFromCdktfJson(cdktfJson);
+  return configured ? resolve(REPO_ROOT, configured) : EXAMPLE_SITE_FILE;
+}
+
+function defaultSiteFromCdktfJson(file: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new DataFileError(displayPath(file), [{ file: displayPath(file), field: "", message: `cannot read it as JSON: ${(err as Error).message}` }]);
+  }
+  const site = (parsed as { context?: { site?: unknown } } | null)?.context?.site;
+  if (site === undefined || site === null) return undefined;
+  if (typeof site !== "string" || site.trim() === "") {
+    throw new DataFileError(displayPath(file), [
+      { file: displayPath(file), field: "context.site", message: `got ${JSON.stringify(site)}; must be the path of a site file relative to the repository root, e.g. "sites/home.yaml"` },
+    ]);
+  }
+  return site.trim();
 }
 
 export function displayPath(file: string): string {

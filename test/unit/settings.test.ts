@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSite, siteFileFromEnv, EXAMPLE_SITE_FILE } from "../../lib/settings";
+import { loadSite, siteFileFromEnv, EXAMPLE_SITE_FILE, REPO_ROOT } from "../../lib/settings";
 import { DataFileError } from "../../lib/yaml-source";
 import { siteFrom } from "../support/site";
 
@@ -25,9 +25,19 @@ describe("site settings", () => {
     expect(settings.wireguard.mtu).toBe(1380);
   });
 
-  test("SITE_CONFIG selects another file; unset means the example site", () => {
-    expect(siteFileFromEnv({})).toBe(EXAMPLE_SITE_FILE);
-    expect(siteFileFromEnv({ SITE_CONFIG: "/srv/sites/home.yaml" })).toBe("/srv/sites/home.yaml");
+  test("site resolution: SITE_CONFIG, else cdktf.json's context.site, else the example site", () => {
+    const dir = mkdtempSync(join(tmpdir(), "netboot-cdktf-json-"));
+    const project = (context: unknown) => {
+      const file = join(dir, `cdktf-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(file, JSON.stringify({ app: "x", context }));
+      return file;
+    };
+    const withHome = project({ site: "sites/home.yaml" });
+    expect(siteFileFromEnv({ SITE_CONFIG: "/srv/sites/other.yaml" }, withHome)).toBe("/srv/sites/other.yaml");
+    expect(siteFileFromEnv({}, withHome)).toBe(join(REPO_ROOT, "sites/home.yaml"));
+    expect(siteFileFromEnv({}, project({}))).toBe(EXAMPLE_SITE_FILE);
+    expect(siteFileFromEnv({}, join(dir, "missing.json"))).toBe(EXAMPLE_SITE_FILE);
+    expect(() => siteFileFromEnv({}, project({ site: 42 }))).toThrow(/context\.site: got 42; must be the path of a site file relative to the repository root/);
   });
 
   test("defaults are filled in for optional fields", () => {
