@@ -98,6 +98,10 @@ export class WireguardGateway extends Construct {
 
     this.daemonSet = new DaemonSetV1(this, "daemonset", {
       metadata: { name: "wireguard-gateway", namespace: props.namespace, labels: GATEWAY_LABELS },
+      // The pods cannot become ready until the operator adds the key version to
+      // the secret this stack creates (runbook 1.8, after the first deploy):
+      // waiting for the rollout would hang the first apply and block matchbox-config.
+      waitForRollout: false,
       spec: {
         selector: { matchLabels: GATEWAY_LABELS },
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "1" } },

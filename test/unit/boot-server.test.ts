@@ -61,6 +61,10 @@ describe("boot-server stack", () => {
     expect(config.data["rules.v4"]).toContain("--clamp-mss-to-pmtu");
   });
 
+  test("gateway: the apply does not wait for the rollout, which needs the key version the runbook adds after the first deploy", () => {
+    expect(daemonSet.wait_for_rollout).toBe(false);
+  });
+
   test("a change of peers changes the config hash (pods roll)", () => {
     const other = netbootSiteFrom();
     const changed = { ...other, peers: other.peers.slice(0, 1) };
