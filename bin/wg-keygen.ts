@@ -30,7 +30,8 @@ function main(): number {
   const pair = generateWireguardKeyPair();
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${pair.privateKey}\n`, { mode: 0o600 });
-  process.stderr.write(`private key written to ${file} (mode 0600); it never leaves this machine\npublic key (put it in wireguard/peers.yaml as publicKey):\n`);
+  const where = peer === "gateway" ? "commit it as wireguard/gateway.pub (the site's wireguard.gatewayPublicKeyFile)" : "put it in wireguard/peers.yaml as publicKey";
+  process.stderr.write(`private key written to ${file} (mode 0600); it never leaves this machine\npublic key (${where}):\n`);
   process.stdout.write(`${pair.publicKey}\n`);
   return 0;
 }

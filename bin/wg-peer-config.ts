@@ -1,11 +1,13 @@
 // npm run wg:peer-config -- <peer> [--endpoint <ip>] [--key <private-key-file>] [--out <file>]
 // Renders a peer's wg-quick config (standard keys only) for import into the
 // home router. The private key is read from the admin's local key file.
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseIpv4 } from "../lib/cidr";
 import { exitOnDataFileError } from "../lib/cli";
-import { loadSite } from "../lib/settings";
+import { loadSite, REPO_ROOT } from "../lib/settings";
 import { readWireguardKeyFile } from "../lib/wireguard/keys";
 import { defaultKeyFile } from "../lib/wireguard/local-keys";
 import { loadPeers } from "../lib/wireguard/peers";
@@ -53,8 +55,19 @@ const config = renderPeerConfig({
   endpoint,
 });
 
+/** A path inside the repository that git would not ignore: a private key there is one `git add -A` from being committed. */
+function trackableInRepository(file: string): boolean {
+  if (relative(REPO_ROOT, file).startsWith("..")) return false;
+  const ignored = spawnSync("git", ["check-ignore", "-q", file], { cwd: REPO_ROOT, timeout: 10_000 });
+  return ignored.status !== 0;
+}
+
 if (values.out) {
-  writeFileSync(values.out, config, { mode: 0o600 });
+  const out = resolve(values.out);
+  if (trackableInRepository(out)) {
+    fail(`--out ${values.out}: refusing to write ${peer.name}'s private key inside the repository where git would track it; write it outside (e.g. ~/netboot-keys/${peer.name}.conf) or to a path .gitignore covers`);
+  }
+  writeFileSync(out, config, { mode: 0o600 });
   process.stderr.write(`wrote ${values.out} (mode 0600); it contains ${peer.name}'s private key: import it, then delete it\n`);
 } else {
   process.stdout.write(config);

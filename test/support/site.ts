@@ -22,9 +22,14 @@ export function netbootSiteFrom(edit: (site: Record<string, any>) => void = () =
   return completeSite({ settings: siteFrom(edit), file: "test-site.yaml", resolvePath: (p) => resolve(REPO_ROOT, p) });
 }
 
+/** The tests' own fixture site's raw YAML value (test/fixtures/site/site.yaml). */
+export function fixtureSiteValue(): Record<string, any> {
+  return parse(readFileSync(resolve(REPO_ROOT, "test/fixtures/site/site.yaml"), "utf8"));
+}
+
 /** A whole site from the tests' own fixture (test/fixtures/site), with `edit` applied to its settings. */
 export function fixtureSiteFrom(edit: (site: Record<string, any>) => void = () => {}): NetbootSite {
-  const value = parse(readFileSync(resolve(REPO_ROOT, "test/fixtures/site/site.yaml"), "utf8"));
+  const value = fixtureSiteValue();
   edit(value);
   const settings = parseSite(YamlSource.parse(stringify(value), "test/fixtures/site/site.yaml"));
   return completeSite({ settings, file: "test/fixtures/site/site.yaml", resolvePath: (p) => resolve(REPO_ROOT, p) });

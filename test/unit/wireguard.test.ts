@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -9,7 +9,7 @@ import { parsePeers, type WireguardPeer } from "../../lib/wireguard/peers";
 import { renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/wireguard/render";
 import { DataFileError, YamlSource } from "../../lib/yaml-source";
 import { runApp } from "../support/app-run";
-import { exampleSiteValue, siteFrom } from "../support/site";
+import { exampleSiteValue, fixtureSiteValue, siteFrom } from "../support/site";
 
 // Fixed test keys (RFC 7748 §6.1 test vectors: Alice's private key and its public key).
 const ALICE_PRIVATE = Buffer.from("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", "hex").toString("base64");
@@ -163,5 +163,41 @@ describe("wg:keygen", () => {
     const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/wg-keygen.ts", "x", "--out", join(REPO_ROOT, "x.key")], { cwd: REPO_ROOT, encoding: "utf8" });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/refusing to write a private key inside the repository/);
+  });
+});
+
+describe("wg:peer-config --out", () => {
+  const tsx = join(REPO_ROOT, "node_modules/.bin/tsx");
+  /** A site whose only peer's private key this test holds (outside the repository). */
+  function siteWithPeer(): { env: NodeJS.ProcessEnv; dir: string } {
+    const dir = mkdtempSync(join(tmpdir(), "netboot-peer-config-"));
+    const pair = generateWireguardKeyPair();
+    writeFileSync(join(dir, "fixture-router.key"), `${pair.privateKey}\n`, { mode: 0o600 });
+    writeFileSync(join(dir, "peers.yaml"), stringify({ peers: [{ name: "fixture-router", publicKey: pair.publicKey, tunnelAddress: "10.99.0.2", routedCidrs: ["10.0.20.0/24"] }] }));
+    const site = fixtureSiteValue();
+    site.wireguard.peersFile = join(dir, "peers.yaml");
+    writeFileSync(join(dir, "site.yaml"), stringify(site));
+    return { env: { ...process.env, SITE_CONFIG: join(dir, "site.yaml"), NETBOOT_KEY_DIR: dir }, dir };
+  }
+  const run = (env: NodeJS.ProcessEnv, out: string) =>
+    spawnSync(tsx, ["bin/wg-peer-config.ts", "fixture-router", "--endpoint", "198.51.100.7", "--out", out], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 30_000 });
+
+  test("refuses a path inside the repository that git would track, and writes nothing", () => {
+    const { env } = siteWithPeer();
+    const out = join(REPO_ROOT, "netboot-test-router.conf");
+    const r = run(env, out);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--out .*netboot-test-router\.conf: refusing to write fixture-router's private key inside the repository where git would track it/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  test("writes the config 0600 outside the repository", () => {
+    const { env, dir } = siteWithPeer();
+    const out = join(dir, "router.conf");
+    const r = run(env, out);
+    expect(r.stderr).toMatch(/wrote .*router\.conf \(mode 0600\)/);
+    expect(r.status).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readFileSync(out, "utf8")).toMatch(/^\[Interface\]/m);
   });
 });
