@@ -11,6 +11,17 @@ import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT } from "../../lib/wireguard/rende
 
 /** Matchbox's latest release, pinned (never `latest`). */
 export const MATCHBOX_IMAGE = "quay.io/poseidon/matchbox:v0.11.0";
+/** Matchbox's command line in the pod; the GitHub Actions comparison (test/plan/matchbox-real.test.ts) runs the image with the same. */
+export const MATCHBOX_ARGS = [
+  `-address=0.0.0.0:${MATCHBOX_HTTP_PORT}`,
+  `-rpc-address=0.0.0.0:${MATCHBOX_RPC_PORT}`,
+  "-data-path=/var/lib/matchbox",
+  "-assets-path=/var/lib/matchbox/assets",
+  "-cert-file=/etc/matchbox/server.crt",
+  "-key-file=/etc/matchbox/server.key",
+  "-ca-file=/etc/matchbox/ca.crt",
+  "-log-level=debug",
+] as const;
 /** Fetches and verifies the boot assets; runs as an unprivileged user. */
 export const ASSET_FETCHER_IMAGE = "curlimages/curl:8.11.1";
 export const MATCHBOX_LABELS = { "app.kubernetes.io/name": "matchbox", "app.kubernetes.io/part-of": "netboot" };
@@ -114,16 +125,7 @@ export class MatchboxServer extends Construct {
               {
                 name: "matchbox",
                 image: MATCHBOX_IMAGE,
-                args: [
-                  `-address=0.0.0.0:${MATCHBOX_HTTP_PORT}`,
-                  `-rpc-address=0.0.0.0:${MATCHBOX_RPC_PORT}`,
-                  "-data-path=/var/lib/matchbox",
-                  "-assets-path=/var/lib/matchbox/assets",
-                  "-cert-file=/etc/matchbox/server.crt",
-                  "-key-file=/etc/matchbox/server.key",
-                  "-ca-file=/etc/matchbox/ca.crt",
-                  "-log-level=debug",
-                ],
+                args: [...MATCHBOX_ARGS],
                 port: [
                   { name: "http", containerPort: MATCHBOX_HTTP_PORT },
                   { name: "grpc", containerPort: MATCHBOX_RPC_PORT },

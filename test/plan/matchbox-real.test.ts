@@ -22,6 +22,7 @@
  * bounded by a timeout and the whole suite by SUITE_BUDGET_MS; the container
  * is removed after the run, also when a step fails.
  */
+import { MATCHBOX_ARGS, MATCHBOX_IMAGE } from "../../constructs/matchbox-server";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -36,7 +37,7 @@ import { goAvailable, startMatchboxStandIn, type RunningStandIn } from "../suppo
 import { applyApp, FIXTURE_SITE_FILE, matchboxStoreFromEvaluated, type EvaluatedMatchboxStore } from "../support/terraform-app";
 import { TERRAFORM, terraformMissing } from "../support/terraform-standin";
 
-const IMAGE = "quay.io/poseidon/matchbox:v0.11.0";
+const IMAGE = MATCHBOX_IMAGE;
 const PROVIDER = { source: "poseidon/matchbox", version: "0.5.4" };
 /** The whole suite, setup included; the GitHub job allows a little more. */
 const SUITE_BUDGET_MS = 9 * 60_000;
@@ -258,14 +259,8 @@ class MatchboxContainer {
         "-v", `${tlsDir}:/etc/matchbox:ro`,
         "-v", `${dataDir}:/var/lib/matchbox`,
         IMAGE,
-        "-address=0.0.0.0:8080",
-        "-rpc-address=0.0.0.0:8081",
-        "-data-path=/var/lib/matchbox",
-        "-assets-path=/var/lib/matchbox/assets",
-        "-cert-file=/etc/matchbox/server.crt",
-        "-key-file=/etc/matchbox/server.key",
-        "-ca-file=/etc/matchbox/ca.crt",
-        "-log-level=debug",
+        // Exactly the pod's command line (ports 8080/8081, as published above).
+        ...MATCHBOX_ARGS,
       ],
       { what: "docker run matchbox", capMs: 60 * SECOND },
     );
