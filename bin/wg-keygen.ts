@@ -2,9 +2,9 @@
 // Creates an X25519 key pair, writes the private key (mode 0600) outside the
 // repository, and prints the public key for wireguard/peers.yaml.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT } from "../lib/settings";
+import { isInsideRepository } from "../lib/settings";
 import { generateWireguardKeyPair } from "../lib/wireguard/keys";
 import { defaultKeyFile } from "../lib/wireguard/local-keys";
 
@@ -19,7 +19,7 @@ function main(): number {
     return 2;
   }
   const file = resolve(values.out ?? defaultKeyFile(peer));
-  if (!relative(REPO_ROOT, file).startsWith("..")) {
+  if (isInsideRepository(file)) {
     process.stderr.write(`error: refusing to write a private key inside the repository (${file}); choose a path outside it\n`);
     return 1;
   }

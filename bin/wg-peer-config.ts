@@ -3,11 +3,11 @@
 // home router. The private key is read from the admin's local key file.
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseIpv4 } from "../lib/cidr";
 import { exitOnDataFileError } from "../lib/cli";
-import { loadSite, REPO_ROOT } from "../lib/settings";
+import { isInsideRepository, loadSite, REPO_ROOT } from "../lib/settings";
 import { readWireguardKeyFile } from "../lib/wireguard/keys";
 import { defaultKeyFile } from "../lib/wireguard/local-keys";
 import { loadPeers } from "../lib/wireguard/peers";
@@ -57,7 +57,7 @@ const config = renderPeerConfig({
 
 /** A path inside the repository that git would not ignore: a private key there is one `git add -A` from being committed. */
 function trackableInRepository(file: string): boolean {
-  if (relative(REPO_ROOT, file).startsWith("..")) return false;
+  if (!isInsideRepository(file)) return false;
   const ignored = spawnSync("git", ["check-ignore", "-q", file], { cwd: REPO_ROOT, timeout: 10_000 });
   return ignored.status !== 0;
 }

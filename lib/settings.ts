@@ -131,9 +131,13 @@ function defaultSiteFromCdktfJson(file: string): string | undefined {
   return site.trim();
 }
 
+/** Whether an absolute path lies inside this repository. */
+export function isInsideRepository(file: string): boolean {
+  return !relative(REPO_ROOT, file).startsWith("..");
+}
+
 export function displayPath(file: string): string {
-  const rel = relative(REPO_ROOT, file);
-  return rel.startsWith("..") ? file : rel;
+  return isInsideRepository(file) ? relative(REPO_ROOT, file) : file;
 }
 
 /** Reads and validates a site file; throws DataFileError listing every problem. */

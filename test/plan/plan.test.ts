@@ -11,20 +11,19 @@
  *   provider-schemas/matchbox.json, from which the offline bindings in .gen/
  *   are generated (`npm run get`): a difference means the bindings lie.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { EXAMPLE_SITE_FILE, REPO_ROOT } from "../../lib/settings";
 import { loadNetbootSite } from "../../lib/site";
+import { mustTerraform, terraform, type TerraformOptions } from "../support/terraform-standin";
 import { addNetbootStacks } from "../../stacks";
 
 const ENABLED = process.env.PLAN_TESTS === "1";
 const WHY = "SKIPPED: PLAN_TESTS is not set:";
 const REGISTRY = "needs the Terraform registry, which this machine cannot reach";
 
-const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? "terraform";
 const MATCHBOX_FQN = "registry.terraform.io/poseidon/matchbox";
 const MATCHBOX_CONSTRAINT = "~> 0.5";
 // Provider downloads dominate; init of the google provider alone can take a minute.
@@ -33,22 +32,11 @@ const SLOW = 15 * 60 * 1000;
 /** Shared plugin cache, so the google provider is downloaded once for all stacks. */
 const pluginCache = process.env.TF_PLUGIN_CACHE_DIR ?? join(homedir(), ".terraform.d", "plugin-cache");
 
-function terraform(cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  const run = spawnSync(TERRAFORM, args, {
-    cwd,
-    encoding: "utf8",
-    maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1", TF_PLUGIN_CACHE_DIR: pluginCache, ...extraEnv },
-  });
-  if (run.error) throw run.error;
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, all: `${run.stdout}\n${run.stderr}` };
-}
-
-function mustSucceed(cwd: string, args: string[], extraEnv?: NodeJS.ProcessEnv): string {
-  const r = terraform(cwd, args, extraEnv);
-  if (r.status !== 0) throw new Error(`terraform ${args.join(" ")} failed in ${cwd} (exit ${r.status}):\n${r.all}`);
-  return r.stdout;
-}
+/** The shared Terraform runner, with provider downloads allowed: the plugin cache, the runner's own CLI config, a long bound. */
+const online = (extraEnv: NodeJS.ProcessEnv = {}): TerraformOptions => ({
+  env: { TF_PLUGIN_CACHE_DIR: pluginCache, TF_CLI_CONFIG_FILE: process.env.TF_CLI_CONFIG_FILE, ...extraEnv },
+  timeoutMs: SLOW,
+});
 
 /**
  * Paths where two JSON values differ, e.g. `resource_schemas.matchbox_group.block.attributes.name.required: true != undefined`.
@@ -110,8 +98,8 @@ if (!ENABLED) {
         expect(stacks).toEqual(expect.arrayContaining(["gke", "network"]));
         const failures: string[] = [];
         for (const stack of stacks) {
-          mustSucceed(stackDir(stack), ["init", "-input=false", "-backend=false", "-no-color"]);
-          const r = terraform(stackDir(stack), ["validate", "-json", "-no-color"]);
+          mustTerraform(stackDir(stack), ["init", "-input=false", "-backend=false", "-no-color"], online());
+          const r = terraform(stackDir(stack), ["validate", "-json", "-no-color"], online());
           const result = JSON.parse(r.stdout);
           if (!result.valid) failures.push(`${stack}: ${JSON.stringify(result.diagnostics, null, 2)}`);
         }
@@ -125,8 +113,8 @@ if (!ENABLED) {
     const placeholderCredentials = { GOOGLE_OAUTH_ACCESS_TOKEN: "placeholder-not-a-real-token", GOOGLE_APPLICATION_CREDENTIALS: undefined };
 
     const planCreates = (stack: string) => {
-      mustSucceed(stackDir(stack), ["init", "-input=false", "-no-color"], placeholderCredentials);
-      const out = mustSucceed(stackDir(stack), ["plan", "-input=false", "-lock=false", "-refresh=false", "-no-color"], placeholderCredentials);
+      mustTerraform(stackDir(stack), ["init", "-input=false", "-no-color"], online(placeholderCredentials));
+      const out = mustTerraform(stackDir(stack), ["plan", "-input=false", "-lock=false", "-refresh=false", "-no-color"], online(placeholderCredentials));
       const m = /Plan: (\d+) to add, (\d+) to change, (\d+) to destroy\./.exec(out);
       expect(m).not.toBeNull();
       const expected = Object.values(stackJson(stack).resource ?? {}).reduce<number>((n, byId) => n + Object.keys(byId as object).length, 0);
@@ -165,9 +153,9 @@ if (!ENABLED) {
           join(dir, "main.tf.json"),
           JSON.stringify({ terraform: { required_providers: { matchbox: { source: "poseidon/matchbox", version: MATCHBOX_CONSTRAINT } } } }),
         );
-        mustSucceed(dir, ["init", "-input=false", "-no-color"]);
-        const live = JSON.parse(mustSucceed(dir, ["providers", "schema", "-json"]));
-        const selected = JSON.parse(mustSucceed(dir, ["version", "-json"])).provider_selections?.[MATCHBOX_FQN];
+        mustTerraform(dir, ["init", "-input=false", "-no-color"], online());
+        const live = JSON.parse(mustTerraform(dir, ["providers", "schema", "-json"], online()));
+        const selected = JSON.parse(mustTerraform(dir, ["version", "-json"], online())).provider_selections?.[MATCHBOX_FQN];
         const checkedInFile = join(REPO_ROOT, "provider-schemas/matchbox.json");
         expect(existsSync(checkedInFile)).toBe(true);
         const checkedIn = JSON.parse(readFileSync(checkedInFile, "utf8"));

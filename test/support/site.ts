@@ -22,15 +22,20 @@ export function netbootSiteFrom(edit: (site: Record<string, any>) => void = () =
   return completeSite({ settings: siteFrom(edit), file: "test-site.yaml", resolvePath: (p) => resolve(REPO_ROOT, p) });
 }
 
-/** The tests' own fixture site's raw YAML value (test/fixtures/site/site.yaml). */
+/** The tests' own data (settings, peers, inventory, gateway key, Talos configs), never the files a user edits. */
+export const FIXTURES = resolve(REPO_ROOT, "test/fixtures");
+export const FIXTURE_SITE_FILE = resolve(FIXTURES, "site/site.yaml");
+const FIXTURE_SITE_SHOWN = "test/fixtures/site/site.yaml";
+
+/** The tests' own fixture site's raw YAML value. */
 export function fixtureSiteValue(): Record<string, any> {
-  return parse(readFileSync(resolve(REPO_ROOT, "test/fixtures/site/site.yaml"), "utf8"));
+  return parse(readFileSync(FIXTURE_SITE_FILE, "utf8"));
 }
 
 /** A whole site from the tests' own fixture (test/fixtures/site), with `edit` applied to its settings. */
 export function fixtureSiteFrom(edit: (site: Record<string, any>) => void = () => {}): NetbootSite {
   const value = fixtureSiteValue();
   edit(value);
-  const settings = parseSite(YamlSource.parse(stringify(value), "test/fixtures/site/site.yaml"));
-  return completeSite({ settings, file: "test/fixtures/site/site.yaml", resolvePath: (p) => resolve(REPO_ROOT, p) });
+  const settings = parseSite(YamlSource.parse(stringify(value), FIXTURE_SITE_SHOWN));
+  return completeSite({ settings, file: FIXTURE_SITE_SHOWN, resolvePath: (p) => resolve(REPO_ROOT, p) });
 }

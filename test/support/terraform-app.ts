@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import type { NetbootSite } from "../../lib/site";
 import { addNetbootStacks, STACK_ORDER } from "../../stacks";
+import { FIXTURES } from "./site";
 import { evaluatedValues, mustTerraform, providerlessStack, terraform, writeStandIn, type Evaluated, type StackJson, type StubFor } from "./terraform-standin";
 
-export const FIXTURES = join(__dirname, "..", "fixtures");
-export const FIXTURE_SITE_FILE = join(FIXTURES, "site", "site.yaml");
+export { FIXTURE_SITE_FILE } from "./site";
 
 /** Talos configs shaped like `talosctl gen config` output of the site's Talos version (test/fixtures/talos). */
 export const talosConfigFixture = (role: "controlplane" | "worker"): string => readFileSync(join(FIXTURES, "talos", `${role}.yaml`), "utf8");

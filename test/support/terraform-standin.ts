@@ -286,21 +286,32 @@ export interface TerraformRun {
 
 export const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? "terraform";
 
-/** Runs the Terraform CLI without network, prompts or telemetry. */
-export function terraform(cwd: string, args: readonly string[]): TerraformRun {
+export interface TerraformOptions {
+  /** Added to (or, with undefined values, removed from) the environment. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** @default 120_000 (offline: no provider downloads) */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Runs the Terraform CLI without prompts or telemetry. The CLI config file is
+ * /dev/null unless `env` passes one: offline runs must not pick up a user's
+ * provider mirrors or credentials.
+ */
+export function terraform(cwd: string, args: readonly string[], options: TerraformOptions = {}): TerraformRun {
   const run = spawnSync(TERRAFORM, args, {
     cwd,
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
-    timeout: 120_000,
-    env: { ...process.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" },
+    timeout: options.timeoutMs ?? 120_000,
+    env: { ...process.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null", ...options.env },
   });
   if (run.error) throw run.error;
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-export function mustTerraform(cwd: string, args: readonly string[]): string {
-  const r = terraform(cwd, args);
+export function mustTerraform(cwd: string, args: readonly string[], options: TerraformOptions = {}): string {
+  const r = terraform(cwd, args, options);
   if (r.status !== 0) throw new Error(`terraform ${args.join(" ")} failed in ${cwd} (exit ${r.status}):\n${diagnostics(`${r.stdout}\n${r.stderr}`)}`);
   return r.stdout;
 }

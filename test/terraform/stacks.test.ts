@@ -14,7 +14,7 @@ import { synthesizedMatchboxStore } from "../../lib/matchbox/preview";
 import { FETCH_ASSETS_SCRIPT_FILE, GATEWAY_SCRIPT_FILE, loadNetbootSite, type NetbootSite } from "../../lib/site";
 import { renderGatewayConfig, renderGatewayRules } from "../../lib/wireguard/render";
 import { fixtureSiteFrom } from "../support/site";
-import { applyApp, FIXTURE_SITE_FILE, matchboxStoreFromEvaluated, validateWithoutBackend, type AppliedApp } from "../support/terraform-app";
+import { applyApp, FIXTURE_SITE_FILE, matchboxStoreFromEvaluated, talosConfigFixture, validateWithoutBackend, type AppliedApp } from "../support/terraform-app";
 import { terraformMissing } from "../support/terraform-standin";
 
 const missing = terraformMissing();
@@ -118,7 +118,7 @@ if (missing) {
         const generic = evaluated.profiles.find((p) => p.name === `talos-${role}`)!.generic_config!;
         expect(generic).toContain("{{.hostname}}");
         expect(generic).toContain("{{.install_disk}}");
-        const fixtureDocs = readFileSync(`${__dirname}/../fixtures/talos/${role}.yaml`, "utf8").split(/^---$/m).length;
+        const fixtureDocs = talosConfigFixture(role).split(/^---$/m).length;
         expect(generic.split(/^---$/m).length).toBe(fixtureDocs);
       }
     });

@@ -502,6 +502,26 @@ func loadStore(file string) (*fileStore, error) {
 	return s, nil
 }
 
+// namedResource checks one store entry (not null, only the provider's
+// attributes, a non-empty name, which the provider uses as the Matchbox id)
+// and returns the name and the location to use in later messages.
+func namedResource(obj map[string]json.RawMessage, allowed map[string]bool, where string) (string, string, error) {
+	if obj == nil {
+		return "", where, fmt.Errorf("%s: is null", where)
+	}
+	if err := checkKeys(obj, allowed, where); err != nil {
+		return "", where, err
+	}
+	name, _, err := optString(obj, "name", where)
+	if err != nil {
+		return "", where, err
+	}
+	if name == "" {
+		return "", where, fmt.Errorf("%s: \"name\" is required", where)
+	}
+	return name, fmt.Sprintf("%s (%q)", where, name), nil
+}
+
 // putProfile: terraform-provider-matchbox v0.5.4 matchbox/resource_profile.go
 // resourceProfileCreate (lines 71-138): Id = name (Name stays empty), Boot is
 // always set, GenericId = name only when generic_config is non-empty
@@ -510,20 +530,10 @@ func loadStore(file string) (*fileStore, error) {
 // → ignition/<name>.yaml.tmpl, raw_ignition → ignition/<name>.ign, mutually
 // exclusive (validateResourceProfile).
 func putProfile(s *fileStore, obj map[string]json.RawMessage, where string) error {
-	if obj == nil {
-		return fmt.Errorf("%s: is null", where)
-	}
-	if err := checkKeys(obj, profileKeys, where); err != nil {
-		return err
-	}
-	name, _, err := optString(obj, "name", where)
+	name, where, err := namedResource(obj, profileKeys, where)
 	if err != nil {
 		return err
 	}
-	if name == "" {
-		return fmt.Errorf("%s: \"name\" is required", where)
-	}
-	where = fmt.Sprintf("%s (%q)", where, name)
 	kernel, _, err := optString(obj, "kernel", where)
 	if err != nil {
 		return err
@@ -589,20 +599,10 @@ func putProfile(s *fileStore, obj map[string]json.RawMessage, where string) erro
 // JSON-marshalled) → GroupPut (server.GroupPut: AssertValid, then the file
 // store writes it back as a RichGroup; no MAC normalization on write).
 func putGroup(s *fileStore, obj map[string]json.RawMessage, where string) error {
-	if obj == nil {
-		return fmt.Errorf("%s: is null", where)
-	}
-	if err := checkKeys(obj, groupKeys, where); err != nil {
-		return err
-	}
-	name, _, err := optString(obj, "name", where)
+	name, where, err := namedResource(obj, groupKeys, where)
 	if err != nil {
 		return err
 	}
-	if name == "" {
-		return fmt.Errorf("%s: \"name\" is required", where)
-	}
-	where = fmt.Sprintf("%s (%q)", where, name)
 	profile, _, err := optString(obj, "profile", where)
 	if err != nil {
 		return err
