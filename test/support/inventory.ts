@@ -5,6 +5,8 @@ import { parse, stringify } from "yaml";
 import { REPO_ROOT } from "../../lib/settings";
 
 export const EXAMPLE_INVENTORY = join(REPO_ROOT, "matchbox-config/machines.yaml");
+/** The tests' own inventory (test/fixtures/site), which a user's pull request never changes. */
+export const FIXTURE_INVENTORY = join(REPO_ROOT, "test/fixtures/site/machines.yaml");
 
 /** The example inventory's machines, for tests that derive variants of it. */
 export function exampleMachines(): Record<string, any>[] {
