@@ -1,5 +1,6 @@
 // Projects: `unit` (fast: settings, snapshots, renderers), `terraform` (the
-// real Terraform CLI and the Go Matchbox stand-in), `e2e` (real WireGuard /
+// real Terraform CLI and the Go Matchbox stand-in), `user-repo` (a copy of the
+// repository with a user's edits), `e2e` (real WireGuard /
 // QEMU in network namespaces; slow, bounded per test) and `plan` (GitHub Actions).
 // Type errors are caught by `tsc --noEmit` in `npm test`; ts-jest only transpiles
 // (isolatedModules in tsconfig.json), which keeps the unit run fast.
@@ -29,6 +30,15 @@ module.exports = {
       displayName: "e2e",
       testEnvironment: "node",
       testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+      setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+    },
+    {
+      // A copy of the repository with the live data edited as a user's pull
+      // request does; runs the commands and the unit project in it (~1-2 min).
+      displayName: "user-repo",
+      testEnvironment: "node",
+      testMatch: ["<rootDir>/test/user-repo/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
     },

@@ -1,9 +1,10 @@
 // npm run boot-preview -- <mac>
 // Prints which Matchbox group and profile a MAC gets for the current inventory,
 // and the exact iPXE script Matchbox would return for it.
-import { exitOnDataFileError } from "../lib/cli";
+import { announceSite, exitOnDataFileError } from "../lib/cli";
 import { matchboxBaseUrl } from "../lib/matchbox/boot-plan";
 import { formatPreview, previewBoot, synthesizedMatchboxStore } from "../lib/matchbox/preview";
+import { siteFileFromEnv } from "../lib/settings";
 import { loadNetbootSite } from "../lib/site";
 
 const [mac] = process.argv.slice(2);
@@ -11,7 +12,9 @@ if (!mac) {
   process.stderr.write("usage: npm run boot-preview -- <mac>   (e.g. aa:bb:cc:dd:ee:01 or AA-BB-CC-DD-EE-01)\n");
   process.exit(2);
 }
-const site = exitOnDataFileError(() => loadNetbootSite());
+const file = exitOnDataFileError(() => siteFileFromEnv());
+announceSite(file);
+const site = exitOnDataFileError(() => loadNetbootSite(file));
 const result = previewBoot(site, synthesizedMatchboxStore(site), mac);
 const text = formatPreview(result, matchboxBaseUrl(site.settings));
 if (result.kind === "invalid-mac") {

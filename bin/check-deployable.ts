@@ -1,23 +1,31 @@
 /**
  * Refuses to deploy a site that must never reach production: the built-in
- * example (its project id and addresses are placeholders) or one with local
- * state (a CI runner's disk is thrown away after the job, and with it the only
- * record of what was created).
+ * example (its project id and addresses are placeholders), one that still uses
+ * any value the example ships (project id, gateway or peer keys, MACs: see
+ * lib/example-site.ts), one without the Talos asset checksums, or one with
+ * local state (a CI runner's disk is thrown away after the job, and with it
+ * the only record of what was created). Every problem is reported at once.
  *
  * Usage:
  *   SITE_CONFIG=sites/home.yaml npm run check-deployable
  *   npm run check-deployable -- sites/home.yaml [--github-output]
  *
+ * Prints `site: <file>` on stderr first, then the verdict.
+ *
  * `--github-output` appends the facts the workflows need (project, cluster,
  * state bucket) to the file named by $GITHUB_OUTPUT, so the workflow YAML
  * never re-parses the site file itself.
  *
- * Exit status: 0 deployable, 1 refused or invalid (reasons on stderr).
+ * Exit status: 0 deployable, 1 refused or invalid (reasons on stderr, one
+ * `  - ` line each: the pull-request workflow quotes those lines).
  */
 import { appendFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { exitOnDataFileError } from "../lib/cli";
+import { announceSite, exitOnDataFileError } from "../lib/cli";
+import { EXAMPLE_GATEWAY_PUBLIC_KEY, EXAMPLE_PROJECT, exampleMachineWithMac, examplePeerWithKey } from "../lib/example-site";
 import { loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from "../lib/settings";
+import { completeSite, type NetbootSite } from "../lib/site";
+import { DataFileError, formatProblem } from "../lib/yaml-source";
 
 /**
  * The gRPC endpoint CI uses: the workflows run `kubectl port-forward
@@ -25,25 +33,72 @@ import { loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from ".
  */
 export const CI_MATCHBOX_RPC_ENDPOINT = "127.0.0.1:8081";
 
-/** Every reason the site cannot be deployed by CI; empty when it can. */
+/** The Talos release assets whose SHA-256 each checksum field holds. */
+const TALOS_ASSETS = { kernelSha256: "vmlinuz-amd64 (the Image Factory's kernel-amd64)", initramfsSha256: "initramfs-amd64.xz" } as const;
+
+/** Every reason the site's settings file cannot be deployed by CI; empty when it can. */
 export function deployProblems(site: SiteSettings, file: string): string[] {
   const problems: string[] = [];
   if (site.example) {
     problems.push(
-      `${file} is the example site (example: true); copy it to sites/<name>.yaml, fill in your project and addresses, set example: false, and point SITE_CONFIG (the repository variable vars.SITE_CONFIG in CI) at the copy`,
+      `${file}: example: true marks the built-in example site; copy it to sites/<name>.yaml, fill in your project and addresses, set example: false, and point SITE_CONFIG (the repository variable vars.SITE_CONFIG in CI) at the copy`,
     );
+  }
+  if (site.gcp.project === EXAMPLE_PROJECT) {
+    problems.push(`${file}: gcp.project: ${EXAMPLE_PROJECT} is the example's placeholder project id; set gcp.project to the id of your GCP project (docs/runbook.md, "Bootstrap")`);
   }
   if (site.state.backend !== "gcs") {
     problems.push(
-      `${file} keeps Terraform state on local disk (state.backend: ${site.state.backend}); a CI runner's disk is discarded after each job, so set state.backend: gcs and state.bucket to the versioned state bucket (docs/runbook.md, "Bootstrap")`,
+      `${file}: state.backend: ${site.state.backend} keeps Terraform state on local disk, and a CI runner's disk is discarded after each job; set state.backend: gcs and state.bucket to the versioned state bucket (docs/runbook.md, "State bucket")`,
     );
   }
   if (site.matchbox.rpcEndpoint !== CI_MATCHBOX_RPC_ENDPOINT) {
     const current = site.matchbox.rpcEndpoint === undefined ? "unset" : `"${site.matchbox.rpcEndpoint}"`;
     problems.push(
-      `${file}: matchbox.rpcEndpoint is ${current}; CI reaches Matchbox's gRPC API through kubectl port-forward, so set matchbox.rpcEndpoint: ${CI_MATCHBOX_RPC_ENDPOINT}`,
+      `${file}: matchbox.rpcEndpoint: is ${current}; CI reaches Matchbox's gRPC API through kubectl port-forward, so set matchbox.rpcEndpoint: ${CI_MATCHBOX_RPC_ENDPOINT}`,
     );
   }
+  for (const field of ["kernelSha256", "initramfsSha256"] as const) {
+    if (site.talos[field] !== null && site.talos[field] !== undefined) continue;
+    const version = site.talos.version;
+    problems.push(
+      `${file}: talos.${field}: is unset (null), so Matchbox's asset fetcher refuses to start; set it to the SHA-256 of ${TALOS_ASSETS[field]} for talos.version ${version} and your talos.schematic: ` +
+        `the vanilla schematic's is in https://github.com/siderolabs/talos/releases/download/${version}/sha256sum.txt; for a schematic with extensions, download the file from the Image Factory, review it and pin its sha256sum (README, "Talos assets"; docs/runbook.md, "Talos asset checksums")`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Every value of the example that a site's data files still hold (they are
+ * edited in place, so the example's values are compared with the constants
+ * of lib/example-site.ts, not with the files).
+ */
+export function exampleDataProblems(site: NetbootSite): string[] {
+  const problems: string[] = [];
+  const wg = site.settings.wireguard;
+  if (site.gatewayPublicKey === EXAMPLE_GATEWAY_PUBLIC_KEY) {
+    problems.push(
+      `${wg.gatewayPublicKeyFile} (wireguard.gatewayPublicKeyFile of ${site.file}): holds the example's gateway public key shipped with this repository, not your gateway's; ` +
+        `create your gateway's key pair outside the repository with npm run -s wg:keygen -- gateway --out ~/netboot-keys/gateway.key > ${wg.gatewayPublicKeyFile}, and add the private key as a version of the Secret Manager secret ${wg.privateKeySecret} (README, "Gateway key")`,
+    );
+  }
+  site.peers.forEach((peer, i) => {
+    const example = examplePeerWithKey(peer.publicKey);
+    if (example === undefined) return;
+    problems.push(
+      `${wg.peersFile}: peer "${peer.name}": peers[${i}].publicKey: is the public key of the example's peer "${example}" shipped with this repository (its private key was discarded, so nothing can connect with it); ` +
+        `on that peer's machine run npm run wg:keygen -- ${peer.name} and put the printed public key here (README, "Add a peer")`,
+    );
+  });
+  site.machines.forEach((machine, i) => {
+    const example = exampleMachineWithMac(machine.mac);
+    if (example === undefined) return;
+    problems.push(
+      `${site.settings.matchbox.inventoryFile}: machine "${machine.name}": machines[${i}].mac: ${machine.mac} is the MAC of the example's machine "${example}" shipped with this repository, not one of your servers; ` +
+        `replace it with the MAC of the server's boot NIC (its firmware or BMC shows it), or delete the entry`,
+    );
+  });
   return problems;
 }
 
@@ -67,11 +122,23 @@ export interface CheckResult {
   readonly stderr: string;
 }
 
+/**
+ * Checks the settings, then loads the files they name (peers, inventory,
+ * gateway key) and checks those too. An invalid data file is one more
+ * problem, so one run lists everything to fix.
+ */
 export function checkDeployable(loaded: LoadedSite): CheckResult {
   const problems = deployProblems(loaded.settings, loaded.file);
+  try {
+    problems.push(...exampleDataProblems(completeSite(loaded)));
+  } catch (err) {
+    if (!(err instanceof DataFileError)) throw err;
+    problems.push(...err.problems.map(formatProblem));
+  }
   if (problems.length > 0) {
     const lines = problems.map((p) => `  - ${p}`).join("\n");
-    return { ok: false, stdout: "", stderr: `error: refusing to deploy ${loaded.file}:\n${lines}\n` };
+    const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+    return { ok: false, stdout: "", stderr: `error: refusing to deploy ${loaded.file} (${count}):\n${lines}\n` };
   }
   const s = loaded.settings;
   return {
@@ -89,7 +156,8 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
     process.stderr.write("usage: check-deployable [<site.yaml>] [--github-output]\n");
     return 1;
   }
-  const file = files[0] !== undefined ? resolve(process.cwd(), files[0]) : siteFileFromEnv(env);
+  const file = files[0] !== undefined ? resolve(process.cwd(), files[0]) : exitOnDataFileError(() => siteFileFromEnv(env));
+  announceSite(file);
   const loaded = exitOnDataFileError(() => loadSite(file));
   const result = checkDeployable(loaded);
   process.stdout.write(result.stdout);

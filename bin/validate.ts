@@ -1,7 +1,8 @@
 // npm run validate -- [inventory.yaml]
+import { siteLine } from "../lib/cli";
 import { validateCommand } from "../lib/validate-command";
 
 const result = validateCommand(process.argv.slice(2));
 process.stdout.write(result.stdout);
-process.stderr.write(result.stderr);
+process.stderr.write((result.siteFile ? siteLine(result.siteFile) : "") + result.stderr);
 process.exitCode = result.code;

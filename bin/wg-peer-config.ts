@@ -6,8 +6,8 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseIpv4 } from "../lib/cidr";
-import { exitOnDataFileError } from "../lib/cli";
-import { isInsideRepository, loadSite, REPO_ROOT } from "../lib/settings";
+import { announceSite, exitOnDataFileError } from "../lib/cli";
+import { isInsideRepository, loadSite, REPO_ROOT, siteFileFromEnv } from "../lib/settings";
 import { readWireguardKeyFile } from "../lib/wireguard/keys";
 import { defaultKeyFile } from "../lib/wireguard/local-keys";
 import { loadPeers } from "../lib/wireguard/peers";
@@ -33,7 +33,9 @@ if (!peerName) {
   process.exit(2);
 }
 
-const site = exitOnDataFileError(() => loadSite());
+const siteFile = exitOnDataFileError(() => siteFileFromEnv());
+announceSite(siteFile);
+const site = exitOnDataFileError(() => loadSite(siteFile));
 const { settings } = site;
 const peers = exitOnDataFileError(() => loadPeers(site.resolvePath(settings.wireguard.peersFile), settings.wireguard.peersFile, settings));
 const peer = peers.find((p) => p.name === peerName) ?? fail(`no peer "${peerName}" in ${settings.wireguard.peersFile}; known peers: ${peers.map((p) => p.name).join(", ")}`);

@@ -16,7 +16,10 @@ export interface GkeClusterProps {
   readonly servicesRangeName: string;
   /** /28 for the control plane's private endpoint. */
   readonly controlPlaneCidr: string;
-  /** Sources allowed to reach the control plane's public endpoint; empty = any (IAM still applies). */
+  /**
+   * Sources allowed to reach the control plane's public IP endpoint; empty = any (IAM still applies).
+   * They do not limit the DNS-based endpoint, which IAM alone guards (docs/adr/0010).
+   */
   readonly controlPlaneAuthorizedCidrs: readonly string[];
   readonly releaseChannel: string;
   readonly nodeServiceAccountEmail: string;
@@ -57,6 +60,14 @@ export class GkeCluster extends Construct {
         enablePrivateNodes: true,
         enablePrivateEndpoint: false,
         masterIpv4CidrBlock: props.controlPlaneCidr,
+      },
+      // Two ways in (docs/adr/0010): the DNS-based endpoint, reachable from
+      // anywhere and authorized by IAM (container.clusters.connect), for CI's
+      // runners, whose addresses change; and the IP endpoint, kept and still
+      // limited to the authorized networks below.
+      controlPlaneEndpointsConfig: {
+        dnsEndpointConfig: { allowExternalTraffic: true },
+        ipEndpointsConfig: { enabled: true },
       },
       masterAuthorizedNetworksConfig:
         props.controlPlaneAuthorizedCidrs.length > 0

@@ -1,3 +1,4 @@
+import { displayPath } from "./settings";
 import { DataFileError } from "./yaml-source";
 
 /**
@@ -14,4 +15,13 @@ export function exitOnDataFileError<T>(fn: () => T): T {
     }
     throw err;
   }
+}
+
+/** The line every command prints once, first, so a result is never mistaken for another site's. */
+export function siteLine(file: string): string {
+  return `site: ${displayPath(file)}\n`;
+}
+
+export function announceSite(file: string): void {
+  process.stderr.write(siteLine(file));
 }

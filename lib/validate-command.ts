@@ -7,6 +7,8 @@ export interface CommandResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** The site file the result is for; undefined when cdktf.json could not name one. */
+  readonly siteFile?: string;
 }
 
 /**
@@ -15,15 +17,17 @@ export interface CommandResult {
  * problem (file:line: machine "name": field: message) otherwise.
  */
 export function validateCommand(args: readonly string[], env: NodeJS.ProcessEnv = process.env): CommandResult {
+  let siteFile: string | undefined;
   try {
-    const site = loadSite(siteFileFromEnv(env));
+    siteFile = siteFileFromEnv(env);
+    const site = loadSite(siteFile);
     const file = resolve(args[0] ?? site.resolvePath(site.settings.matchbox.inventoryFile));
     const shown = relative(REPO_ROOT, file).startsWith("..") ? file : relative(REPO_ROOT, file);
     const machines = loadInventory(file, shown, site.settings);
     const booting = machines.filter((m) => m.boot !== "disk").length;
-    return { code: 0, stdout: `${shown}: ${machines.length} machine(s) valid, ${booting} with a Matchbox group\n`, stderr: "" };
+    return { code: 0, stdout: `${shown}: ${machines.length} machine(s) valid, ${booting} with a Matchbox group\n`, stderr: "", siteFile };
   } catch (err) {
     if (!(err instanceof DataFileError)) throw err;
-    return { code: 1, stdout: "", stderr: err.problems.map((p) => `${formatProblem(p)}\n`).join("") };
+    return { code: 1, stdout: "", stderr: err.problems.map((p) => `${formatProblem(p)}\n`).join(""), siteFile };
   }
 }

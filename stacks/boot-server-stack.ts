@@ -1,4 +1,4 @@
-import { Fn, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { DataGoogleClientConfig } from "@cdktf/provider-google/lib/data-google-client-config";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
@@ -47,9 +47,12 @@ export class BootServerStack extends TerraformStack {
     useStateBackend(this, settings.state, id);
     new GoogleProvider(this, "google", { project: settings.gcp.project, region: settings.gcp.region });
     const client = new DataGoogleClientConfig(this, "client");
+    // The control plane's DNS-based endpoint, which GitHub-hosted runners
+    // reach (the IP endpoint admits only the authorized networks). It serves
+    // a publicly trusted certificate, not one signed by the cluster CA, so no
+    // cluster_ca_certificate: with it the TLS check would fail (docs/adr/0010).
     new KubernetesProvider(this, "kubernetes", {
-      host: `https://${props.cluster.endpoint}`,
-      clusterCaCertificate: Fn.base64decode(props.cluster.caCertificate),
+      host: `https://${props.cluster.dnsEndpoint}`,
       token: client.accessToken,
     });
     new TlsProvider(this, "tls");

@@ -17,10 +17,16 @@ export interface GkeStackProps {
 export interface ClusterAccess {
   readonly name: string;
   readonly location: string;
-  /** Host or IP of the control plane, without scheme. */
+  /** The control plane's IP endpoint, without scheme; reachable only from `network.controlPlaneAuthorizedCidrs`. */
   readonly endpoint: string;
-  /** Base64-encoded PEM of the cluster CA. */
-  readonly caCertificate: string;
+  /**
+   * The control plane's DNS-based endpoint (`gke-….gke.goog`), without scheme:
+   * reachable from anywhere, authorized by IAM (`container.clusters.connect`).
+   * The Kubernetes provider and CI connect here (docs/adr/0010). It presents
+   * a publicly trusted certificate, not one signed by the cluster CA, so no
+   * CA is handed over with it.
+   */
+  readonly dnsEndpoint: string;
 }
 
 /** The GKE cluster: created (zonal Standard), or an existing one read by name when `gke.mode` is `existing`. */
@@ -54,7 +60,12 @@ export class GkeStack extends TerraformStack {
         deletionProtection: site.gke.deletionProtection,
       });
       const c = this.cluster.cluster;
-      this.access = { name: c.name, location: c.location, endpoint: c.endpoint, caCertificate: c.masterAuth.clusterCaCertificate };
+      this.access = {
+        name: c.name,
+        location: c.location,
+        endpoint: c.endpoint,
+        dnsEndpoint: c.controlPlaneEndpointsConfig.dnsEndpointConfig.endpoint,
+      };
     } else {
       const existing = new DataGoogleContainerCluster(this, "existing", {
         name: site.gke.clusterName,
@@ -64,12 +75,18 @@ export class GkeStack extends TerraformStack {
         name: existing.name,
         location: site.gke.location ?? site.gcp.zone,
         endpoint: existing.endpoint,
-        caCertificate: existing.masterAuth.get(0).clusterCaCertificate,
+        // The cluster must allow external traffic on it (README, "Using an existing cluster").
+        dnsEndpoint: existing.controlPlaneEndpointsConfig.get(0).dnsEndpointConfig.get(0).endpoint,
       };
     }
 
     new TerraformOutput(this, "cluster_name", { value: this.access.name });
     new TerraformOutput(this, "cluster_location", { value: this.access.location });
     new TerraformOutput(this, "cluster_endpoint", { value: this.access.endpoint, sensitive: true });
+    new TerraformOutput(this, "cluster_dns_endpoint", {
+      value: this.access.dnsEndpoint,
+      sensitive: true,
+      description: "The control plane's DNS-based endpoint (IAM: container.clusters.connect), which CI and the Kubernetes provider use",
+    });
   }
 }

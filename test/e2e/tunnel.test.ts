@@ -28,7 +28,7 @@ import { REPO_ROOT, type SiteSettings } from "../../lib/settings";
 import { generateWireguardKeyPair } from "../../lib/wireguard/keys";
 import { loadPeers, type WireguardPeer } from "../../lib/wireguard/peers";
 import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/wireguard/render";
-import { exampleSiteValue, siteFrom } from "../support/site";
+import { fixtureSiteValue, siteFrom } from "../support/site";
 import { NetnsHarness, type RunResult } from "./support/netns";
 import { commands, describeE2E, namespacesWithIptables, runsAsRoot, tunDevice } from "./support/prerequisites";
 import { runGatewayScript, wgPeers, wgQuickUp } from "./support/wireguard";
@@ -224,7 +224,7 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
     s.wireguard.peersFile = files.peers; // absolute: settings paths resolve against the repo root
     s.wireguard.gatewayPublicKeyFile = files.gatewayPub;
   };
-  const siteValue = exampleSiteValue();
+  const siteValue = fixtureSiteValue();
   editSite(siteValue);
   writeFileSync(files.site, stringify(siteValue));
   const site = siteFrom(editSite, files.site);

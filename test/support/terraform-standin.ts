@@ -51,6 +51,8 @@ function defaultStub(kind: "resource" | "data", type: string, name: string, path
   if (leaf === "private_key_pem") return pem("PRIVATE KEY", `${type}.${name}`);
   if (leaf === "cert_pem") return pem("CERTIFICATE", `${type}.${name}`);
   if (leaf === "cert_request_pem") return pem("CERTIFICATE REQUEST", `${type}.${name}`);
+  // A cluster's DNS-based control-plane endpoint (a name, gke-….gke.goog), distinct from its IP endpoint.
+  if (leaf === "endpoint" && path.includes("dns_endpoint_config")) return `gke-stand-in-${name.toLowerCase().replace(/[^a-z0-9-]/g, "-")}.gke.goog`;
   if (leaf === "endpoint") return "198.51.100.200";
   if (leaf === "address") return "198.51.100.100";
   if (leaf === "email") return `${name.toLowerCase().replace(/[^a-z0-9-]/g, "-")}@stand-in.iam.gserviceaccount.com`;

@@ -51,12 +51,21 @@ if (missing) {
 
     test("each stack is valid, applies in deploy order, and reads the previous stacks' outputs through remote state", () => {
       expect(Object.keys(app.evaluated)).toEqual(["network", "gke", "boot-server", "matchbox-config"]);
-      // The Kubernetes provider is configured from gke's outputs: the stand-in endpoint and CA arrive decoded.
+      // The Kubernetes provider is configured from gke's outputs: the cluster's DNS-based endpoint
+      // (not the IP endpoint, which admits only the authorized networks), and no cluster CA: that
+      // endpoint's certificate is publicly trusted (docs/adr/0010).
       const kubernetes = app.evaluated["boot-server"].provider.kubernetes[0];
       const gkeCluster = Object.values<any>(app.evaluated.gke.resource.google_container_cluster)[0];
-      expect(kubernetes.host).toBe(`https://${gkeCluster.endpoint}`);
-      expect(kubernetes.cluster_ca_certificate).toBe(Buffer.from(gkeCluster.master_auth[0].cluster_ca_certificate, "base64").toString());
-      expect(kubernetes.cluster_ca_certificate).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+      const dnsEndpoint = block(block(gkeCluster.control_plane_endpoints_config).dns_endpoint_config);
+      expect(dnsEndpoint.allow_external_traffic).toBe(true);
+      expect(dnsEndpoint.endpoint).toMatch(/^gke-stand-in-[a-z0-9-]+\.gke\.goog$/);
+      expect(kubernetes.host).toBe(`https://${dnsEndpoint.endpoint}`);
+      expect(kubernetes.host).not.toContain(gkeCluster.endpoint);
+      expect(kubernetes.cluster_ca_certificate ?? null).toBeNull();
+      expect(kubernetes.token).toMatch(/^stand-in:data\.google_client_config\.client\.access_token$/);
+      // The IP endpoint stays limited to the authorized networks; the DNS endpoint is also a gke output.
+      expect(block(gkeCluster.master_authorized_networks_config).cidr_blocks).toEqual([{ cidr_block: "203.0.113.10/32", display_name: "authorized" }]);
+      expect(app.evaluated.gke.outputs.cluster_dns_endpoint).toBe(dnsEndpoint.endpoint);
       // The Matchbox provider is configured from boot-server's TLS outputs.
       const matchbox = app.evaluated["matchbox-config"].provider.matchbox[0];
       const clientKey = Object.entries<any>(app.evaluated["boot-server"].resource.tls_private_key).find(([id]) => id.includes("client-key"))![1];
@@ -168,7 +177,11 @@ if (missing) {
         const app = applyApp(site);
         const existing = Object.values<any>(app.evaluated.gke.data.google_container_cluster)[0];
         expect(existing).toMatchObject({ name: "nbfix-cluster", location: "europe-west1-b" });
-        expect(app.evaluated["boot-server"].provider.kubernetes[0].host).toBe(`https://${existing.endpoint}`);
+        // The DNS-based endpoint the data source reads, not the IP endpoint (docs/adr/0010).
+        const dnsEndpoint = block(block(existing.control_plane_endpoints_config).dns_endpoint_config).endpoint;
+        expect(dnsEndpoint).toMatch(/^gke-stand-in-[a-z0-9-]+\.gke\.goog$/);
+        expect(app.evaluated["boot-server"].provider.kubernetes[0].host).toBe(`https://${dnsEndpoint}`);
+        expect(app.evaluated["boot-server"].provider.kubernetes[0].cluster_ca_certificate ?? null).toBeNull();
         expect(app.evaluated.network.resource.google_compute_network).toBeUndefined();
       },
       SLOW,

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdtempSync, stat
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { exampleSiteValue } from "../support/site";
+import { fixtureSiteValue } from "../support/site";
 import { runApp } from "../support/app-run";
 
 /** Every file below `dir`, recursively. */
@@ -42,7 +42,7 @@ describe("the app (main.ts) on the example site", () => {
 describe("the app on invalid settings", () => {
   test("exits 1, names the file and field, and writes nothing", () => {
     const dir = mkdtempSync(join(tmpdir(), "netboot-bad-site-"));
-    const site = exampleSiteValue();
+    const site = fixtureSiteValue();
     site.homePublicCidrs = ["192.168.1.0/24"];
     const file = join(dir, "home.yaml");
     writeFileSync(file, stringify(site));

@@ -1,14 +1,14 @@
 import { GATEWAY_NAMESPACE, MATCHBOX_NAMESPACE } from "../../stacks/boot-server-stack";
 import { ASSET_FETCHER_IMAGE, MATCHBOX_IMAGE } from "../../constructs/matchbox-server";
 import { WIREGUARD_IMAGE } from "../../constructs/wireguard-gateway";
-import { netbootSiteFrom } from "../support/site";
+import { fixtureSiteFrom } from "../support/site";
 import { buildStacks, onlyResource, resources, synthJson } from "../support/synth";
 
 const byName = (json: any, type: string, name: string) =>
   Object.values(resources(json, type)).find((r: any) => r.metadata?.name === name || r.name === name) as any;
 
 describe("boot-server stack", () => {
-  const json = synthJson(buildStacks(netbootSiteFrom()).bootServer);
+  const json = synthJson(buildStacks(fixtureSiteFrom()).bootServer);
   const daemonSet = onlyResource(json, "kubernetes_daemon_set_v1");
   const gatewayPod = daemonSet.spec.template.spec;
   const gatewayContainer = gatewayPod.container[0];
@@ -19,11 +19,20 @@ describe("boot-server stack", () => {
     expect(json).toMatchSnapshot();
   });
 
-  test("the Kubernetes provider uses the cluster's endpoint and CA and a Google access token", () => {
+  test("the Kubernetes provider uses the cluster's DNS-based endpoint (no cluster CA) and a Google access token", () => {
     // Within one stack's synth; the whole-app test checks the cross-stack rewiring.
+    // The DNS endpoint is what CI's runners reach; its certificate is publicly trusted (docs/adr/0010).
     const k8s = json.provider.kubernetes[0];
-    expect(k8s.host).toMatch(/^https:\/\/\$\{google_container_cluster\.gke_cluster_\w+\.endpoint\}$/);
-    expect(k8s.cluster_ca_certificate).toMatch(/^\$\{base64decode\(google_container_cluster\.gke_cluster_\w+\.master_auth\[0\]\.cluster_ca_certificate\)\}$/);
+    expect(k8s.host).toMatch(/^https:\/\/\$\{google_container_cluster\.gke_cluster_\w+\.control_plane_endpoints_config\[0\]\.dns_endpoint_config\[0\]\.endpoint\}$/);
+    expect(k8s.cluster_ca_certificate).toBeUndefined();
+    expect(k8s.token).toBe("${data.google_client_config.client.access_token}");
+  });
+
+  test("with an existing cluster the Kubernetes provider uses the DNS-based endpoint the data source reads", () => {
+    const existing = synthJson(buildStacks(fixtureSiteFrom((v) => Object.assign(v.gke, { mode: "existing", location: "europe-west1-b" }))).bootServer);
+    const k8s = existing.provider.kubernetes[0];
+    expect(k8s.host).toBe("https://${data.google_container_cluster.existing.control_plane_endpoints_config[0].dns_endpoint_config[0].endpoint}");
+    expect(k8s.cluster_ca_certificate).toBeUndefined();
     expect(k8s.token).toBe("${data.google_client_config.client.access_token}");
   });
 
@@ -66,7 +75,7 @@ describe("boot-server stack", () => {
   });
 
   test("a change of peers changes the config hash (pods roll)", () => {
-    const other = netbootSiteFrom();
+    const other = fixtureSiteFrom();
     const changed = { ...other, peers: other.peers.slice(0, 1) };
     const again = synthJson(buildStacks(changed).bootServer);
     expect(onlyResource(again, "kubernetes_daemon_set_v1").spec.template.metadata.annotations["netboot/config-hash"]).not.toBe(
@@ -76,8 +85,9 @@ describe("boot-server stack", () => {
 
   test("gateway: private key read at start from Secret Manager through Workload Identity; Terraform creates no secret version", () => {
     const env = Object.fromEntries(gatewayContainer.env.map((e: any) => [e.name, e.value]));
-    expect(env.WG_KEY_SECRET).toBe("projects/netboot-example-000000/secrets/netboot-wireguard-gateway-key/versions/latest");
-    expect(env.WG_EXPECTED_PUBLIC_KEY).toBe("SanfE0vrQMTJmgGh0rquPrFluVOVHAi1QqxxZaAMZQg=");
+    expect(env.WG_KEY_SECRET).toBe("projects/netboot-fixture-000001/secrets/nbfix-wireguard-gateway-key/versions/latest");
+    // The fixture site's wireguard.gatewayPublicKeyFile (test/fixtures/site/gateway.pub).
+    expect(env.WG_EXPECTED_PUBLIC_KEY).toBe("vt3xfr23s8k11iJ508PKoB1ykG1lzAhOUBG0Gi95el0=");
     expect(resources(json, "google_secret_manager_secret_version")).toEqual({});
     expect(JSON.stringify(json)).not.toMatch(/data\.google_secret_manager_secret_version/);
     const accessor = onlyResource(json, "google_secret_manager_secret_iam_member");
@@ -86,7 +96,7 @@ describe("boot-server stack", () => {
     const wi = onlyResource(json, "google_service_account_iam_member");
     expect(wi.role).toBe("roles/iam.workloadIdentityUser");
     // The namespace is a reference to the gateway namespace (netboot-gateway) resource.
-    expect(wi.member).toMatch(/^serviceAccount:netboot-example-000000\.svc\.id\.goog\[\$\{kubernetes_namespace_v1\.gateway-namespace_\w+\.metadata\[0\]\.name\}\/wireguard-gateway\]$/);
+    expect(wi.member).toMatch(/^serviceAccount:netboot-fixture-000001\.svc\.id\.goog\[\$\{kubernetes_namespace_v1\.gateway-namespace_\w+\.metadata\[0\]\.name\}\/wireguard-gateway\]$/);
     const ksa = onlyResource(json, "kubernetes_service_account_v1");
     expect(ksa.metadata.annotations["iam.gke.io/gcp-service-account"]).toMatch(/google_service_account\.wireguard_gsa_\w+\.email/);
     expect(gatewayPod.service_account_name).toMatch(/kubernetes_service_account_v1/);
@@ -107,7 +117,7 @@ describe("boot-server stack", () => {
   test("0.0.0.0/0 reaches the Service only when the site opted in", () => {
     const open = synthJson(
       buildStacks(
-        netbootSiteFrom((v) => {
+        fixtureSiteFrom((v) => {
           v.homePublicCidrs = ["0.0.0.0/0"];
           v.acceptHandshakesFromAnyAddress = true;
         }),
@@ -149,16 +159,21 @@ describe("boot-server stack", () => {
     );
   });
 
-  test("Matchbox: data on a PVC; assets fetched with pinned checksums (unset in the example, so the fetch refuses)", () => {
+  test("Matchbox: data on a PVC; assets fetched with pinned checksums, UNSET while a checksum is null (the fetch refuses)", () => {
     expect(onlyResource(json, "kubernetes_persistent_volume_claim_v1").spec.access_modes).toEqual(["ReadWriteOnce"]);
-    const manifest = byName(json, "kubernetes_config_map_v1", "matchbox-assets").data["assets.txt"];
-    expect(manifest).toBe(
+    const manifest = (j: any) => byName(j, "kubernetes_config_map_v1", "matchbox-assets").data["assets.txt"];
+    const factory = "https://factory.talos.dev/image/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba/v1.13.9";
+    expect(manifest(json)).toBe(
       [
-        "UNSET talos/v1.13.9/kernel-amd64 https://factory.talos.dev/image/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba/v1.13.9/kernel-amd64 talos.kernelSha256",
-        "UNSET talos/v1.13.9/initramfs-amd64.xz https://factory.talos.dev/image/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba/v1.13.9/initramfs-amd64.xz talos.initramfsSha256",
+        `${"f1".repeat(32)} talos/v1.13.9/kernel-amd64 ${factory}/kernel-amd64 talos.kernelSha256`,
+        `${"f2".repeat(32)} talos/v1.13.9/initramfs-amd64.xz ${factory}/initramfs-amd64.xz talos.initramfsSha256`,
+        `${"f3".repeat(32)} rescue/vmlinuz https://rescue.example.test/vmlinuz rescue.kernelSha256`,
+        `${"f4".repeat(32)} rescue/initrd.img https://rescue.example.test/initrd.img rescue.initrdSha256`,
         "",
       ].join("\n"),
     );
+    const unset = synthJson(buildStacks(fixtureSiteFrom((v) => Object.assign(v.talos, { kernelSha256: null, initramfsSha256: null }))).bootServer);
+    expect(manifest(unset)).toMatch(/^UNSET talos\/v1\.13\.9\/kernel-amd64 .* talos\.kernelSha256\nUNSET talos\/v1\.13\.9\/initramfs-amd64\.xz .* talos\.initramfsSha256\n/);
   });
 
   test("Matchbox Service: fixed ClusterIP, HTTP and gRPC; NetworkPolicy admits only the gateway pods", () => {
@@ -197,7 +212,7 @@ describe("boot-server stack", () => {
 describe("boot-server stack with the UEFI HTTP-boot chain binary configured", () => {
   test("the asset fetcher also fetches and verifies the iPXE chain binary", () => {
     const sha = "c".repeat(64);
-    const json = synthJson(buildStacks(netbootSiteFrom((v) => (v.ipxeChainEfi = { url: "https://example.org/netboot-chain.efi", sha256: sha }))).bootServer);
+    const json = synthJson(buildStacks(fixtureSiteFrom((v) => (v.ipxeChainEfi = { url: "https://example.org/netboot-chain.efi", sha256: sha }))).bootServer);
     const manifest = byName(json, "kubernetes_config_map_v1", "matchbox-assets").data["assets.txt"];
     expect(manifest).toContain(`${sha} ipxe/netboot-chain.efi https://example.org/netboot-chain.efi ipxeChainEfi.sha256\n`);
   });

@@ -1,102 +1,298 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { stringify } from "yaml";
+import { dirname, join, resolve } from "node:path";
+import { parse, stringify } from "yaml";
 import { checkDeployable, main } from "../../bin/check-deployable";
-import { EXAMPLE_SITE_FILE, REPO_ROOT, loadSite, type LoadedSite } from "../../lib/settings";
-import { exampleSiteValue, siteFrom } from "../support/site";
+import { EXAMPLE_GATEWAY_PUBLIC_KEY, EXAMPLE_MACS, EXAMPLE_PEER_PUBLIC_KEYS, EXAMPLE_PROJECT } from "../../lib/example-site";
+import { normalizeMac } from "../../lib/mac";
+import { parseSite, REPO_ROOT, type LoadedSite } from "../../lib/settings";
+import { checkWireguardKey } from "../../lib/wireguard/keys";
+import { YamlSource } from "../../lib/yaml-source";
+import { fixtureSiteValue } from "../support/site";
 
-/** A site as a real user would deploy it: gcs state, not the example, Matchbox via port-forward. */
-function productionEdit(site: Record<string, any>): void {
+// Every site here is built from the tests' own fixtures (test/fixtures/site),
+// never from sites/example.yaml, wireguard/ or matchbox-config/: users edit
+// those in place, and their edits must not change what these tests expect.
+// Where a test needs one of the example's values, it takes it from
+// lib/example-site.ts and writes it into a temporary copy of the fixtures.
+
+const FIXTURE_DIR = resolve(REPO_ROOT, "test/fixtures/site");
+/** How the site file is shown in messages: a user's site. */
+const SHOWN = "sites/home.yaml";
+/** The data files as a user's site names them; in these tests they live in a temporary directory. */
+const PEERS = "wireguard/peers.yaml";
+const GATEWAY_PUB = "wireguard/gateway.pub";
+const INVENTORY = "matchbox-config/machines.yaml";
+
+/** The fixture site as a real user would deploy it: not the example, gcs state, Matchbox via port-forward, checksums set. */
+function deployableValue(): Record<string, any> {
+  const site = fixtureSiteValue();
   site.example = false;
   site.gcp.project = "homelab-boot-123456";
   site.state = { backend: "gcs", bucket: "homelab-boot-tfstate", prefix: "netboot" };
   site.matchbox.rpcEndpoint = "127.0.0.1:8081";
+  expect(site.talos.kernelSha256).toMatch(/^[0-9a-f]{64}$/);
+  expect(site.talos.initramfsSha256).toMatch(/^[0-9a-f]{64}$/);
+  return site;
 }
 
-function loaded(edit: (s: Record<string, any>) => void, file = "sites/home.yaml"): LoadedSite {
-  return { settings: siteFrom(edit, file), file, resolvePath: (p) => resolve(REPO_ROOT, p) };
+interface DataEdits {
+  /** Edits the fixture peers (`peers` array) before it is written. */
+  readonly peers?: (peers: Record<string, any>[]) => void;
+  /** Edits the fixture inventory (`machines` array) before it is written. */
+  readonly machines?: (machines: Record<string, any>[]) => void;
+  /** Content of the gateway public key file instead of the fixture's. */
+  readonly gatewayPublicKey?: string;
 }
+
+function fixtureYaml(name: string): Record<string, any> {
+  return parse(readFileSync(join(FIXTURE_DIR, name), "utf8"));
+}
+
+function write(dir: string, file: string, text: string): void {
+  mkdirSync(dirname(join(dir, file)), { recursive: true });
+  writeFileSync(join(dir, file), text);
+}
+
+/**
+ * A deployable site whose data files are copies of the fixtures in `dir`,
+ * named as in a user's repository, with `edit` applied to the settings and
+ * `data` to the files.
+ */
+function siteIn(dir: string, edit: (site: Record<string, any>) => void = () => {}, data: DataEdits = {}): LoadedSite {
+  const peers = fixtureYaml("peers.yaml");
+  data.peers?.(peers.peers);
+  const inventory = fixtureYaml("machines.yaml");
+  data.machines?.(inventory.machines);
+  write(dir, PEERS, stringify(peers));
+  write(dir, INVENTORY, stringify(inventory));
+  write(dir, GATEWAY_PUB, data.gatewayPublicKey ?? readFileSync(join(FIXTURE_DIR, "gateway.pub"), "utf8"));
+
+  const value = deployableValue();
+  value.wireguard.peersFile = PEERS;
+  value.wireguard.gatewayPublicKeyFile = GATEWAY_PUB;
+  value.matchbox.inventoryFile = INVENTORY;
+  edit(value);
+  const settings = parseSite(YamlSource.parse(stringify(value), SHOWN));
+  return { settings, file: SHOWN, resolvePath: (p) => resolve(dir, p) };
+}
+
+/** The `  - ` problem lines of a refusal (the lines the pull-request workflow quotes). */
+function problemLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => l.startsWith("  - "));
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "netboot-deployable-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the example's recorded values (lib/example-site.ts)", () => {
+  test("are well-formed: WireGuard keys, canonical MACs, a valid project id", () => {
+    expect(checkWireguardKey(EXAMPLE_GATEWAY_PUBLIC_KEY)).toBeUndefined();
+    for (const key of Object.values(EXAMPLE_PEER_PUBLIC_KEYS)) expect(checkWireguardKey(key)).toBeUndefined();
+    // Machines are compared after normalization, so the constants must already be canonical.
+    for (const mac of Object.values(EXAMPLE_MACS)) expect(normalizeMac(mac)).toEqual({ mac });
+    expect(EXAMPLE_PROJECT).toMatch(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
+  });
+});
 
 describe("check-deployable", () => {
-  test("refuses the example site, naming the file and what to do", () => {
-    const result = checkDeployable(loadSite(EXAMPLE_SITE_FILE));
+  test("accepts a deployable site: not the example, gcs state, rpcEndpoint 127.0.0.1:8081, checksums set, own keys and MACs", () => {
+    const result = checkDeployable(siteIn(dir));
+    expect(result).toEqual({ ok: true, stderr: "", stdout: "deployable: sites/home.yaml (project homelab-boot-123456, state gs://homelab-boot-tfstate/netboot)\n" });
+  });
+
+  test("refuses a site marked example: true, naming the file, the field and what to do", () => {
+    const result = checkDeployable(siteIn(dir, (s) => (s.example = true)));
     expect(result.ok).toBe(false);
-    expect(result.stderr).toContain("refusing to deploy sites/example.yaml");
-    expect(result.stderr).toContain("is the example site (example: true)");
-    expect(result.stderr).toContain("state.backend: local");
+    expect(result.stderr).toContain("error: refusing to deploy sites/home.yaml (1 problem):");
+    expect(problemLines(result.stderr)).toEqual([expect.stringMatching(/^ {2}- sites\/home\.yaml: example: true marks the built-in example site; copy it to sites\/<name>\.yaml.*set example: false/)]);
   });
 
-  test("accepts a non-example site with gcs state", () => {
-    const result = checkDeployable(loaded(productionEdit));
-    expect(result).toEqual({ ok: true, stderr: "", stdout: expect.stringContaining("gs://homelab-boot-tfstate/netboot") });
+  test("refuses the example's project id", () => {
+    const result = checkDeployable(siteIn(dir, (s) => (s.gcp.project = EXAMPLE_PROJECT)));
+    expect(result.ok).toBe(false);
+    expect(problemLines(result.stderr)).toEqual([
+      expect.stringContaining(`sites/home.yaml: gcp.project: ${EXAMPLE_PROJECT} is the example's placeholder project id; set gcp.project to the id of your GCP project`),
+    ]);
   });
 
-  test("refuses local state even when the site is not the example", () => {
+  test("refuses local state", () => {
+    const result = checkDeployable(siteIn(dir, (s) => (s.state = { backend: "local" })));
+    expect(result.ok).toBe(false);
+    expect(problemLines(result.stderr)).toEqual([expect.stringContaining("sites/home.yaml: state.backend: local keeps Terraform state on local disk")]);
+    expect(result.stderr).toContain("set state.backend: gcs and state.bucket");
+  });
+
+  test.each([
+    ["unset", undefined, "is unset"],
+    ["another endpoint", "matchbox.example.test:8081", 'is "matchbox.example.test:8081"'],
+  ])("refuses a Matchbox endpoint CI cannot reach (%s)", (_, endpoint, shown) => {
     const result = checkDeployable(
-      loaded((s) => {
-        productionEdit(s);
-        s.state = { backend: "local" };
+      siteIn(dir, (s) => {
+        if (endpoint === undefined) delete s.matchbox.rpcEndpoint;
+        else s.matchbox.rpcEndpoint = endpoint;
       }),
     );
     expect(result.ok).toBe(false);
-    expect(result.stderr).toContain("state.backend: local");
-    expect(result.stderr).not.toContain("example site");
+    expect(problemLines(result.stderr)).toEqual([expect.stringContaining(`sites/home.yaml: matchbox.rpcEndpoint: ${shown}; CI reaches Matchbox's gRPC API through kubectl port-forward, so set matchbox.rpcEndpoint: 127.0.0.1:8081`)]);
   });
 
-  test("refuses a site whose Matchbox endpoint CI cannot reach", () => {
+  test.each([
+    ["kernelSha256", "vmlinuz-amd64"],
+    ["initramfsSha256", "initramfs-amd64.xz"],
+  ])("refuses an unset talos.%s, saying where the checksum comes from", (field, asset) => {
+    const result = checkDeployable(siteIn(dir, (s) => (s.talos[field] = null)));
+    expect(result.ok).toBe(false);
+    const lines = problemLines(result.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`sites/home.yaml: talos.${field}: is unset (null), so Matchbox's asset fetcher refuses to start; set it to the SHA-256 of ${asset}`);
+    expect(lines[0]).toContain("https://github.com/siderolabs/talos/releases/download/v1.13.9/sha256sum.txt");
+    expect(lines[0]).toContain('README, "Talos assets"');
+  });
+
+  test("refuses the example's gateway public key, naming the key file and the setting", () => {
+    const result = checkDeployable(siteIn(dir, undefined, { gatewayPublicKey: `${EXAMPLE_GATEWAY_PUBLIC_KEY}\n` }));
+    expect(result.ok).toBe(false);
+    const lines = problemLines(result.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("wireguard/gateway.pub (wireguard.gatewayPublicKeyFile of sites/home.yaml): holds the example's gateway public key");
+    expect(lines[0]).toContain("npm run -s wg:keygen -- gateway --out ~/netboot-keys/gateway.key > wireguard/gateway.pub");
+    expect(lines[0]).toContain("Secret Manager secret nbfix-wireguard-gateway-key");
+  });
+
+  test.each(Object.entries(EXAMPLE_PEER_PUBLIC_KEYS))("refuses a peer with the example's key of peer %s, naming the peers file, the peer and publicKey", (example, key) => {
+    const result = checkDeployable(siteIn(dir, undefined, { peers: (peers) => (peers[1].publicKey = key) }));
+    expect(result.ok).toBe(false);
+    const lines = problemLines(result.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`wireguard/peers.yaml: peer "fixture-admin": peers[1].publicKey: is the public key of the example's peer "${example}"`);
+    expect(lines[0]).toContain("npm run wg:keygen -- fixture-admin");
+  });
+
+  test.each(Object.entries(EXAMPLE_MACS))("refuses a machine with the example's MAC of %s in any spelling, naming the inventory, the machine and mac", (example, mac) => {
+    const pasted = mac.toUpperCase().replace(/:/g, "-");
+    const result = checkDeployable(siteIn(dir, undefined, { machines: (machines) => (machines[2].mac = pasted) }));
+    expect(result.ok).toBe(false);
+    const lines = problemLines(result.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`matchbox-config/machines.yaml: machine "fixture-worker-1": machines[2].mac: ${mac} is the MAC of the example's machine "${example}"`);
+    expect(lines[0]).toContain("replace it with the MAC of the server's boot NIC");
+  });
+
+  test("reports every problem at once", () => {
     const result = checkDeployable(
-      loaded((s) => {
-        productionEdit(s);
-        delete s.matchbox.rpcEndpoint;
-      }),
+      siteIn(
+        dir,
+        (s) => {
+          s.example = true;
+          s.gcp.project = EXAMPLE_PROJECT;
+          s.state = { backend: "local" };
+          delete s.matchbox.rpcEndpoint;
+          s.talos.kernelSha256 = null;
+          s.talos.initramfsSha256 = null;
+        },
+        {
+          gatewayPublicKey: EXAMPLE_GATEWAY_PUBLIC_KEY,
+          peers: (peers) => (peers[0].publicKey = EXAMPLE_PEER_PUBLIC_KEYS["home-router"]),
+          machines: (machines) => {
+            machines[0].mac = EXAMPLE_MACS["cp-01"];
+            machines[5].mac = EXAMPLE_MACS["worker-02"];
+          },
+        },
+      ),
     );
     expect(result.ok).toBe(false);
-    expect(result.stderr).toContain("matchbox.rpcEndpoint is unset");
+    expect(result.stderr).toContain("error: refusing to deploy sites/home.yaml (10 problems):");
+    expect(problemLines(result.stderr)).toEqual([
+      expect.stringContaining("sites/home.yaml: example: true"),
+      expect.stringContaining("sites/home.yaml: gcp.project:"),
+      expect.stringContaining("sites/home.yaml: state.backend: local"),
+      expect.stringContaining("sites/home.yaml: matchbox.rpcEndpoint: is unset"),
+      expect.stringContaining("sites/home.yaml: talos.kernelSha256: is unset"),
+      expect.stringContaining("sites/home.yaml: talos.initramfsSha256: is unset"),
+      expect.stringContaining("wireguard/gateway.pub (wireguard.gatewayPublicKeyFile of sites/home.yaml)"),
+      expect.stringContaining('wireguard/peers.yaml: peer "fixture-router": peers[0].publicKey:'),
+      expect.stringContaining('matchbox-config/machines.yaml: machine "fixture-cp-1": machines[0].mac:'),
+      expect.stringContaining('matchbox-config/machines.yaml: machine "fixture-disk": machines[5].mac:'),
+    ]);
+  });
+
+  test("an invalid data file is one more problem, listed with the others", () => {
+    const result = checkDeployable(siteIn(dir, (s) => (s.state = { backend: "local" }), { peers: (peers) => (peers[0].publicKey = "not-a-key") }));
+    expect(result.ok).toBe(false);
+    expect(problemLines(result.stderr)).toEqual([
+      expect.stringContaining("sites/home.yaml: state.backend: local"),
+      expect.stringMatching(/^ {2}- wireguard\/peers\.yaml:\d+: .*peers\[0\]\.publicKey: "not-a-key" is not a WireGuard key/),
+    ]);
   });
 
   describe("main", () => {
-    let dir: string;
     let err: jest.SpyInstance;
     beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), "netboot-deployable-"));
       jest.spyOn(process.stdout, "write").mockImplementation(() => true);
       err = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
     });
-    afterEach(() => {
-      jest.restoreAllMocks();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    afterEach(() => jest.restoreAllMocks());
+
+    /** A site file in the temporary directory; its data files are the tests' own fixtures. */
+    function siteFile(edit: (s: Record<string, any>) => void = () => {}): string {
+      const site = deployableValue();
+      edit(site);
+      const file = join(dir, "home.yaml");
+      writeFileSync(file, stringify(site));
+      return file;
+    }
 
     test("--github-output appends the facts the workflows use", () => {
-      const site = exampleSiteValue();
-      productionEdit(site);
-      const file = join(dir, "home.yaml");
+      const file = siteFile();
       const out = join(dir, "github-output");
-      writeFileSync(file, stringify(site));
       writeFileSync(out, "earlier=kept\n");
       expect(main([file, "--github-output"], { GITHUB_OUTPUT: out })).toBe(0);
       const lines = readFileSync(out, "utf8").split("\n");
       expect(lines).toEqual(
-        expect.arrayContaining(["earlier=kept", "project=homelab-boot-123456", "cluster_name=netboot", "cluster_location=europe-west4-a", "state_bucket=homelab-boot-tfstate"]),
+        expect.arrayContaining([
+          "earlier=kept",
+          "project=homelab-boot-123456",
+          "region=europe-west1",
+          "cluster_name=nbfix-cluster",
+          "cluster_location=europe-west1-b",
+          "state_bucket=homelab-boot-tfstate",
+          "inventory_file=test/fixtures/site/machines.yaml",
+        ]),
       );
+      expect(err.mock.calls.map((c) => String(c[0])).join("")).toBe(`site: ${file}\n`);
     });
 
     test("exits 1 and writes no outputs for a refused site", () => {
+      const file = siteFile((s) => (s.state = { backend: "local" }));
       const out = join(dir, "github-output");
       writeFileSync(out, "");
-      expect(main([EXAMPLE_SITE_FILE, "--github-output"], { GITHUB_OUTPUT: out })).toBe(1);
+      expect(main([file, "--github-output"], { GITHUB_OUTPUT: out })).toBe(1);
       expect(readFileSync(out, "utf8")).toBe("");
-      expect(err.mock.calls.join("")).toContain("example site");
+      const stderr = err.mock.calls.map((c) => String(c[0])).join("");
+      expect(stderr.startsWith(`site: ${file}\n`)).toBe(true);
+      expect(stderr).toContain("state.backend: local");
     });
   });
 
-  test("the npm script's entry point exits 1 with the reason on stderr", () => {
+  test("the npm script's entry point prints the site once, exits 1 and names the field on stderr", () => {
+    const file = join(dir, "home.yaml");
+    const site = deployableValue();
+    site.talos.kernelSha256 = null;
+    writeFileSync(file, stringify(site));
     const tsx = join(REPO_ROOT, "node_modules/.bin/tsx");
-    const run = spawnSync(tsx, ["bin/check-deployable.ts", "sites/example.yaml"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000 });
+    const run = spawnSync(tsx, ["bin/check-deployable.ts", file], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain("refusing to deploy sites/example.yaml");
     expect(run.stdout).toBe("");
-  });
+    expect(run.stderr.match(/^site: /gm)).toEqual(["site: "]);
+    expect(run.stderr.startsWith(`site: ${file}\n`)).toBe(true);
+    expect(run.stderr).toContain(`error: refusing to deploy ${file} (1 problem):`);
+    expect(run.stderr).toContain("talos.kernelSha256: is unset (null)");
+  }, 60_000);
 });

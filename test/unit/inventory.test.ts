@@ -10,12 +10,12 @@ import { FIXTURE_SITE_FILE, siteFrom } from "../support/site";
 
 /** The validate command in-process (the same function bin/validate.ts runs). */
 function validate(file: string) {
-  const result = validateCommand([file], {});
+  const result = validateCommand([file], { SITE_CONFIG: FIXTURE_SITE_FILE });
   return { status: result.code, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** The real command, as `npm run validate` starts it. */
-function validateProcess(file: string, site = "") {
+function validateProcess(file: string, site = FIXTURE_SITE_FILE) {
   const started = Date.now();
   const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/validate.ts", file], { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, SITE_CONFIG: site } });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr, ms: Date.now() - started };
@@ -50,7 +50,8 @@ describe("MAC addresses", () => {
 describe("npm run validate", () => {
   test("a valid inventory is reported with its counts (the real command, as a process, on the tests' own site)", () => {
     const run = validateProcess("test/fixtures/site/machines.yaml", FIXTURE_SITE_FILE);
-    expect(run.stderr).toBe("");
+    // Which site the result is for, once, on stderr (stdout stays the result).
+    expect(run.stderr).toBe("site: test/fixtures/site/site.yaml\n");
     expect(run.status).toBe(0);
     // Six machines; the one with boot: disk has no group.
     expect(run.stdout).toBe("test/fixtures/site/machines.yaml: 6 machine(s) valid, 5 with a Matchbox group\n");
@@ -59,22 +60,21 @@ describe("npm run validate", () => {
   });
 
   const cases: [string, (m: Record<string, any>[]) => Record<string, any>[] | void, RegExp][] = [
-    ["a MAC of the wrong length", (m) => void (m[0].mac = "aa:bb:cc:dd:ee"), /machine "cp-01": machines\[0\]\.mac: "aa:bb:cc:dd:ee" is not a MAC address: it has 10 hex digits/],
+    ["a MAC of the wrong length", (m) => void (m[0].mac = "aa:bb:cc:dd:ee"), /machine "fixture-cp-1": machines\[0\]\.mac: "aa:bb:cc:dd:ee" is not a MAC address: it has 10 hex digits/],
     ["a non-hex MAC", (m) => void (m[0].mac = "zz:bb:cc:dd:ee:01"), /machines\[0\]\.mac: "zz:bb:cc:dd:ee:01" is not a MAC address: it contains characters that are not hex digits/],
     ["a multicast MAC", (m) => void (m[0].mac = "01:bb:cc:dd:ee:01"), /machines\[0\]\.mac: "01:bb:cc:dd:ee:01" is a multicast address/],
     ["the all-zero MAC", (m) => void (m[0].mac = "00-00-00-00-00-00"), /all-zero address/],
     ["the broadcast MAC", (m) => void (m[0].mac = "FF:FF:FF:FF:FF:FF"), /broadcast address/],
-    ["a duplicate MAC after normalization", (m) => void (m[1].mac = "AA-BB-CC-DD-EE-01"), /machine "cp-02": machines\[1\]\.mac: duplicate MAC AA-BB-CC-DD-EE-01 \(= aa:bb:cc:dd:ee:01\) \(also machines\[0\] "cp-01"\)/],
-    ["a duplicate name", (m) => void (m[1].name = "cp-01"), /machines\[1\]\.name: duplicate name "cp-01" \(also machines\[0\] "cp-01"\)/],
+    ["a duplicate MAC after normalization", (m) => void (m[1].mac = "02-6E-62-00-00-01"), /machine "fixture-cp-2": machines\[1\]\.mac: duplicate MAC 02-6E-62-00-00-01 \(= 02:6e:62:00:00:01\) \(also machines\[0\] "fixture-cp-1"\)/],
+    ["a duplicate name", (m) => void (m[1].name = "fixture-cp-1"), /machines\[1\]\.name: duplicate name "fixture-cp-1" \(also machines\[0\] "fixture-cp-1"\)/],
     ["a duplicate hostname", (m) => void ((m[0].hostname = "node"), (m[1].hostname = "node")), /machines\[1\]\.hostname: duplicate hostname "node"/],
-    ["a duplicate address", (m) => void (m[1].address = "10.0.20.10"), /machines\[1\]\.address: duplicate address 10\.0\.20\.10/],
+    ["a duplicate address", (m) => void (m[1].address = "10.0.20.31"), /machines\[1\]\.address: duplicate address 10\.0\.20\.31/],
     ["an address outside the boot VLAN", (m) => void (m[0].address = "10.0.21.10"), /machines\[0\]\.address: 10\.0\.21\.10 is outside the boot VLAN\(s\) 10\.0\.20\.0\/24/],
     ["the VLAN's network address", (m) => void (m[0].address = "10.0.20.0"), /is the network or broadcast address of 10\.0\.20\.0\/24/],
     ["the gateway's address", (m) => void (m[0].address = "10.0.20.1"), /is the boot VLAN's gateway/],
     ["a name that is not a DNS label", (m) => void (m[0].name = "CP_01"), /machines\[0\]\.name: got "CP_01"; does not have the expected form \(Machine name: a DNS label/],
     ["an unknown role", (m) => void (m[0].role = "master"), /machines\[0\]\.role: got "master"; allowed: "controlplane", "worker"/],
     ["an unknown boot mode", (m) => void (m[0].boot = "pxe"), /machines\[0\]\.boot: got "pxe"; allowed: "install", "maintenance", "rescue", "disk"/],
-    ["rescue without a rescue image in the settings", (m) => void (m[0].boot = "rescue"), /machines\[0\]\.boot: boot: rescue needs a rescue image in the site settings/],
     ["a missing MAC", (m) => void delete m[0].mac, /machines\[0\]: missing required field "mac"/],
     ["an unknown field", (m) => void (m[0].ip = "10.0.20.10"), /machines\[0\]\.ip: unknown field; allowed here: name, mac, role, hostname, address, installDisk, boot/],
   ];
@@ -93,7 +93,7 @@ describe("npm run validate", () => {
   test("the real command exits 1 and prints the problem on stderr", () => {
     const run = validateProcess(writeInventory((m) => void (m[0].mac = "aa:bb")));
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/machines\.yaml:3: machine "cp-01": machines\[0\]\.mac: "aa:bb" is not a MAC address/);
+    expect(run.stderr).toMatch(/machines\.yaml:3: machine "fixture-cp-1": machines\[0\]\.mac: "aa:bb" is not a MAC address/);
   });
 
   test("checking an inventory takes milliseconds, not seconds", () => {
@@ -111,7 +111,7 @@ describe("npm run validate", () => {
     expect(run.status).toBe(1);
     const lines = run.stderr.trimEnd().split("\n");
     expect(lines).toHaveLength(2);
-    // yaml.stringify writes 5 lines per example machine: machine 0's mac is line 3, machine 3's role line 19.
+    // yaml.stringify writes one line per field: machine 0's mac is line 3; machines 0-2 have five fields each, so machine 3's role is line 19.
     expect(lines.map((l) => l.split(":")[1])).toEqual(["3", "19"]);
   });
 
@@ -134,6 +134,13 @@ describe("inventory model", () => {
     const site = siteFrom((v) => (v.bootVlanGateways = {}));
     expect(() => parseInventory(YamlSource.parse("machines:\n  - {name: n1, mac: aa:bb:cc:00:00:01, role: worker, address: 10.0.20.50}\n", "m.yaml"), site)).toThrow(
       /a static address needs the VLAN's gateway: add bootVlanGateways\."10\.0\.20\.0\/24"/,
+    );
+  });
+
+  test("boot: rescue needs a rescue image in the site settings", () => {
+    const site = siteFrom((v) => delete v.rescue);
+    expect(() => parseInventory(YamlSource.parse("machines:\n  - {name: n1, mac: aa:bb:cc:00:00:01, role: worker, boot: rescue}\n", "m.yaml"), site)).toThrow(
+      /machines\[0\]\.boot: boot: rescue needs a rescue image in the site settings/,
     );
   });
 

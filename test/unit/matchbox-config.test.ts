@@ -9,24 +9,24 @@ import { formatPreview, previewBoot, synthesizedMatchboxStore } from "../../lib/
 import { BOOT_IPXE, labelsFromQuery, matchboxStoreFromTerraform, selectGroup } from "../../lib/matchbox/selection";
 import type { NetbootSite } from "../../lib/site";
 import { addNetbootStacks } from "../../stacks";
-import { exampleMachines, EXAMPLE_INVENTORY } from "../support/inventory";
-import { exampleSiteValue, netbootSiteFrom, siteFrom } from "../support/site";
+import { fixtureMachines, FIXTURE_INVENTORY } from "../support/inventory";
+import { FIXTURE_SITE_FILE, fixtureSiteValue, fixtureSiteFrom, siteFrom } from "../support/site";
 import { bootPlan } from "../../lib/matchbox/boot-plan";
 import { runApp } from "../support/app-run";
 import { resources, synthJson } from "../support/synth";
 
-const exampleSite = netbootSiteFrom();
+const fixtureSite = fixtureSiteFrom();
 const withMachines = (edit: (m: Record<string, any>[]) => void): NetbootSite => {
-  const machines = exampleMachines();
+  const machines = fixtureMachines();
   edit(machines);
   const file = join(mkdtempSync(join(tmpdir(), "netboot-inv-")), "machines.yaml");
   writeFileSync(file, stringify({ machines }));
-  return { ...exampleSite, machines: loadInventory(file, "machines.yaml", exampleSite.settings) };
+  return { ...fixtureSite, machines: loadInventory(file, "machines.yaml", fixtureSite.settings) };
 };
 const stackJson = (site: NetbootSite) => synthJson(addNetbootStacks(Testing.app(), site).matchboxConfig);
 
 describe("matchbox-config stack", () => {
-  const json = stackJson(exampleSite);
+  const json = stackJson(fixtureSite);
   const profiles = Object.values(resources(json, "matchbox_profile")) as any[];
   const groups = Object.values(resources(json, "matchbox_group")) as any[];
   const profile = (name: string) => profiles.find((p) => p.name === name);
@@ -35,8 +35,10 @@ describe("matchbox-config stack", () => {
     expect(json).toMatchSnapshot();
   });
 
-  test("profiles for both roles and maintenance; no rescue unless the site defines one", () => {
-    expect(profiles.map((p) => p.name).sort()).toEqual(["talos-controlplane", "talos-maintenance", "talos-worker"]);
+  test("profiles for both roles, maintenance, and rescue because the site defines one", () => {
+    expect(profiles.map((p) => p.name).sort()).toEqual(["rescue", "talos-controlplane", "talos-maintenance", "talos-worker"]);
+    const withoutRescue = bootPlan(siteFrom((v) => delete v.rescue), []).profiles;
+    expect(withoutRescue.map((p) => p.name).sort()).toEqual(["talos-controlplane", "talos-maintenance", "talos-worker"]);
   });
 
   test("Talos PXE arguments; initrd= names the initramfs actually loaded; talos.config reaches /generic through the tunnel", () => {
@@ -70,7 +72,7 @@ describe("matchbox-config stack", () => {
 
   test("the machine config comes from Secret Manager, with the factory installer and per-machine template values", () => {
     const secrets = Object.values(json.data.google_secret_manager_secret_version) as any[];
-    expect(secrets.map((s) => s.secret).sort()).toEqual(["netboot-talos-controlplane", "netboot-talos-worker"]);
+    expect(secrets.map((s) => s.secret).sort()).toEqual(["nbfix-talos-controlplane", "nbfix-talos-worker"]);
     const config = profile("talos-controlplane").generic_config;
     expect(config).toContain("factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.13.9");
     for (const key of ["{{.install_disk}}", "{{.hostname}}", "{{.address_cidr}}", "{{.gateway}}", "{{.mac}}"]) expect(config).toContain(key);
@@ -80,15 +82,19 @@ describe("matchbox-config stack", () => {
   });
 
   test("one group per machine, selector = canonical MAC only, every template key in the metadata", () => {
-    expect(groups.map((g) => g.name).sort()).toEqual(["cp-01", "cp-02", "cp-03", "worker-01", "worker-02"]);
+    // fixture-disk boots from its disk, so it has no group.
+    expect(groups.map((g) => g.name).sort()).toEqual(["fixture-cp-1", "fixture-cp-2", "fixture-maintenance", "fixture-rescue", "fixture-worker-1"]);
     for (const g of groups) {
       expect(Object.keys(g.selector)).toEqual(["mac"]);
       expect(g.selector.mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
       expect(Object.keys(g.metadata).sort()).toEqual(["address_cidr", "gateway", "hostname", "install_disk", "mac", "name"]);
     }
-    const cp1 = groups.find((g) => g.name === "cp-01");
+    const cp1 = groups.find((g) => g.name === "fixture-cp-1");
     expect(cp1.profile).toMatch(/^\$\{matchbox_profile\.boot_profile-talos-controlplane_\w+\.name\}$/);
-    expect(cp1.metadata).toEqual({ name: "cp-01", mac: "aa:bb:cc:dd:ee:01", hostname: "cp-01", install_disk: "/dev/sda", address_cidr: "10.0.20.10/24", gateway: "10.0.20.1" });
+    expect(cp1.metadata).toEqual({ name: "fixture-cp-1", mac: "02:6e:62:00:00:01", hostname: "fixture-cp-1", install_disk: "/dev/sda", address_cidr: "10.0.20.31/24", gateway: "10.0.20.1" });
+    // DHCP: the template keys are present and empty, so the config template omits the static address.
+    const cp2 = groups.find((g) => g.name === "fixture-cp-2");
+    expect(cp2.metadata).toEqual({ name: "fixture-cp-2", mac: "02:6e:62:00:00:02", hostname: "cp-2.fixture.test", install_disk: "/dev/nvme0n1", address_cidr: "", gateway: "" });
   });
 
   test("no catch-all group (an empty selector would serve a cluster config to any MAC)", () => {
@@ -96,16 +102,18 @@ describe("matchbox-config stack", () => {
   });
 
   test("pasted MAC spellings are written in canonical form", () => {
-    const g = Object.values(resources(stackJson(withMachines((m) => (m[0].mac = "AA-BB-CC-DD-EE-01"))), "matchbox_group")) as any[];
-    expect(g.find((x) => x.name === "cp-01").selector.mac).toBe("aa:bb:cc:dd:ee:01");
+    expect(groups.find((x) => x.name === "fixture-worker-1").selector.mac).toBe("02:6e:62:00:00:04");
+    const g = Object.values(resources(stackJson(withMachines((m) => (m[0].mac = "0E6E.6200.0001"))), "matchbox_group")) as any[];
+    expect(g.find((x) => x.name === "fixture-cp-1").selector.mac).toBe("0e:6e:62:00:00:01");
   });
 
   test("boot modes: maintenance → maintenance profile, disk → no group, rescue → rescue profile when configured", () => {
     const g = Object.values(resources(stackJson(withMachines((m) => ((m[0].boot = "maintenance"), (m[1].boot = "disk")))), "matchbox_group")) as any[];
-    expect(g.find((x) => x.name === "cp-01").profile).toMatch(/talos-maintenance/);
-    expect(g.find((x) => x.name === "cp-02")).toBeUndefined();
+    expect(g.find((x) => x.name === "fixture-cp-1").profile).toMatch(/talos-maintenance/);
+    expect(g.find((x) => x.name === "fixture-cp-2")).toBeUndefined();
+    expect(g.find((x) => x.name === "fixture-rescue").profile).toMatch(/boot_profile-rescue_/);
 
-    const rescueSite = netbootSiteFrom((v) => {
+    const rescueSite = fixtureSiteFrom((v) => {
       v.rescue = { kernelUrl: "https://example.org/rescue/vmlinuz", kernelSha256: "a".repeat(64), initrdUrl: "https://example.org/rescue/initrd.img", initrdSha256: "b".repeat(64), args: ["boot=live"] };
     });
     const rescueJson = stackJson(rescueSite);
@@ -116,7 +124,7 @@ describe("matchbox-config stack", () => {
   test("the provider is configured from the boot-server stack's endpoint and client TLS; the endpoint can be overridden", () => {
     expect(json.provider.matchbox[0].endpoint).toBe("10.99.0.1:8081");
     expect(json.provider.matchbox[0].client_key).toMatch(/tls_private_key\.matchbox-tls_client-key_\w+\.private_key_pem/);
-    const ci = stackJson(netbootSiteFrom((v) => (v.matchbox.rpcEndpoint = "127.0.0.1:8081")));
+    const ci = stackJson(fixtureSiteFrom((v) => (v.matchbox.rpcEndpoint = "127.0.0.1:8081")));
     expect(ci.provider.matchbox[0].endpoint).toBe("127.0.0.1:8081");
     expect(json.terraform.required_providers.matchbox.source).toBe("poseidon/matchbox");
   });
@@ -124,14 +132,14 @@ describe("matchbox-config stack", () => {
   test("synth fails on an invalid inventory and writes nothing", () => {
     const dir = mkdtempSync(join(tmpdir(), "netboot-bad-inv-"));
     const inventory = join(dir, "machines.yaml");
-    writeFileSync(inventory, readFileSync(EXAMPLE_INVENTORY, "utf8").replace("aa:bb:cc:dd:ee:02", "aa:bb:cc:dd:ee:01"));
-    const site = exampleSiteValue();
+    writeFileSync(inventory, readFileSync(FIXTURE_INVENTORY, "utf8").replace("02:6e:62:00:00:02", "02:6e:62:00:00:01"));
+    const site = fixtureSiteValue();
     site.matchbox.inventoryFile = inventory;
     const siteFile = join(dir, "site.yaml");
     writeFileSync(siteFile, stringify(site));
     const run = runApp({ SITE_CONFIG: siteFile });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/machines\.yaml:\d+: machine "cp-02": machines\[1\]\.mac: duplicate MAC aa:bb:cc:dd:ee:01/);
+    expect(run.stderr).toMatch(/machines\.yaml:\d+: machine "fixture-cp-2": machines\[1\]\.mac: duplicate MAC 02:6e:62:00:00:01/);
     expect(require("node:fs").existsSync(run.outdir)).toBe(false);
   });
 
@@ -177,14 +185,14 @@ describe("Terraform string escaping", () => {
 });
 
 describe("boot preview", () => {
-  const store = synthesizedMatchboxStore(exampleSite);
-  const preview = (mac: string, site: NetbootSite = exampleSite, s = store) => previewBoot(site, s, mac);
+  const store = synthesizedMatchboxStore(fixtureSite);
+  const preview = (mac: string, site: NetbootSite = fixtureSite, s = store) => previewBoot(site, s, mac);
 
   test("a known control-plane MAC gets its group, its profile and the exact iPXE script", () => {
-    const result = preview("aa:bb:cc:dd:ee:01");
+    const result = preview("02:6e:62:00:00:01");
     expect(result.kind).toBe("boot");
     if (result.kind !== "boot") return;
-    expect(result.group.name).toBe("cp-01");
+    expect(result.group.name).toBe("fixture-cp-1");
     expect(result.profile.name).toBe("talos-controlplane");
     expect(result.ipxe).toBe(
       "#!ipxe\n" +
@@ -193,25 +201,24 @@ describe("boot preview", () => {
         "initrd /assets/talos/v1.13.9/initramfs-amd64.xz\n" +
         "boot\n",
     );
-    expect(formatPreview(result, "http://10.99.0.1:8080")).toContain("# http://10.99.0.1:8080/ipxe?mac=aa-bb-cc-dd-ee-01");
+    expect(formatPreview(result, "http://10.99.0.1:8080")).toContain("# http://10.99.0.1:8080/ipxe?mac=02-6e-62-00-00-01");
   });
 
   test("another spelling of the MAC selects the same machine (as Matchbox normalizes it)", () => {
-    const result = preview("AA-BB-CC-DD-EE-04");
-    expect(result.kind === "boot" && [result.group.name, result.profile.name]).toEqual(["worker-01", "talos-worker"]);
+    const result = preview("02-6E-62-00-00-04");
+    expect(result.kind === "boot" && [result.group.name, result.profile.name]).toEqual(["fixture-worker-1", "talos-worker"]);
   });
 
   test("a machine in maintenance boots Talos without a config", () => {
     const site = withMachines((m) => (m[1].boot = "maintenance"));
-    const result = preview("aa:bb:cc:dd:ee:02", site, synthesizedMatchboxStore(site));
+    const result = preview("02:6e:62:00:00:02", site, synthesizedMatchboxStore(site));
     expect(result.kind === "boot" && result.profile.name).toBe("talos-maintenance");
     expect(result.kind === "boot" && result.ipxe).not.toContain("talos.config");
   });
 
   test("a machine on disk gets a 404, with the reason", () => {
-    const site = withMachines((m) => (m[2].boot = "disk"));
-    const result = preview("aa:bb:cc:dd:ee:03", site, synthesizedMatchboxStore(site));
-    expect(result).toEqual({ kind: "not-found", mac: "aa:bb:cc:dd:ee:03", reason: expect.stringMatching(/machine "cp-03" has boot: disk, so it has no group: Matchbox answers 404/) });
+    const result = preview("02:6e:62:00:00:05");
+    expect(result).toEqual({ kind: "not-found", mac: "02:6e:62:00:00:05", reason: expect.stringMatching(/machine "fixture-disk" has boot: disk, so it has no group: Matchbox answers 404/) });
   });
 
   test("an unknown MAC gets a 404 (no catch-all group)", () => {
@@ -223,7 +230,7 @@ describe("boot preview", () => {
   });
 
   test("the store is read from the synthesized JSON: unescaped escaping would fail loudly", () => {
-    const broken = JSON.parse(JSON.stringify(stackJson(exampleSite)));
+    const broken = JSON.parse(JSON.stringify(stackJson(fixtureSite)));
     for (const p of Object.values<any>(broken.resource.matchbox_profile)) p.args = p.args.map((a: string) => a.replace("$${", "${"));
     expect(() => matchboxStoreFromTerraform(broken)).toThrow(/Terraform would evaluate/);
   });
@@ -255,13 +262,13 @@ describe("npm run boot-preview (the real command)", () => {
     require("node:child_process").spawnSync(join(__dirname, "../../node_modules/.bin/tsx"), ["bin/boot-preview.ts", mac], {
       cwd: join(__dirname, "../.."),
       encoding: "utf8",
-      env: { ...process.env, SITE_CONFIG: "" },
+      env: { ...process.env, SITE_CONFIG: FIXTURE_SITE_FILE },
     });
 
   test("prints the group, profile and iPXE script for a known MAC (exit 0), a 404 for an unknown one (exit 3)", () => {
-    const known = run("AA:BB:CC:DD:EE:05");
+    const known = run("02:6E:62:00:00:04");
     expect(known.status).toBe(0);
-    expect(known.stdout).toMatch(/^group {4}worker-02 /m);
+    expect(known.stdout).toMatch(/^group {4}fixture-worker-1 /m);
     expect(known.stdout).toContain("kernel /assets/talos/v1.13.9/kernel-amd64 initrd=initramfs-amd64.xz");
     const unknown = run("02:00:00:00:00:01");
     expect(unknown.status).toBe(3);
@@ -287,20 +294,20 @@ describe("an inventory-only pull request changes exactly its groups", () => {
     removed: [...before.keys()].filter((k) => !after.has(k)),
     changed: [...after.keys()].filter((k) => before.has(k) && before.get(k) !== after.get(k)),
   });
-  const base = flatten(exampleSite);
+  const base = flatten(fixtureSite);
 
   test("adding a machine adds one group and nothing else", () => {
-    const after = flatten(withMachines((m) => m.push({ name: "worker-03", mac: "AA:BB:CC:DD:EE:06", role: "worker" })));
-    expect(diff(base, after)).toEqual({ added: [expect.stringMatching(/^matchbox_group\.boot_group-worker-03_\w+$/)], removed: [], changed: [] });
+    const after = flatten(withMachines((m) => m.push({ name: "fixture-worker-9", mac: "02:6e:62:00:00:99", role: "worker" })));
+    expect(diff(base, after)).toEqual({ added: [expect.stringMatching(/^matchbox_group\.boot_group-fixture-worker-9_\w+$/)], removed: [], changed: [] });
   });
 
   test("switching a machine to disk removes its group and nothing else", () => {
-    const after = flatten(withMachines((m) => (m[4].boot = "disk")));
-    expect(diff(base, after)).toEqual({ added: [], removed: [expect.stringMatching(/^matchbox_group\.boot_group-worker-02_\w+$/)], changed: [] });
+    const after = flatten(withMachines((m) => (m[2].boot = "disk")));
+    expect(diff(base, after)).toEqual({ added: [], removed: [expect.stringMatching(/^matchbox_group\.boot_group-fixture-worker-1_\w+$/)], changed: [] });
   });
 
   test("putting a machine into maintenance changes its group only", () => {
     const after = flatten(withMachines((m) => (m[0].boot = "maintenance")));
-    expect(diff(base, after)).toEqual({ added: [], removed: [], changed: [expect.stringMatching(/^matchbox_group\.boot_group-cp-01_\w+$/)] });
+    expect(diff(base, after)).toEqual({ added: [], removed: [], changed: [expect.stringMatching(/^matchbox_group\.boot_group-fixture-cp-1_\w+$/)] });
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSite, siteFileFromEnv, EXAMPLE_SITE_FILE, REPO_ROOT } from "../../lib/settings";
 import { DataFileError } from "../../lib/yaml-source";
-import { siteFrom } from "../support/site";
+import { FIXTURE_SITE_FILE, siteFrom } from "../support/site";
 
 function problemsOf(edit: (s: Record<string, any>) => void): string[] {
   try {
@@ -16,10 +16,9 @@ function problemsOf(edit: (s: Record<string, any>) => void): string[] {
 }
 
 describe("site settings", () => {
-  test("the example site is valid, marked as the example, and uses a local backend", () => {
-    const { settings, file } = loadSite(EXAMPLE_SITE_FILE);
-    expect(file).toBe("sites/example.yaml");
-    expect(settings.example).toBe(true);
+  test("a site file is read with its path relative to the repository root, and its values typed", () => {
+    const { settings, file } = loadSite(FIXTURE_SITE_FILE);
+    expect(file).toBe("test/fixtures/site/site.yaml");
     expect(settings.state.backend).toBe("local");
     expect(settings.bootVlanCidrs).toEqual(["10.0.20.0/24"]);
     expect(settings.wireguard.mtu).toBe(1380);
@@ -54,7 +53,7 @@ describe("site settings", () => {
 
   test("a missing required field names the file, the line and the field", () => {
     const [p] = problemsOf((v) => delete v.gcp.project);
-    expect(p).toMatch(/^test-site\.yaml:\d+: gcp: missing required field "project"$/);
+    expect(p).toMatch(/^test\/fixtures\/site\/site\.yaml:\d+: gcp: missing required field "project"$/);
   });
 
   test("an unknown field lists what is allowed", () => {
@@ -104,7 +103,7 @@ describe("site settings", () => {
   test.each([
     ["region", (v: any) => (v.gcp.region = "Europe West 4"), /gcp\.region:.*does not have the expected form \(GCP region, e\.g\. europe-west4\)/],
     ["zone format", (v: any) => (v.gcp.zone = "europe-west4"), /gcp\.zone:.*does not have the expected form \(GCP zone inside region/],
-    ["zone of another region", (v: any) => (v.gcp.zone = "us-central1-a"), /gcp\.zone: "us-central1-a" is not a zone of region "europe-west4"/],
+    ["zone of another region", (v: any) => (v.gcp.zone = "us-central1-a"), /gcp\.zone: "us-central1-a" is not a zone of region "europe-west1"/],
   ])("bad %s is refused", (_name, edit, message) => {
     expect(problemsOf(edit).join("\n")).toMatch(message);
   });

@@ -9,7 +9,7 @@ import { parsePeers, type WireguardPeer } from "../../lib/wireguard/peers";
 import { renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/wireguard/render";
 import { DataFileError, YamlSource } from "../../lib/yaml-source";
 import { runApp } from "../support/app-run";
-import { exampleSiteValue, fixtureSiteValue, siteFrom } from "../support/site";
+import { fixtureSiteValue, siteFrom } from "../support/site";
 
 // Fixed test keys (RFC 7748 §6.1 test vectors: Alice's private key and its public key).
 const ALICE_PRIVATE = Buffer.from("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", "hex").toString("base64");
@@ -133,7 +133,7 @@ describe("peers data", () => {
     const dir = mkdtempSync(join(tmpdir(), "netboot-peers-"));
     const peersFile = join(dir, "peers.yaml");
     writeFileSync(peersFile, stringify({ peers: [{ ...peers[0], tunnelAddress: "192.168.0.2" }] }));
-    const siteValue = exampleSiteValue();
+    const siteValue = fixtureSiteValue();
     siteValue.wireguard.peersFile = peersFile;
     const siteFile = join(dir, "site.yaml");
     writeFileSync(siteFile, stringify(siteValue));
@@ -184,10 +184,10 @@ describe("wg:peer-config --out", () => {
 
   test("refuses a path inside the repository that git would track, and writes nothing", () => {
     const { env } = siteWithPeer();
-    const out = join(REPO_ROOT, "netboot-test-router.conf");
+    const out = join(REPO_ROOT, "netboot-test-router.txt");
     const r = run(env, out);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/--out .*netboot-test-router\.conf: refusing to write fixture-router's private key inside the repository where git would track it/);
+    expect(r.stderr).toMatch(/--out .*netboot-test-router\.txt: refusing to write fixture-router's private key inside the repository where git would track it/);
     expect(existsSync(out)).toBe(false);
   });
 
