@@ -41,7 +41,7 @@ export function deployProblems(site: SiteSettings, file: string): string[] {
   const problems: string[] = [];
   if (site.example) {
     problems.push(
-      `${file}: example: true marks the built-in example site; copy it to sites/<name>.yaml, fill in your project and addresses, set example: false, and point SITE_CONFIG (the repository variable vars.SITE_CONFIG in CI) at the copy`,
+      `${file}: example: true marks the built-in example site; copy it to sites/<name>.yaml, fill in your project and addresses, set example: false, and name the copy in cdktf.json ("context": { "site": "sites/<name>.yaml" }), which both workflows read`,
     );
   }
   if (site.gcp.project === EXAMPLE_PROJECT) {

@@ -1,0 +1,176 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { BootDiffError, bootDiff, changeLines, formatBootDiff, formatBootDiffMarkdown } from "../../lib/boot-diff";
+import { REPO_ROOT } from "../../lib/settings";
+import { FIXTURE_INVENTORY } from "../support/inventory";
+import { fixtureSiteValue } from "../support/site";
+
+/** A git repository holding the fixture site and inventory, committed once; the working tree is the head side. */
+function fixtureRepository() {
+  const dir = mkdtempSync(join(tmpdir(), "netboot-boot-diff-"));
+  const git = (...args: string[]) => {
+    const run = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@netboot.invalid", ...args], { cwd: dir, encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr}`);
+  };
+  const site = fixtureSiteValue();
+  site.matchbox.inventoryFile = "inventory/machines.yaml";
+  const machines = parse(readFileSync(FIXTURE_INVENTORY, "utf8")).machines as Record<string, any>[];
+  const write = (s: Record<string, any>, m: Record<string, any>[]) => {
+    writeFileSync(join(dir, "site.yaml"), stringify(s));
+    require("node:fs").mkdirSync(join(dir, "inventory"), { recursive: true });
+    writeFileSync(join(dir, "inventory/machines.yaml"), stringify({ machines: m }));
+  };
+  write(site, machines);
+  git("init", "-q");
+  git("add", "-A");
+  git("commit", "-qm", "base");
+  return {
+    dir,
+    /** Rewrites the working tree from edited copies of the base data. */
+    edit(editSite: (s: Record<string, any>) => void, editMachines: (m: Record<string, any>[]) => void = () => {}) {
+      const s = structuredClone(site);
+      const m = structuredClone(machines);
+      editSite(s);
+      editMachines(m);
+      write(s, m);
+    },
+    commit: (message: string) => (git("add", "-A"), git("commit", "-qm", message)),
+    diff: (base = "HEAD") => bootDiff({ repoRoot: dir, siteFile: join(dir, "site.yaml"), base }),
+  };
+}
+
+describe("boot-diff", () => {
+  test("no change: nothing listed, and the summary says so", () => {
+    const repo = fixtureRepository();
+    const result = repo.diff();
+    expect(result.changes).toEqual([]);
+    expect(formatBootDiff(result)).toMatch(/^boot-diff site\.yaml: HEAD \([0-9a-f]{12}\) → working tree\nno boot changes\n$/);
+  });
+
+  test("machines added, removed and changed, one line each, git-style", () => {
+    const repo = fixtureRepository();
+    repo.edit(
+      () => {},
+      (m) => {
+        m.push({ name: "fixture-new", mac: "02-6E-62-00-00-77", role: "controlplane", address: "10.0.20.77" });
+        m.splice(m.findIndex((x) => x.name === "fixture-rescue"), 1);
+        m[0].installDisk = "/dev/nvme1n1";
+        m[1].boot = "maintenance";
+        m[2].address = "10.0.20.35";
+        m.find((x) => x.name === "fixture-disk")!.boot = "install";
+      },
+    );
+    expect(changeLines(repo.diff().changes)).toEqual([
+      "~ fixture-cp-1  installDisk: /dev/sda → /dev/nvme1n1",
+      "~ fixture-cp-2  profile: talos-controlplane → talos-maintenance",
+      "~ fixture-cp-2  boot: install → maintenance",
+      "~ fixture-worker-1  address: 10.0.20.34/24 → 10.0.20.35/24",
+      "~ fixture-disk  profile: disk → talos-worker",
+      "~ fixture-disk  boot: disk → install",
+      "+ fixture-new  02:6e:62:00:00:77  talos-controlplane",
+      "- fixture-rescue  02:6e:62:00:00:06  rescue",
+    ]);
+    expect(formatBootDiff(repo.diff())).toMatch(/\n1 machine\(s\) added, 1 removed, 4 changed, 0 profile\(s\) changed\n$/);
+  });
+
+  test("a MAC pasted in another spelling is no change; a different MAC is", () => {
+    const repo = fixtureRepository();
+    repo.edit(() => {}, (m) => void (m[0].mac = "02-6E-62-00-00-01"));
+    expect(repo.diff().changes).toEqual([]);
+    repo.edit(() => {}, (m) => void (m[0].mac = "02:6e:62:00:00:42"));
+    expect(changeLines(repo.diff().changes)).toEqual(["~ fixture-cp-1  mac: 02:6e:62:00:00:01 → 02:6e:62:00:00:42"]);
+  });
+
+  test("profile-level changes: a Talos upgrade changes the installer and every Talos profile's kernel and initrd", () => {
+    const repo = fixtureRepository();
+    repo.edit((s) => void (s.talos.version = "v1.14.0"));
+    const lines = changeLines(repo.diff().changes);
+    expect(lines).toContain("~ talos  version: v1.13.9 → v1.14.0");
+    expect(lines).toContainEqual(expect.stringMatching(/^~ talos {2}installer: factory\.talos\.dev\/metal-installer\/\w+:v1\.13\.9 → factory\.talos\.dev\/metal-installer\/\w+:v1\.14\.0$/));
+    for (const profile of ["talos-controlplane", "talos-worker", "talos-maintenance"]) {
+      expect(lines).toContain(`~ profile ${profile}  kernel: /assets/talos/v1.13.9/kernel-amd64 → /assets/talos/v1.14.0/kernel-amd64`);
+    }
+    expect(lines.some((l) => l.startsWith("~ profile rescue"))).toBe(false);
+    // Machines boot the same profiles: no machine line.
+    expect(lines.every((l) => /^~ (talos|profile) /.test(l))).toBe(true);
+  });
+
+  test("kernel arguments are shown as the tokens removed and added", () => {
+    const repo = fixtureRepository();
+    repo.edit((s) => void (s.talos.schematicExtraKernelArgs = ["console=ttyS1,115200n8"]));
+    const lines = changeLines(repo.diff().changes);
+    expect(lines).toContain("~ profile talos-worker  args: (none removed) → console=ttyS1,115200n8");
+    repo.edit((s) => void (s.rescue.args = ["boot=live", "toram"]));
+    expect(changeLines(repo.diff().changes)).toEqual([
+      "~ profile rescue  args: fetch=http://10.99.0.1:8080/assets/rescue/filesystem.squashfs netboot.mac=${net0/mac:hexhyp} netboot.literal=%{not_a_directive} → toram",
+    ]);
+  });
+
+  test("a profile that appears or disappears is listed", () => {
+    const repo = fixtureRepository();
+    repo.edit(
+      (s) => void delete s.rescue,
+      (m) => void m.splice(m.findIndex((x) => x.name === "fixture-rescue"), 1),
+    );
+    expect(changeLines(repo.diff().changes)).toEqual(["- profile rescue", "- fixture-rescue  02:6e:62:00:00:06  rescue"]);
+  });
+
+  test("base data the current code refuses: says so and shows the head side", () => {
+    const repo = fixtureRepository();
+    repo.edit(() => {}, (m) => void (m[1].mac = m[0].mac));
+    repo.commit("a broken inventory");
+    repo.edit(() => {});
+    const result = repo.diff();
+    expect(result.baseProblem).toMatch(/the data at HEAD does not validate with the current code[\s\S]*HEAD:inventory\/machines\.yaml:\d+: machine "fixture-cp-2": machines\[1\]\.mac: duplicate MAC/);
+    expect(changeLines(result.changes)).toHaveLength(6);
+    expect(changeLines(result.changes).every((l) => l.startsWith("+ fixture-"))).toBe(true);
+  });
+
+  test("a site file new in this change: the base inventory is read with this change's settings, and a note says so", () => {
+    const repo = fixtureRepository();
+    writeFileSync(join(repo.dir, "home.yaml"), readFileSync(join(repo.dir, "site.yaml")));
+    const result = bootDiff({ repoRoot: repo.dir, siteFile: join(repo.dir, "home.yaml"), base: "HEAD" });
+    expect(result.notes).toEqual(["home.yaml does not exist at HEAD; the base inventory is read with this change's settings"]);
+    expect(result.changes).toEqual([]);
+  });
+
+  test("refuses what it cannot compare: an unknown ref, invalid working-tree data, a site outside the repository", () => {
+    const repo = fixtureRepository();
+    expect(() => repo.diff("no-such-branch")).toThrow(BootDiffError);
+    expect(() => repo.diff("no-such-branch")).toThrow(/--base no-such-branch: no such commit .*fetch-depth: 0/);
+    expect(() => repo.diff("--output=/tmp/x")).toThrow(/not a git ref/);
+    repo.edit(() => {}, (m) => void (m[0].role = "boss"));
+    expect(() => repo.diff()).toThrow(/working tree's data is invalid[\s\S]*inventory\/machines\.yaml:\d+: machine "fixture-cp-1": machines\[0\]\.role/);
+    unlinkSync(join(repo.dir, "inventory/machines.yaml"));
+    expect(() => repo.diff()).toThrow(/inventory\/machines\.yaml: \(document\): the file does not exist/);
+    expect(() => bootDiff({ repoRoot: repo.dir, siteFile: join(tmpdir(), "elsewhere.yaml"), base: "HEAD" })).toThrow(/outside the repository/);
+  });
+
+  test("markdown: a diff block whose fence no value can close, and the base commit", () => {
+    const repo = fixtureRepository();
+    repo.edit((s) => void (s.rescue.args = ["boot=live", "x=```"]));
+    const md = formatBootDiffMarkdown(repo.diff());
+    expect(md).toMatch(/^### Boot changes: `site\.yaml`\n\nBase `[0-9a-f]{12}` → this change: \*\*0 machine\(s\) added, 0 removed, 0 changed, 1 profile\(s\) changed\*\*\.\n/);
+    expect(md).toContain("\n````diff\n~ profile rescue  args: ");
+    expect(md).toContain("x=```\n````\n");
+  });
+});
+
+describe("npm run boot-diff (the real command)", () => {
+  const run = (args: string[]) =>
+    spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/boot-diff.ts", ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000, env: { ...process.env, SITE_CONFIG: "test/fixtures/site/site.yaml" } });
+
+  test("usage errors and unknown refs exit 2 with the reason; the site is named once", () => {
+    const missing = run([]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--base is required[\s\S]*usage: npm run boot-diff -- --base <git-ref>/);
+    const unknown = run(["--base", "refs/heads/no-such-branch-netboot"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr.split("\n").filter((l) => l.startsWith("site: "))).toEqual(["site: test/fixtures/site/site.yaml"]);
+    expect(unknown.stderr).toMatch(/error: --base refs\/heads\/no-such-branch-netboot: no such commit/);
+    expect(run(["--base", "HEAD", "--bogus"]).status).toBe(2);
+  });
+});
