@@ -4,7 +4,7 @@
  * PLAN_TESTS=1 (the pull-request workflow sets it); otherwise every test is
  * skipped with the reason in its title.
  *
- * - `terraform validate` of every stack in a fresh synth of the example site;
+ * - `terraform validate` of every stack in a fresh synth of the tests' fixture site;
  * - `terraform plan` of `network` and `gke` with a placeholder access token and
  *   local state (gke reads a stand-in network state, since nothing is applied);
  * - `terraform providers schema -json` of poseidon/matchbox ~> 0.5 must equal
@@ -15,7 +15,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { EXAMPLE_SITE_FILE, REPO_ROOT } from "../../lib/settings";
+import { REPO_ROOT } from "../../lib/settings";
+import { FIXTURE_SITE_FILE } from "../support/site";
 import { loadNetbootSite } from "../../lib/site";
 import { mustTerraform, terraform, type TerraformOptions } from "../support/terraform-standin";
 import { addNetbootStacks } from "../../stacks";
@@ -80,7 +81,7 @@ if (!ENABLED) {
       // cdktf.out/stacks/<stack>, so state lands in `root`, never in the repo.
       outdir = join(root, "cdktf.out");
       const app = new App({ outdir });
-      addNetbootStacks(app, loadNetbootSite(EXAMPLE_SITE_FILE));
+      addNetbootStacks(app, loadNetbootSite(FIXTURE_SITE_FILE));
       app.synth();
       stacks = readdirSync(join(outdir, "stacks")).sort();
     });
