@@ -3,7 +3,7 @@
 // and the exact iPXE script Matchbox would return for it.
 import { announceSite, exitOnDataFileError } from "../lib/cli";
 import { matchboxBaseUrl } from "../lib/matchbox/boot-plan";
-import { formatPreview, previewBoot, synthesizedMatchboxStore } from "../lib/matchbox/preview";
+import { formatPreview, previewBoot, plannedMatchboxStore } from "../lib/matchbox/preview";
 import { siteFileFromEnv } from "../lib/settings";
 import { loadNetbootSite } from "../lib/site";
 
@@ -15,7 +15,7 @@ if (!mac) {
 const file = exitOnDataFileError(() => siteFileFromEnv());
 announceSite(file);
 const site = exitOnDataFileError(() => loadNetbootSite(file));
-const result = previewBoot(site, synthesizedMatchboxStore(site), mac);
+const result = previewBoot(site, plannedMatchboxStore(site), mac);
 const text = formatPreview(result, matchboxBaseUrl(site.settings));
 if (result.kind === "invalid-mac") {
   process.stderr.write(text);

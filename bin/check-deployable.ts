@@ -102,7 +102,34 @@ export function exampleDataProblems(site: NetbootSite): string[] {
   return problems;
 }
 
-/** key=value lines for $GITHUB_OUTPUT. Values come from schema-checked settings, so none contains a newline. */
+/** Where each output's value comes from, for error messages. */
+const GITHUB_OUTPUT_SOURCES: Readonly<Record<string, string>> = {
+  site_file: "the site file's path",
+  project: "gcp.project",
+  region: "gcp.region",
+  cluster_name: "gke.clusterName",
+  cluster_location: "gke.location, else gcp.zone",
+  state_bucket: "state.bucket",
+  inventory_file: "matchbox.inventoryFile",
+};
+
+/**
+ * Why outputs cannot be written as key=value lines, if any: a value with a
+ * line feed or carriage return would end its line and start another, forged
+ * output (e.g. a different project). Settings checks refuse those in the
+ * fields, but the site file's path is not a setting, so every value is checked
+ * here, where the lines are written.
+ */
+export function githubOutputProblems(outputs: Readonly<Record<string, string>>): string[] {
+  return Object.entries(outputs)
+    .filter(([, v]) => /[\r\n]/.test(v))
+    .map(
+      ([k, v]) =>
+        `${k}: ${JSON.stringify(v)} (${GITHUB_OUTPUT_SOURCES[k] ?? k}) contains a line break; allowed: a value on one line (a line break would start another, forged output line)`,
+    );
+}
+
+/** key=value lines for $GITHUB_OUTPUT; main refuses to write them when githubOutputProblems finds any. */
 export function githubOutputs(loaded: LoadedSite): Record<string, string> {
   const s = loaded.settings;
   return {
@@ -169,7 +196,13 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
       process.stderr.write("error: --github-output given but $GITHUB_OUTPUT is not set\n");
       return 1;
     }
-    const lines = Object.entries(githubOutputs(loaded)).map(([k, v]) => `${k}=${v}\n`);
+    const outputs = githubOutputs(loaded);
+    const refused = githubOutputProblems(outputs);
+    if (refused.length > 0) {
+      process.stderr.write(`error: --github-output: nothing written to $GITHUB_OUTPUT:\n${refused.map((p) => `  - ${p}\n`).join("")}`);
+      return 1;
+    }
+    const lines = Object.entries(outputs).map(([k, v]) => `${k}=${v}\n`);
     appendFileSync(target, lines.join(""));
   }
   return 0;

@@ -1,39 +1,55 @@
 // npm run wg:keygen -- <peer> [--out <file>] [--force]
 // Creates an X25519 key pair, writes the private key (mode 0600) outside the
 // repository, and prints the public key for wireguard/peers.yaml.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { isInsideRepository } from "../lib/settings";
 import { generateWireguardKeyPair } from "../lib/wireguard/keys";
-import { defaultKeyFile } from "../lib/wireguard/local-keys";
+import { defaultKeyFile, writePrivateFile } from "../lib/wireguard/local-keys";
 
-function main(): number {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { out: { type: "string" }, force: { type: "boolean", default: false } },
-  });
-  const [peer] = positionals;
-  if (!peer || !/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(peer)) {
-    process.stderr.write("usage: npm run wg:keygen -- <peer-name> [--out <private-key-file>] [--force]\n  peer-name: lower case letters, digits and '-', e.g. home-router\n");
+export const USAGE = "usage: npm run wg:keygen -- <peer-name> [--out <private-key-file>] [--force]";
+const PEER_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/** Exit status: 0 written, 1 refused (nothing written), 2 bad arguments (one error line and the usage line). */
+export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { out: { type: "string" }, force: { type: "boolean", default: false } } });
+  } catch (err) {
+    // node:util's messages name the flag, e.g. "Unknown option '--bogus'" or "Option '--out <value>' argument missing".
+    process.stderr.write(`error: ${(err as Error).message.split("\n")[0]}\n${USAGE}\n`);
     return 2;
   }
-  const file = resolve(values.out ?? defaultKeyFile(peer));
+  const { values, positionals } = parsed;
+  const empty = Object.entries(values).find(([, v]) => v === "");
+  if (empty) {
+    process.stderr.write(`error: --${empty[0]} needs a value, got an empty one\n${USAGE}\n`);
+    return 2;
+  }
+  const [peer] = positionals;
+  if (positionals.length !== 1 || !PEER_NAME.test(peer)) {
+    process.stderr.write(`${USAGE}\n  peer-name: one name of lower case letters, digits and '-', e.g. home-router\n`);
+    return 2;
+  }
+  const file = resolve(values.out ?? defaultKeyFile(peer, env));
   if (isInsideRepository(file)) {
     process.stderr.write(`error: refusing to write a private key inside the repository (${file}); choose a path outside it\n`);
     return 1;
   }
-  if (existsSync(file) && !values.force) {
-    process.stderr.write(`error: ${file} exists; pass --force to replace it (the old key stops working once peers.yaml changes)\n`);
+  const pair = generateWireguardKeyPair();
+  const refused = writePrivateFile(file, `${pair.privateKey}\n`, { replace: values.force === true });
+  if (refused) {
+    const message =
+      refused.reason === "exists" ? `${file} exists; pass --force to replace it (the old key stops working once peers.yaml changes)` : `${values.out === undefined ? "" : "--out "}${refused.message}`;
+    process.stderr.write(`error: ${message}\n`);
     return 1;
   }
-  const pair = generateWireguardKeyPair();
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, `${pair.privateKey}\n`, { mode: 0o600 });
   const where = peer === "gateway" ? "commit it as wireguard/gateway.pub (the site's wireguard.gatewayPublicKeyFile)" : "put it in wireguard/peers.yaml as publicKey";
   process.stderr.write(`private key written to ${file} (mode 0600); it never leaves this machine\npublic key (${where}):\n`);
   process.stdout.write(`${pair.publicKey}\n`);
   return 0;
 }
 
-process.exitCode = main();
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -1,61 +1,39 @@
 // npm run wg:peer-config -- <peer> [--endpoint <ip>] [--key <private-key-file>] [--out <file>]
 // Renders a peer's wg-quick config (standard keys only) for import into the
-// home router. The private key is read from the admin's local key file.
+// home router. The private key is read from the admin's local key file and
+// must belong to the peer: its public key must be the peer's publicKey.
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseIpv4 } from "../lib/cidr";
-import { announceSite, exitOnDataFileError } from "../lib/cli";
+import { announceSite } from "../lib/cli";
 import { isInsideRepository, loadSite, REPO_ROOT, siteFileFromEnv } from "../lib/settings";
-import { readWireguardKeyFile } from "../lib/wireguard/keys";
-import { defaultKeyFile } from "../lib/wireguard/local-keys";
+import { publicKeyOf, readWireguardKeyFile } from "../lib/wireguard/keys";
+import { defaultKeyFile, writePrivateFile } from "../lib/wireguard/local-keys";
 import { loadPeers } from "../lib/wireguard/peers";
 import { renderPeerConfig } from "../lib/wireguard/render";
+import { DataFileError } from "../lib/yaml-source";
+
+export const USAGE = "usage: npm run wg:peer-config -- <peer> [--endpoint <public-ip>] [--key <private-key-file>] [--out <file>]";
+
+/** A refusal: printed as one `error:` line, exit status `code`. */
+class Refusal extends Error {
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
+    super(message);
+  }
+}
 
 function fail(message: string): never {
-  process.stderr.write(`error: ${message}\n`);
-  process.exit(1);
+  throw new Refusal(message);
 }
 
 function readKey(file: string, what: string): string {
   const read = readWireguardKeyFile(file);
   return "key" in read ? read.key : fail(`${what} ${file}: ${read.error}`);
 }
-
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { endpoint: { type: "string" }, key: { type: "string" }, out: { type: "string" } },
-});
-const [peerName] = positionals;
-if (!peerName) {
-  process.stderr.write("usage: npm run wg:peer-config -- <peer> [--endpoint <public-ip>] [--key <private-key-file>] [--out <file>]\n");
-  process.exit(2);
-}
-
-const siteFile = exitOnDataFileError(() => siteFileFromEnv());
-announceSite(siteFile);
-const site = exitOnDataFileError(() => loadSite(siteFile));
-const { settings } = site;
-const peers = exitOnDataFileError(() => loadPeers(site.resolvePath(settings.wireguard.peersFile), settings.wireguard.peersFile, settings));
-const peer = peers.find((p) => p.name === peerName) ?? fail(`no peer "${peerName}" in ${settings.wireguard.peersFile}; known peers: ${peers.map((p) => p.name).join(", ")}`);
-
-const endpoint =
-  values.endpoint ??
-  settings.wireguard.endpoint ??
-  fail(
-    "the gateway's public IP is unknown: pass --endpoint <ip> or set wireguard.endpoint in the site settings. After deploying the network stack: terraform -chdir=cdktf.out/stacks/network output -raw wireguard_endpoint_ip",
-  );
-const endpointProblem = parseIpv4(endpoint);
-if (typeof endpointProblem === "string") fail(`--endpoint: ${endpointProblem}`);
-
-const config = renderPeerConfig({
-  site: settings,
-  peer,
-  privateKey: readKey(values.key ?? defaultKeyFile(peer.name), "private key"),
-  gatewayPublicKey: readKey(site.resolvePath(settings.wireguard.gatewayPublicKeyFile), "gateway public key"),
-  endpoint,
-});
 
 /** A path inside the repository that git would not ignore: a private key there is one `git add -A` from being committed. */
 function trackableInRepository(file: string): boolean {
@@ -64,13 +42,86 @@ function trackableInRepository(file: string): boolean {
   return ignored.status !== 0;
 }
 
-if (values.out) {
+function run(argv: readonly string[], env: NodeJS.ProcessEnv): number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { endpoint: { type: "string" }, key: { type: "string" }, out: { type: "string" } } });
+  } catch (err) {
+    // node:util's messages name the flag, e.g. "Unknown option '--bogus'" or "Option '--key <value>' argument missing".
+    process.stderr.write(`error: ${(err as Error).message.split("\n")[0]}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const empty = Object.entries(values).find(([, v]) => v === "");
+  if (empty) {
+    process.stderr.write(`error: --${empty[0]} needs a value, got an empty one\n${USAGE}\n`);
+    return 2;
+  }
+  const [peerName] = positionals;
+  if (!peerName || positionals.length !== 1) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+
+  const siteFile = siteFileFromEnv(env);
+  announceSite(siteFile);
+  const site = loadSite(siteFile);
+  const { settings } = site;
+  const gatewayPublicKey = readKey(site.resolvePath(settings.wireguard.gatewayPublicKeyFile), "gateway public key");
+  const peersFile = settings.wireguard.peersFile;
+  const peers = loadPeers(site.resolvePath(peersFile), peersFile, settings, gatewayPublicKey);
+  const peer = peers.find((p) => p.name === peerName) ?? fail(`no peer "${peerName}" in ${peersFile}; known peers: ${peers.map((p) => p.name).join(", ")}`);
+
+  const endpoint =
+    values.endpoint ??
+    settings.wireguard.endpoint ??
+    fail(
+      "the gateway's public IP is unknown: pass --endpoint <ip> or set wireguard.endpoint in the site settings. After deploying the network stack: terraform -chdir=cdktf.out/stacks/network output -raw wireguard_endpoint_ip",
+    );
+  const endpointProblem = parseIpv4(endpoint);
+  if (typeof endpointProblem === "string") fail(`--endpoint: ${endpointProblem}`);
+
+  // The private key must be this peer's: a config with another peer's key
+  // (a mixed-up file) would be refused by the gateway with no hint why.
+  const keyFile = values.key ?? defaultKeyFile(peer.name, env);
+  const keyFlag = values.key === undefined ? "private key" : "--key";
+  const privateKey = readKey(keyFile, keyFlag);
+  const derived = publicKeyOf(privateKey);
+  if (derived !== peer.publicKey) {
+    fail(
+      `${keyFlag} ${keyFile}: its public key is ${derived}, but peer "${peer.name}" in ${peersFile} has publicKey ${peer.publicKey}; pass the private key wg:keygen wrote for ${peer.name}, or put this key's public key in ${peersFile}`,
+    );
+  }
+
+  const config = renderPeerConfig({ site: settings, peer, privateKey, gatewayPublicKey, endpoint });
+
+  if (values.out === undefined) {
+    process.stdout.write(config);
+    return 0;
+  }
   const out = resolve(values.out);
   if (trackableInRepository(out)) {
     fail(`--out ${values.out}: refusing to write ${peer.name}'s private key inside the repository where git would track it; write it outside (e.g. ~/netboot-keys/${peer.name}.conf) or to a path .gitignore covers`);
   }
-  writeFileSync(out, config, { mode: 0o600 });
+  const refused = writePrivateFile(out, config, { replace: true });
+  if (refused) fail(`--out ${refused.message}`);
   process.stderr.write(`wrote ${values.out} (mode 0600); it contains ${peer.name}'s private key: import it, then delete it\n`);
-} else {
-  process.stdout.write(config);
+  return 0;
+}
+
+/** Exit status: 0 written, 1 refused or invalid data (nothing written), 2 bad arguments (one error line and the usage line). */
+export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+  try {
+    return run(argv, env);
+  } catch (err) {
+    if (err instanceof Refusal || err instanceof DataFileError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return err instanceof Refusal ? err.code : 1;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2));
 }

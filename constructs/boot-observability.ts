@@ -28,7 +28,17 @@ export interface BootObservabilityProps {
    */
   readonly alertOnUnknownMac?: boolean;
   /**
-   * Notification channel ids (`projects/<p>/notificationChannels/<id>`) for the alert.
+   * Count the failed TLS handshakes on Matchbox's gRPC API (mutual TLS) in a
+   * log-based metric and alert on any. They mean the Matchbox provider (CI's
+   * deploy, an admin peer) cannot write profiles and groups: typically an
+   * expired certificate that no deploy renewed, or a client certificate from
+   * another CA. Needs Matchbox to log at gRPC INFO level
+   * (`MATCHBOX_ENV` in constructs/matchbox-server).
+   * @default - false (no metric, no alert policy)
+   */
+  readonly alertOnGrpcTlsErrors?: boolean;
+  /**
+   * Notification channel ids (`projects/<p>/notificationChannels/<id>`) for the alerts.
    * @default - none: incidents show in the console only
    */
   readonly notificationChannels?: readonly string[];
@@ -41,6 +51,16 @@ export interface BootObservabilityProps {
  * REGEXP_EXTRACT needs exactly one capture group, hence the `(?:...)`.
  */
 export const MAC_EXTRACTOR = 'REGEXP_EXTRACT(textPayload, "mac[=:]([0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5})")';
+
+/**
+ * A failed TLS handshake on Matchbox's gRPC port, as grpc-go v1.62.1 (the
+ * version in Matchbox v0.11.0's go.mod) logs it at INFO: server.go
+ * `channelz.Info(..., "grpc: Server.Serve failed to create ServerTransport: ", err)`
+ * with err from internal/transport/http2_server.go
+ * `ServerHandshake(%q) failed: %v`. A connection closed before the handshake
+ * (io.EOF, e.g. the port-forward script's port probe) is not logged.
+ */
+export const GRPC_TLS_ERROR_REGEX = "failed to create ServerTransport: .*ServerHandshake";
 
 /** The endpoint a boot request hit: `boot.ipxe`, `ipxe` or `generic`. */
 export const PATH_EXTRACTOR = 'REGEXP_EXTRACT(textPayload, "HTTP GET /(boot[.]ipxe|ipxe|generic)")';
@@ -55,12 +75,16 @@ export const PATH_EXTRACTOR = 'REGEXP_EXTRACT(textPayload, "HTTP GET /(boot[.]ip
  * - `<prefix>-matchbox-no-match`: every "No matching profile" / "No matching
  *   group" line (Matchbox's info-level log of a 404), labelled with the MAC.
  *
- * Optionally an alert policy on the second one (`alertOnUnknownMac`).
+ * Optionally an alert policy on the second one (`alertOnUnknownMac`), and
+ * `<prefix>-matchbox-grpc-tls-errors` with an alert policy on it
+ * (`alertOnGrpcTlsErrors`).
  */
 export class BootObservability extends Construct {
   readonly bootRequests: LoggingMetric;
   readonly noMatch: LoggingMetric;
   readonly unknownMacAlert?: MonitoringAlertPolicy;
+  readonly grpcTlsErrors?: LoggingMetric;
+  readonly grpcTlsAlert?: MonitoringAlertPolicy;
 
   constructor(scope: Construct, id: string, props: BootObservabilityProps) {
     super(scope, id);
@@ -124,6 +148,45 @@ export class BootObservability extends Construct {
           content:
             "A machine network-booted but Matchbox has no group for its MAC (label `mac`). " +
             "Add it to the inventory, or check the MAC with `npm run boot-preview -- <mac>` (docs/runbook.md, Troubleshooting).",
+        },
+      });
+    }
+
+    if (props.alertOnGrpcTlsErrors) {
+      this.grpcTlsErrors = new LoggingMetric(this, "grpc-tls-errors", {
+        project: props.project,
+        name: `${props.namePrefix}-matchbox-grpc-tls-errors`,
+        description: "Failed TLS handshakes on Matchbox's gRPC API (mutual TLS): expired, unrenewed or foreign certificates",
+        filter: [...source, `textPayload=~"${GRPC_TLS_ERROR_REGEX}"`].join("\n"),
+        metricDescriptor: { metricKind: "DELTA", valueType: "INT64", unit: "1" },
+      });
+      this.grpcTlsAlert = new MonitoringAlertPolicy(this, "grpc-tls-errors-alert", {
+        project: props.project,
+        displayName: `${props.namePrefix}: Matchbox gRPC TLS handshakes fail`,
+        combiner: "OR",
+        severity: "ERROR",
+        notificationChannels: props.notificationChannels ? [...props.notificationChannels] : undefined,
+        conditions: [
+          {
+            displayName: "Matchbox refused a gRPC TLS handshake",
+            conditionThreshold: {
+              // A reference, as above: the metric must exist before the policy.
+              filter: `metric.type="logging.googleapis.com/user/${this.grpcTlsErrors.name}" AND resource.type="k8s_container"`,
+              comparison: "COMPARISON_GT",
+              thresholdValue: 0,
+              duration: "0s",
+              aggregations: [{ alignmentPeriod: "300s", perSeriesAligner: "ALIGN_SUM", crossSeriesReducer: "REDUCE_SUM" }],
+            },
+          },
+        ],
+        alertStrategy: { autoClose: "1800s" },
+        documentation: {
+          mimeType: "text/markdown",
+          content:
+            "Matchbox's gRPC API (mutual TLS) refused a handshake, so the `matchbox-config` deploy cannot change what machines boot. " +
+            "The log line gives the reason (`kubectl -n netboot-matchbox logs deploy/matchbox -c matchbox | grep ServerHandshake`). " +
+            "An expired certificate: run the deploy (it renews certificates within 30 days of expiry) and see why the weekly drift workflow did not warn. " +
+            "Otherwise docs/runbook.md, Troubleshooting (`context deadline exceeded`) and 2.5.",
         },
       });
     }

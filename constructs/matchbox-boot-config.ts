@@ -1,19 +1,34 @@
+import { createHash } from "node:crypto";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { Group } from "../.gen/providers/matchbox/group";
 import { Profile } from "../.gen/providers/matchbox/profile";
 import type { BootPlan } from "../lib/matchbox/boot-plan";
-import { terraformLiteral, terraformLiteralMap } from "../lib/terraform-strings";
+import { terraformFnLiteral, terraformLiteral, terraformLiteralMap } from "../lib/terraform-strings";
 
 export interface MatchboxBootConfigProps {
   readonly plan: BootPlan;
-  /** Matchbox `/generic` templates (Terraform expressions) per Talos role. */
-  readonly talosConfigs: Readonly<Record<"controlplane" | "worker", string>>;
+  /** Per installing machine: its Talos config for `/generic` (a Terraform expression). */
+  readonly genericConfigs: Readonly<Record<string, string>>;
 }
 
+/** Hex digits of the content hash in every profile and group name. */
+export const NAME_HASH_LENGTH = 10;
+
+/** Strips the content hash from a name Matchbox holds: `talos-cp-1-0123456789` → `talos-cp-1`. */
+export function logicalName(stored: string): string {
+  return stored.replace(new RegExp(`-[0-9a-f]{${NAME_HASH_LENGTH}}$`), "");
+}
+
+const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, NAME_HASH_LENGTH);
+
 /**
- * Matchbox profiles and groups through the Matchbox provider. Construct ids
- * come from profile and machine names, so adding a machine adds exactly one
- * group to the plan and touches nothing else.
+ * Matchbox profiles and groups through the Matchbox provider. Every attribute
+ * of both forces replacement, and Matchbox stores them by name, so each name
+ * ends in a hash of its content and both are created before the old ones are
+ * destroyed: a change never leaves a window in which a machine gets a 404.
+ * Construct ids come from profile and machine names, so adding a machine adds
+ * exactly its own resources to the plan.
  */
 export class MatchboxBootConfig extends Construct {
   readonly profiles: Record<string, Profile> = {};
@@ -22,20 +37,30 @@ export class MatchboxBootConfig extends Construct {
   constructor(scope: Construct, id: string, props: MatchboxBootConfigProps) {
     super(scope, id);
     for (const spec of props.plan.profiles) {
+      const generic = spec.machine ? props.genericConfigs[spec.machine] : undefined;
+      if (spec.machine && generic === undefined) throw new Error(`profile ${spec.name}: no Talos config for machine ${spec.machine}`);
+      const boot = hash(JSON.stringify([spec.kernel, spec.initrd, spec.args]));
+      // The generated config is known only at apply time: its hash joins the name there.
+      // A SHA-256 of the config reveals nothing of it, so the name need not be sensitive.
+      const name = generic === undefined ? terraformLiteral(`${spec.name}-${boot}`) : Fn.join("-", [terraformFnLiteral(spec.name), Fn.substr(Fn.nonsensitive(Fn.sha256(Fn.join("\n", [boot, generic]))), 0, NAME_HASH_LENGTH)]);
       this.profiles[spec.name] = new Profile(this, `profile-${spec.name}`, {
-        name: terraformLiteral(spec.name),
+        name,
         kernel: terraformLiteral(spec.kernel),
         initrd: spec.initrd.map(terraformLiteral),
         args: spec.args.map(terraformLiteral),
-        genericConfig: spec.talosRole ? props.talosConfigs[spec.talosRole] : undefined,
+        genericConfig: generic,
+        lifecycle: { createBeforeDestroy: true },
       });
     }
     for (const spec of props.plan.groups) {
+      const profile = this.profiles[spec.profile];
+      const content = terraformFnLiteral(JSON.stringify([spec.selector, spec.metadata]));
       this.groups[spec.name] = new Group(this, `group-${spec.name}`, {
-        name: terraformLiteral(spec.name),
-        profile: this.profiles[spec.profile].name,
+        name: Fn.join("-", [terraformFnLiteral(spec.name), Fn.substr(Fn.sha256(Fn.join("\n", [profile.name, content])), 0, NAME_HASH_LENGTH)]),
+        profile: profile.name,
         selector: terraformLiteralMap(spec.selector),
         metadata: terraformLiteralMap(spec.metadata),
+        lifecycle: { createBeforeDestroy: true },
       });
     }
   }

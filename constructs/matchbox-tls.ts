@@ -4,6 +4,20 @@ import { LocallySignedCert } from "@cdktf/provider-tls/lib/locally-signed-cert";
 import { PrivateKey } from "@cdktf/provider-tls/lib/private-key";
 import { SelfSignedCert } from "@cdktf/provider-tls/lib/self-signed-cert";
 
+/** Validity of the CA certificate: 5 years. */
+export const CA_VALIDITY_HOURS = 5 * 8760;
+/** Default validity of the server and client certificates: 1 year. */
+export const LEAF_VALIDITY_HOURS = 8760;
+/**
+ * Every certificate is renewed by the first plan/apply within this many hours
+ * (30 days) of its expiry: the tls provider then marks it `ready_for_renewal`
+ * and plans its replacement (hashicorp/terraform-provider-tls v4.1.0,
+ * internal/provider/common_cert.go). Nothing renews it without a run, so the
+ * weekly drift workflow (.github/workflows/drift.yml) fails once a
+ * certificate is inside this window.
+ */
+export const EARLY_RENEWAL_HOURS = 720;
+
 export interface MatchboxTlsProps {
   /** DNS SANs of the server certificate (the Service's names). */
   readonly serverDnsNames: readonly string[];
@@ -20,8 +34,9 @@ export interface MatchboxTlsProps {
 /**
  * Mutual TLS for Matchbox's gRPC API: a private CA, a server certificate and a
  * client certificate for the Matchbox Terraform provider. The keys live only
- * in Terraform state (the state bucket is access-controlled), never in git or
- * the synthesized configuration.
+ * in Terraform state (the state bucket is access-controlled; who reads them:
+ * docs/adr/0011-secrets-in-terraform-state.md), never in git or the
+ * synthesized configuration.
  */
 export class MatchboxTls extends Construct {
   readonly caCertPem: string;
@@ -32,15 +47,15 @@ export class MatchboxTls extends Construct {
 
   constructor(scope: Construct, id: string, props: MatchboxTlsProps) {
     super(scope, id);
-    const validity = props.validityHours ?? 8760;
+    const validity = props.validityHours ?? LEAF_VALIDITY_HOURS;
     const key = (name: string) => new PrivateKey(this, `${name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" });
 
     const caKey = key("ca");
     const ca = new SelfSignedCert(this, "ca", {
       privateKeyPem: caKey.privateKeyPem,
       isCaCertificate: true,
-      validityPeriodHours: 5 * 8760,
-      earlyRenewalHours: 720,
+      validityPeriodHours: CA_VALIDITY_HOURS,
+      earlyRenewalHours: EARLY_RENEWAL_HOURS,
       allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
       subject: [{ commonName: "netboot matchbox CA", organization: "netboot" }],
     });
@@ -57,7 +72,7 @@ export class MatchboxTls extends Construct {
         caPrivateKeyPem: caKey.privateKeyPem,
         caCertPem: ca.certPem,
         validityPeriodHours: validity,
-        earlyRenewalHours: 720,
+        earlyRenewalHours: EARLY_RENEWAL_HOURS,
         allowedUses: ["digital_signature", "key_encipherment", usage],
       });
       return { cert: cert.certPem, key: leafKey.privateKeyPem };

@@ -12,10 +12,13 @@ import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { terraformLiteral } from "../lib/terraform-strings";
 import { GATEWAY_SYSCTLS } from "./gke-cluster";
+import { PUBLIC_HTTPS_EGRESS } from "./pod-security-namespace";
 
 /** Pinned WireGuard image: Alpine with wireguard-tools, iptables, bash, curl and jq. */
 export const WIREGUARD_IMAGE = "lscr.io/linuxserver/wireguard:1.0.20250521-r1-ls110";
 export const GATEWAY_LABELS = { "app.kubernetes.io/name": "wireguard-gateway", "app.kubernetes.io/part-of": "netboot" };
+/** The gateway container's readiness and liveness probe: `gateway.sh check` (reads WG_IFACE and WG_RULES from the container's env). */
+export const GATEWAY_PROBE_COMMAND = ["/bin/bash", "/opt/netboot/gateway.sh", "check"];
 
 export interface WireguardGatewayProps {
   readonly project: string;
@@ -36,6 +39,8 @@ export interface WireguardGatewayProps {
   readonly staticAddressName: string;
   /** Sources allowed to reach UDP listenPort: the home router's public address(es). */
   readonly loadBalancerSourceRanges: readonly string[];
+  /** The pods the gateway forwards to (Matchbox): its egress policy allows these ports to them and nothing else in the cluster. */
+  readonly upstream: { readonly namespace: string; readonly labels: Readonly<Record<string, string>>; readonly ports: readonly number[] };
 }
 
 /**
@@ -138,8 +143,11 @@ export class WireguardGateway extends Construct {
                   capabilities: { add: ["NET_ADMIN"], drop: ["ALL"] },
                 },
                 resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
-                readinessProbe: { exec: { command: ["wg", "show", "wg0", "public-key"] }, periodSeconds: 10 },
-                livenessProbe: { exec: { command: ["wg", "show", "wg0", "public-key"] }, initialDelaySeconds: 30, periodSeconds: 30 },
+                // Ready and alive only with wg0 up and the packet filter loaded (every NETBOOT-* chain
+                // of rules.v4, and its rules, per table), not merely with wg0 present: a gateway whose
+                // rules failed or were flushed restarts, and gateway.sh installs them again.
+                readinessProbe: { exec: { command: GATEWAY_PROBE_COMMAND }, periodSeconds: 10, timeoutSeconds: 5 },
+                livenessProbe: { exec: { command: GATEWAY_PROBE_COMMAND }, initialDelaySeconds: 30, periodSeconds: 30, timeoutSeconds: 5 },
                 volumeMount: [
                   { name: "config", mountPath: "/etc/netboot/wireguard", readOnly: true },
                   { name: "script", mountPath: "/opt/netboot", readOnly: true },
@@ -186,6 +194,44 @@ export class WireguardGateway extends Construct {
         policyTypes: ["Ingress"],
         // Source ranges are enforced by the LB's firewall rule; here only the port is opened.
         ingress: [{ ports: [{ port: String(props.listenPort), protocol: "UDP" }] }],
+      },
+    });
+
+    // The namespace denies all other egress and allows DNS (PodSecurityNamespace).
+    // Replies to the peers' UDP packets need no rule: they belong to the flow
+    // the peer opened, which its persistent keepalive keeps alive.
+    new NetworkPolicyV1(this, "egress-policy", {
+      metadata: { name: "wireguard-gateway-egress", namespace: props.namespace, labels: GATEWAY_LABELS },
+      spec: {
+        podSelector: { matchLabels: GATEWAY_LABELS },
+        policyTypes: ["Egress"],
+        egress: [
+          // The GKE metadata server, for the Workload Identity token. GKE's
+          // documentation: with a strict policy allow 169.254.169.252/32 on
+          // port 988, and on Dataplane V2 also 169.254.169.254/32 on port 80.
+          {
+            to: [{ ipBlock: { cidr: "169.254.169.254/32" } }],
+            ports: [{ port: "80", protocol: "TCP" }],
+          },
+          {
+            to: [{ ipBlock: { cidr: "169.254.169.252/32" } }],
+            ports: [{ port: "988", protocol: "TCP" }],
+          },
+          // Secret Manager (secretmanager.googleapis.com) for the private key:
+          // HTTPS to public addresses, as NetworkPolicy cannot name a host.
+          PUBLIC_HTTPS_EGRESS,
+          // The forwarded boot traffic, DNATed to the Matchbox ClusterIP:
+          // NetworkPolicy matches a Service's backend pods, not its ClusterIP.
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": props.upstream.namespace } },
+                podSelector: { matchLabels: { ...props.upstream.labels } },
+              },
+            ],
+            ports: props.upstream.ports.map((port) => ({ port: String(port), protocol: "TCP" })),
+          },
+        ],
       },
     });
   }

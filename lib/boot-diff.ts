@@ -15,10 +15,16 @@ export interface MachineBoot {
   /** The Matchbox profile its group names; `disk` when it has no group (Matchbox answers 404). */
   readonly profile: string;
   readonly hostname: string;
+  /** The install disk, or the disk selector as `key=value` pairs. */
   readonly installDisk: string;
   /** Static address with prefix, or `dhcp`. */
   readonly address: string;
   readonly gateway: string;
+  /** The machine's own kernel arguments, labels, taints and patch files, space-separated. */
+  readonly kernelArgs: string;
+  readonly nodeLabels: string;
+  readonly nodeTaints: string;
+  readonly patches: string;
 }
 
 /** The boot-relevant reading of one side: settings-level facts, profiles and machines. */
@@ -44,9 +50,13 @@ export function bootView(settings: SiteSettings, machines: readonly Machine[]): 
           boot: m.boot,
           profile: groups.get(m.name)?.profile ?? "disk",
           hostname: m.hostname,
-          installDisk: m.installDisk,
+          installDisk: m.installDisk ?? `selector ${Object.entries(m.installDiskSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(" ")}`,
           address: m.addressCidr ?? "dhcp",
           gateway: m.gateway ?? "",
+          kernelArgs: m.kernelArgs.join(" "),
+          nodeLabels: Object.entries(m.nodeLabels).map(([k, v]) => `${k}=${v}`).join(" "),
+          nodeTaints: m.nodeTaints.map((t) => `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`).join(" "),
+          patches: m.patches.join(" "),
         },
       ]),
     ),
@@ -61,7 +71,7 @@ export type BootChange =
   | { readonly kind: "talos"; readonly field: string; readonly from: string; readonly to: string };
 
 /** Machine fields in the order a reviewer reads them. */
-const MACHINE_FIELDS = ["mac", "profile", "role", "boot", "installDisk", "hostname", "address", "gateway"] as const;
+const MACHINE_FIELDS = ["mac", "profile", "role", "boot", "installDisk", "hostname", "address", "gateway", "kernelArgs", "nodeLabels", "nodeTaints", "patches"] as const;
 
 /** Every difference in what machines boot between `base` and `head`, machines by name in head order. */
 export function diffBootViews(base: BootView, head: BootView): BootChange[] {
@@ -74,7 +84,8 @@ export function diffBootViews(base: BootView, head: BootView): BootChange[] {
     const before = base.profiles.get(name);
     const after = head.profiles.get(name);
     if (!before || !after) {
-      changes.push({ kind: "profile", name, field: "exists", from: before ? "yes" : "no", to: after ? "yes" : "no" });
+      // A machine's own profile comes and goes with the machine, which has its own line.
+      if (!(before ?? after)!.machine) changes.push({ kind: "profile", name, field: "exists", from: before ? "yes" : "no", to: after ? "yes" : "no" });
       continue;
     }
     if (before.kernel !== after.kernel) changes.push({ kind: "profile", name, field: "kernel", from: before.kernel, to: after.kernel });

@@ -4,6 +4,7 @@ import { FirstSeen } from "./first-seen";
 import { normalizeMac, type CanonicalMac } from "./mac";
 import { checkAgainstSchema } from "./schema-check";
 import type { SiteSettings } from "./settings";
+import { checkMachineTalosFields } from "./talos/machine-check";
 import { DataFileError, YamlSource, type Problem } from "./yaml-source";
 
 export type MachineRole = "controlplane" | "worker";
@@ -20,18 +21,50 @@ export interface Machine {
   readonly addressCidr?: string;
   /** The boot VLAN's gateway for a machine with a static address. */
   readonly gateway?: string;
-  readonly installDisk: string;
+  /** Exactly one of installDisk and installDiskSelector is set (installDisk defaults to /dev/sda). */
+  readonly installDisk?: string;
+  readonly installDiskSelector?: InstallDiskSelector;
   readonly boot: BootMode;
+  /** This machine's own kernel arguments (after the site's talos.kernelArgs). */
+  readonly kernelArgs: readonly string[];
+  readonly nodeLabels: Readonly<Record<string, string>>;
+  readonly nodeTaints: readonly NodeTaint[];
+  /** Talos patch files, repository-relative, after the site's. */
+  readonly patches: readonly string[];
 }
 
-interface RawMachine {
+/** Talos's machine.install.diskSelector (v1alpha1 InstallDiskSelector). */
+export interface InstallDiskSelector {
+  readonly size?: string;
+  readonly name?: string;
+  readonly model?: string;
+  readonly serial?: string;
+  readonly modalias?: string;
+  readonly uuid?: string;
+  readonly wwid?: string;
+  readonly type?: "ssd" | "hdd" | "nvme" | "sd";
+  readonly busPath?: string;
+}
+
+export interface NodeTaint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+export interface RawMachine {
   name: string;
   mac: string;
   role: MachineRole;
   hostname?: string;
   address?: string;
-  installDisk: string;
+  installDisk?: string;
+  installDiskSelector?: InstallDiskSelector;
   boot: BootMode;
+  kernelArgs?: string[];
+  nodeLabels?: Record<string, string>;
+  nodeTaints?: string[];
+  patches?: string[];
 }
 
 export function loadInventory(file: string, displayName: string, site: SiteSettings): Machine[] {
@@ -104,7 +137,17 @@ function checkMachines(raw: readonly RawMachine[], site: SiteSettings, src: Yaml
     if (m.boot === "rescue" && !site.rescue) {
       problem("boot", 'boot: rescue needs a rescue image in the site settings (rescue: kernelUrl, kernelSha256, initrdUrl, initrdSha256, args); allowed here: install, maintenance, disk');
     }
-    return [{ name: m.name, mac, role: m.role, hostname, addressCidr, gateway, installDisk: m.installDisk, boot: m.boot }];
+    const talos = checkMachineTalosFields(m, site, problem);
+    return [{ name: m.name, mac, role: m.role, hostname, addressCidr, gateway, boot: m.boot, ...talos }];
   });
   return { machines, problems };
+}
+
+/**
+ * Where talosctl reaches the control plane: the control-plane machines'
+ * static addresses, else the host of the cluster endpoint.
+ */
+export function controlPlaneAddresses(machines: readonly Machine[], clusterEndpoint: string): string[] {
+  const addresses = machines.filter((m) => m.role === "controlplane" && m.addressCidr).map((m) => m.addressCidr!.split("/")[0]);
+  return addresses.length > 0 ? addresses : [new URL(clusterEndpoint).hostname];
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import siteSchema from "../sites/site.schema.json";
 import {
@@ -11,9 +10,11 @@ import {
   parseIpv4Cidr,
   type Ipv4Cidr,
 } from "./cidr";
+import { rescueBootAssets } from "./boot-assets";
 import { talosMetalKernelArgs } from "./matchbox/talos-kernel-args";
+import { checkTalosSettings } from "./talos/settings-check";
 import { checkAgainstSchema } from "./schema-check";
-import { DataFileError, YamlSource, type Problem } from "./yaml-source";
+import { DataFileError, readSmallTextFile, YamlSource, type Problem } from "./yaml-source";
 
 /** The repository root: every relative path in settings is resolved from here. */
 export const REPO_ROOT = resolve(__dirname, "..");
@@ -74,7 +75,22 @@ export interface SiteSettings {
     readonly initramfsSha256: string | null;
     /** The schematic's `customization.extraKernelArgs`, appended after Talos's own (the Image Factory's metal cmdline). */
     readonly schematicExtraKernelArgs?: readonly string[];
-    readonly configSecrets: { readonly controlplane: string; readonly worker: string };
+    /** Kubernetes release pinned in every generated machine config. */
+    readonly kubernetesVersion: string;
+    /** The official extensions in `schematic`, so a machine's own schematic can carry them too. */
+    readonly extensions: readonly string[];
+    /** Kernel arguments for every Talos machine (PXE and, through a generated schematic, installed). */
+    readonly kernelArgs: readonly string[];
+    /** Talos config patch files (repository-relative) for every machine, after netboot's own. */
+    readonly patches: readonly string[];
+    readonly cluster: {
+      readonly name: string;
+      /** Kubernetes API endpoint, e.g. https://10.0.20.10:6443. */
+      readonly endpoint: string;
+      /** The cluster exists already: its secrets are imported from `secretsFile`, never generated. */
+      readonly existing: boolean;
+      readonly secretsFile?: string;
+    };
   };
   readonly rescue?: {
     readonly kernelUrl: string;
@@ -115,10 +131,14 @@ export function siteFileFromEnv(env: NodeJS.ProcessEnv = process.env, cdktfJson:
 
 function defaultSiteFromCdktfJson(file: string): string | undefined {
   let parsed: unknown;
+  const read = readSmallTextFile(file);
+  if ("error" in read) {
+    if (read.code === "ENOENT") return undefined;
+    throw new DataFileError(displayPath(file), [{ file: displayPath(file), field: "", message: read.error }]);
+  }
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    parsed = JSON.parse(read.text);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new DataFileError(displayPath(file), [{ file: displayPath(file), field: "", message: `cannot read it as JSON: ${(err as Error).message}` }]);
   }
   const site = (parsed as { context?: { site?: unknown } } | null)?.context?.site;
@@ -260,8 +280,229 @@ function checkSemantics(s: SiteSettings, src: YamlSource): Problem[] {
   (s.talos.schematicExtraKernelArgs ?? []).forEach((arg, i) => {
     if (!/^[^\s]+$/.test(arg)) problems.push(src.problem(["talos", "schematicExtraKernelArgs", i], `${JSON.stringify(arg)} is not one kernel argument; allowed: one token without spaces or newlines, e.g. console=ttyS1,115200n8`));
   });
+  problems.push(...checkTalosSettings(s, src));
   if (s.gke.mode === "existing" && !s.gke.location) {
     problems.push(src.problem(["gke", "location"], 'missing: gke.mode is "existing", so gke.location must name the cluster\'s zone or region'));
+  }
+  problems.push(...checkConsumerRules(s, src));
+  return problems;
+}
+
+// ---------------------------------------------------------------------------
+// What each value's consumer forbids. Escaping keeps Terraform safe; these
+// checks refuse values that the thing they end up in (a GCP name, a URL, an
+// iPXE line, a kernel argument, a GitHub Actions output) would reject or
+// misread, before anything is synthesized.
+
+/** Control characters (line feed, carriage return, tab, ...): they end a line or split a token for every line-oriented consumer. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** What is wrong with a value that must be one token on one line, if anything. */
+function notOneToken(value: string): string | undefined {
+  if (value.includes("\n")) return "contains a newline";
+  if (value.includes("\r")) return "contains a carriage return";
+  if (CONTROL_CHARACTER.test(value)) return "contains a control character (e.g. a tab)";
+  if (/\s/.test(value)) return "contains a space";
+  return undefined;
+}
+
+/** Terraform template syntax; GCP names and ids never contain `$`, `%` or `{`. */
+function templateSyntax(value: string): string | undefined {
+  return /[$%]\{/.test(value) ? 'contains Terraform template syntax ("${" or "%{")' : undefined;
+}
+
+/**
+ * GCP resource names the constructs build from namePrefix, with the limits
+ * GCP documents for each type, checked on the whole name (prefix + suffix):
+ * - Compute Engine names (VPC network, subnet and its secondary ranges, Cloud
+ *   Router, Cloud NAT, address): 1-63 characters, [a-z]([-a-z0-9]*[a-z0-9])?
+ *   (https://cloud.google.com/compute/docs/naming-resources#resource-name-format);
+ * - service account ids: "must be 6-30 characters long, and match the regular
+ *   expression [a-z]([-a-z0-9]*[a-z0-9])" (IAM CreateServiceAccountRequest.account_id,
+ *   https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts/create);
+ * - log-based metric names: "limited to 100 characters" (Cloud Logging LogMetric.name,
+ *   https://cloud.google.com/logging/docs/reference/v2/rest/v2/projects.metrics).
+ * (Secret ids, at most 255 of [A-Za-z0-9_-] per Secret Manager's
+ * CreateSecretRequest.secret_id, take no prefix: the schema checks them whole.)
+ * Keep the suffixes in step with constructs/boot-vpc.ts, stacks/network-stack.ts,
+ * constructs/node-service-account.ts, constructs/wireguard-gateway.ts and
+ * constructs/boot-observability.ts.
+ */
+const PREFIXED_NAMES: readonly { readonly kind: string; readonly suffix: string; readonly min: number; readonly max: number }[] = [
+  { kind: "VPC network name", suffix: "-vpc", min: 1, max: 63 },
+  { kind: "subnet name", suffix: "-nodes", min: 1, max: 63 },
+  { kind: "secondary range name", suffix: "-pods", min: 1, max: 63 },
+  { kind: "secondary range name", suffix: "-services", min: 1, max: 63 },
+  { kind: "Cloud Router name", suffix: "-router", min: 1, max: 63 },
+  { kind: "Cloud NAT name", suffix: "-nat", min: 1, max: 63 },
+  { kind: "address name", suffix: "-wireguard", min: 1, max: 63 },
+  { kind: "service account id", suffix: "-gke-nodes", min: 6, max: 30 },
+  { kind: "service account id", suffix: "-wg-gateway", min: 6, max: 30 },
+  { kind: "log-based metric name", suffix: "-matchbox-boot-requests", min: 1, max: 100 },
+  { kind: "log-based metric name", suffix: "-matchbox-no-match", min: 1, max: 100 },
+  { kind: "log-based metric name", suffix: "-matchbox-grpc-tls-errors", min: 1, max: 100 },
+];
+
+/** The longest namePrefix every prefixed name allows. */
+export const MAX_NAME_PREFIX_LENGTH = Math.min(...PREFIXED_NAMES.map((n) => n.max - n.suffix.length));
+
+/**
+ * GKE cluster and node pool names: at most 40 characters. Cluster.name "can be
+ * up to 40 characters" (GKE API v1); for node pools the API answers "Must be a
+ * match of regex '(?:[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?)' (... must be no longer
+ * than 40 characters)" (quoted in https://github.com/pulumi/pulumi-gcp/issues/1510).
+ * constructs/gke-cluster.ts names the pool `${clusterName}-pool`.
+ */
+const GKE_NAME_MAX = 40;
+const NODE_POOL_SUFFIX = "-pool";
+
+/**
+ * The broadest homePublicCidrs entry accepted without
+ * acceptHandshakesFromAnyAddress: a /8 (16.7 million addresses, more than any
+ * ISP's address pool for a home line). Anything broader is as good as
+ * 0.0.0.0/0 (two /1s are all of it), so it needs the same opt-in.
+ */
+export const BROADEST_HOME_PREFIX = 8;
+
+function nthAddress(c: Ipv4Cidr, n: number): string {
+  const [a, b, c2, d] = c.address.toByteArray();
+  const value = (((a << 24) >>> 0) + (b << 16) + (c2 << 8) + d + n) >>> 0;
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
+}
+
+/** "the network address" / "the broadcast address" when `ip` is one of `c`'s (ranges of /30 and broader have both). */
+function specialAddressOf(c: Ipv4Cidr, ip: string): string | undefined {
+  if (c.prefix >= 31) return undefined;
+  if (ip === c.address.toString()) return "the network address";
+  if (ip === lastAddress(c).toString()) return "the broadcast address";
+  return undefined;
+}
+
+function checkConsumerRules(s: SiteSettings, src: YamlSource): Problem[] {
+  const problems: Problem[] = [];
+  const refuse = (path: (string | number)[], message: string): void => {
+    problems.push(src.problem(path, message));
+  };
+
+  // GCP names after prefixing.
+  const refused = PREFIXED_NAMES.map((n) => ({ ...n, name: `${s.namePrefix}${n.suffix}` })).filter((n) => n.name.length > n.max || n.name.length < n.min);
+  if (refused.length > 0) {
+    const names = refused.map((n) => `${n.kind} "${n.name}" has ${n.name.length} characters (GCP allows ${n.min}-${n.max})`).join(", ");
+    refuse(["namePrefix"], `"${s.namePrefix}" (${s.namePrefix.length} characters) makes names GCP refuses: ${names}; allowed: a namePrefix of at most ${MAX_NAME_PREFIX_LENGTH} characters`);
+  }
+  if (s.gke.mode === "create") {
+    const pool = `${s.gke.clusterName}${NODE_POOL_SUFFIX}`;
+    if (pool.length > GKE_NAME_MAX) {
+      refuse(
+        ["gke", "clusterName"],
+        `"${s.gke.clusterName}" (${s.gke.clusterName.length} characters) makes the node pool name "${pool}" ${pool.length} characters; GKE allows at most ${GKE_NAME_MAX}, so allowed: a gke.clusterName of at most ${GKE_NAME_MAX - NODE_POOL_SUFFIX.length} characters when gke.mode is "create"`,
+      );
+    }
+  }
+
+  // GCP ids without a schema pattern: they reach the GKE API, Terraform and the workflows' outputs.
+  const gcpId = (path: (string | number)[], value: string | undefined, rule: RegExp, what: string, allowed: string) => {
+    if (value === undefined) return;
+    const wrong = notOneToken(value) ?? templateSyntax(value) ?? (rule.test(value) ? undefined : `is not ${what}`);
+    if (wrong) refuse(path, `${JSON.stringify(value)} ${wrong}; allowed: ${allowed}`);
+  };
+  gcpId(
+    ["gke", "location"],
+    s.gke.location,
+    /^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/,
+    "a GCP zone or region",
+    "a GCP zone or region of lower-case letters, digits and '-', e.g. europe-west4-a or europe-west4 (it becomes the cluster's location and the workflows' cluster_location output)",
+  );
+  gcpId(["gke", "machineType"], s.gke.machineType, /^[a-z][a-z0-9-]*[a-z0-9]$/, "a Compute Engine machine type", "a machine type of lower-case letters, digits and '-', e.g. e2-small or n2-standard-2");
+
+  // Paths and the state prefix: one line each (inventoryFile becomes the workflows' inventory_file output; the prefix goes into the backend block, where Terraform allows no templates).
+  const oneLine = (path: (string | number)[], value: string | undefined, allowed: string, noTemplates = false) => {
+    if (value === undefined) return;
+    const wrong = CONTROL_CHARACTER.test(value) ? "contains a line break or another control character" : noTemplates ? templateSyntax(value) : undefined;
+    if (wrong) refuse(path, `${JSON.stringify(value)} ${wrong}; allowed: ${allowed}`);
+  };
+  const repoPath = "a path relative to the repository root, on one line";
+  oneLine(["matchbox", "inventoryFile"], s.matchbox.inventoryFile, repoPath);
+  oneLine(["wireguard", "peersFile"], s.wireguard.peersFile, repoPath);
+  oneLine(["wireguard", "gatewayPublicKeyFile"], s.wireguard.gatewayPublicKeyFile, repoPath);
+  oneLine(["state", "prefix"], s.state.prefix, "a GCS object prefix on one line without Terraform template syntax, e.g. netboot", true);
+
+  // Kernel command line (the iPXE `kernel` line Matchbox renders): one token per argument.
+  // ${...} stays allowed: iPXE expands it at boot, on purpose.
+  (s.rescue?.args ?? []).forEach((arg, i) => {
+    const wrong = arg === "" ? "is empty" : notOneToken(arg);
+    if (wrong) {
+      refuse(
+        ["rescue", "args", i],
+        `${JSON.stringify(arg)} ${wrong}; allowed: one kernel argument per entry without spaces, tabs or line breaks (the arguments are joined by spaces into the iPXE kernel line: a space splits an argument, a newline starts another iPXE command), e.g. console=ttyS0,115200`,
+      );
+    }
+  });
+
+  // Asset URLs: fetch-assets.sh reads them from a space-separated manifest, one asset per line, and downloads them.
+  const assetUrlProblem = (text: string, needsFileName: boolean): string | undefined => {
+    const allowed = "an absolute https:// URL without spaces or line breaks, e.g. https://example.org/boot/vmlinuz";
+    const wrong = notOneToken(text);
+    if (wrong) return `${JSON.stringify(text)} ${wrong}; allowed: ${allowed}`;
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return `${JSON.stringify(text)} is not a URL (WHATWG URL parsing fails: e.g. no host, a bad port or a character hosts cannot have); allowed: ${allowed}`;
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") return `${JSON.stringify(text)} is a ${url.protocol} URL; allowed: ${allowed}`;
+    if (url.username || url.password) return `${JSON.stringify(text)} contains credentials (user:password@); allowed: a URL without credentials (settings are committed to git)`;
+    if (needsFileName && url.pathname.endsWith("/")) return `${JSON.stringify(text)} does not end in a file name (Matchbox serves the asset as rescue/<file name>); allowed: ${allowed}`;
+    return undefined;
+  };
+  const assetUrl = (path: (string | number)[], text: string, needsFileName: boolean): boolean => {
+    const problem = assetUrlProblem(text, needsFileName);
+    if (problem) refuse(path, problem);
+    return problem === undefined;
+  };
+  if (s.rescue) {
+    const kernelOk = assetUrl(["rescue", "kernelUrl"], s.rescue.kernelUrl, true);
+    const initrdOk = assetUrl(["rescue", "initrdUrl"], s.rescue.initrdUrl, true);
+    if (kernelOk && initrdOk) {
+      const assets = rescueBootAssets(s.rescue);
+      if (assets.kernel.path === assets.initrd.path) {
+        refuse(["rescue", "initrdUrl"], `${JSON.stringify(s.rescue.initrdUrl)} is stored as ${assets.initrd.path}, the same file as rescue.kernelUrl; allowed: URLs whose file names differ`);
+      }
+    }
+  }
+  if (s.ipxeChainEfi) assetUrl(["ipxeChainEfi", "url"], s.ipxeChainEfi.url, false);
+
+  // homePublicCidrs: a range broader than /8 needs the same opt-in as 0.0.0.0/0.
+  s.homePublicCidrs.forEach((text, i) => {
+    const c = parseIpv4Cidr(text);
+    // 0.0.0.0/0 and ranges that are not public are reported by checkSemantics.
+    if (typeof c === "string" || c.prefix === 0 || c.prefix >= BROADEST_HOME_PREFIX || s.acceptHandshakesFromAnyAddress || !isPublicCidr(c)) return;
+    refuse(
+      ["homePublicCidrs", i],
+      `${text} spans 2^${32 - c.prefix} addresses, broader than /${BROADEST_HOME_PREFIX}: as good as opening UDP 51820 to every address; set acceptHandshakesFromAnyAddress: true to accept this deliberately, or list the home router's public IP (e.g. 198.51.100.7/32) or its ISP's range (a /${BROADEST_HOME_PREFIX} or narrower)`,
+    );
+  });
+
+  // Special addresses used as hosts.
+  for (const [vlan, router] of Object.entries(s.bootVlanGateways)) {
+    const c = s.bootVlanCidrs.includes(vlan) ? parseIpv4Cidr(vlan) : undefined;
+    const ip = parseIpv4(router);
+    if (!c || typeof c === "string" || typeof ip === "string" || !cidrContains(c, ip)) continue; // reported by checkSemantics
+    const special = specialAddressOf(c, ip.toString());
+    if (special) refuse(["bootVlanGateways", vlan], `${router} is ${special} of ${vlan}, not a router's address; allowed: a host address of ${vlan}, e.g. ${nthAddress(c, 1)}`);
+  }
+  const services = parseIpv4Cidr(s.network.servicesCidr);
+  const clusterIp = parseIpv4(s.matchbox.clusterIp);
+  if (typeof services !== "string" && typeof clusterIp !== "string" && cidrContains(services, clusterIp)) {
+    const special = specialAddressOf(services, clusterIp.toString());
+    const allowed = `allowed: another address of network.servicesCidr ${services.text}, e.g. ${nthAddress(services, Math.min(10, 2 ** (32 - services.prefix) - 2))}`;
+    if (special) refuse(["matchbox", "clusterIp"], `${s.matchbox.clusterIp} is ${special} of network.servicesCidr ${services.text}; ${allowed}`);
+    // Kubernetes gives the range's first host to the API server's own Service,
+    // kubernetes.default (pkg/controlplane/services.go, ServiceIPRange:
+    // "Select the first valid IP from ServiceClusterIPRange to use as the GenericAPIServer service IP").
+    else if (clusterIp.toString() === nthAddress(services, 1)) {
+      refuse(["matchbox", "clusterIp"], `${s.matchbox.clusterIp} is the first host of network.servicesCidr ${services.text}, which Kubernetes gives the API server's own Service (kubernetes.default); ${allowed}`);
+    }
   }
   return problems;
 }

@@ -18,6 +18,8 @@ export interface NetbootSite {
   readonly gatewayPublicKey: string;
   /** Project scripts shipped to pods; the tests run the same files. */
   readonly scripts: { readonly gateway: string; readonly fetchAssets: string };
+  /** A Talos patch file named in the settings or the inventory (validated when they were loaded), byte for byte. */
+  readonly readPatchFile: (path: string) => string;
 }
 
 export const GATEWAY_SCRIPT_FILE = join(REPO_ROOT, "wireguard", "gateway.sh");
@@ -31,7 +33,9 @@ export function loadNetbootSite(file: string = siteFileFromEnv()): NetbootSite {
 /** Reads the files the settings name (peers, gateway public key) and the project's pod scripts. */
 export function completeSite(loaded: LoadedSite): NetbootSite {
   const { settings } = loaded;
-  const peers = loadPeers(loaded.resolvePath(settings.wireguard.peersFile), settings.wireguard.peersFile, settings);
+  // The gateway's key, when readable, so that a peer holding it is refused; an unreadable key file is reported below.
+  const gatewayKey = readWireguardKeyFile(loaded.resolvePath(settings.wireguard.gatewayPublicKeyFile));
+  const peers = loadPeers(loaded.resolvePath(settings.wireguard.peersFile), settings.wireguard.peersFile, settings, "key" in gatewayKey ? gatewayKey.key : undefined);
   const machines = loadInventory(loaded.resolvePath(settings.matchbox.inventoryFile), settings.matchbox.inventoryFile, settings);
   return {
     settings,
@@ -40,6 +44,7 @@ export function completeSite(loaded: LoadedSite): NetbootSite {
     machines,
     gatewayPublicKey: readPublicKey(loaded.resolvePath(settings.wireguard.gatewayPublicKeyFile), settings.wireguard.gatewayPublicKeyFile),
     scripts: { gateway: readFileSync(GATEWAY_SCRIPT_FILE, "utf8"), fetchAssets: readFileSync(FETCH_ASSETS_SCRIPT_FILE, "utf8") },
+    readPatchFile: (path) => readFileSync(loaded.resolvePath(path), "utf8"),
   };
 }
 

@@ -4,7 +4,9 @@
  * Online `cdktf get` runs `terraform init` + `terraform providers schema -json`
  * (registry access), then feeds the schema to @cdktf/provider-generator. This
  * script feeds the same generator a schema checked into `provider-schemas/`,
- * so `.gen/` can be regenerated without terraform or network access.
+ * so `.gen/` can be regenerated without terraform or network access. The
+ * Talos schema holds only the resources and data sources we use; the plan
+ * tests (GitHub Actions) check it against the real provider's.
  *
  * Output layout matches online `cdktf get` for TypeScript:
  *   .gen/providers/<name>/{index.ts,lazy-index.ts,<resource>/index.ts,<resource>/README.md}
@@ -54,6 +56,14 @@ export const OFFLINE_PROVIDERS: readonly OfflineProvider[] = [
     constraint: "poseidon/matchbox@~> 0.5",
     schemaFile: "provider-schemas/matchbox.json",
     version: "0.5.4",
+  },
+  {
+    // Exact pin: the bindings, the checked-in schema and every machine config
+    // the provider renders (Talos machinery v1.13.0 inside it) belong to this
+    // one release. A newer release is adopted on purpose: schema, `npm run get`.
+    constraint: "siderolabs/talos@= 0.11.0",
+    schemaFile: "provider-schemas/talos.json",
+    version: "0.11.0",
   },
 ];
 

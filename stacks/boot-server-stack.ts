@@ -1,18 +1,17 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { DataGoogleClientConfig } from "@cdktf/provider-google/lib/data-google-client-config";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { BootObservability } from "../constructs/boot-observability";
-import { MatchboxServer } from "../constructs/matchbox-server";
+import { MATCHBOX_LABELS, MatchboxServer } from "../constructs/matchbox-server";
 import { MatchboxTls } from "../constructs/matchbox-tls";
 import { PodSecurityNamespace } from "../constructs/pod-security-namespace";
 import { useStateBackend } from "../constructs/state-backend";
 import { GATEWAY_LABELS, WireguardGateway } from "../constructs/wireguard-gateway";
 import { renderAssetManifest, siteBootAssets } from "../lib/boot-assets";
 import type { NetbootSite } from "../lib/site";
-import { MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules } from "../lib/wireguard/render";
+import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules } from "../lib/wireguard/render";
 import type { ClusterAccess } from "./gke-stack";
 
 export interface BootServerStackProps {
@@ -31,6 +30,15 @@ export interface MatchboxApiAccess {
   readonly clientKeyPem: string;
 }
 
+/**
+ * How the Kubernetes provider authenticates: GKE's client-go credential plugin,
+ * which prints an ExecCredential (apiVersion client.authentication.k8s.io/v1beta1,
+ * kubernetes/cloud-provider-gcp cmd/gke-gcloud-auth-plugin) with a token from
+ * the caller's gcloud credentials (in CI: google-github-actions/auth's
+ * CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE). Nothing of it reaches state.
+ */
+export const KUBERNETES_EXEC_AUTH = { apiVersion: "client.authentication.k8s.io/v1beta1", command: "gke-gcloud-auth-plugin" } as const;
+
 /** Namespaces: see docs/adr/0004-pod-security-namespaces.md. */
 export const GATEWAY_NAMESPACE = "netboot-gateway";
 export const MATCHBOX_NAMESPACE = "netboot-matchbox";
@@ -46,14 +54,17 @@ export class BootServerStack extends TerraformStack {
     const { settings, peers } = props.site;
     useStateBackend(this, settings.state, id);
     new GoogleProvider(this, "google", { project: settings.gcp.project, region: settings.gcp.region });
-    const client = new DataGoogleClientConfig(this, "client");
     // The control plane's DNS-based endpoint, which GitHub-hosted runners
     // reach (the IP endpoint admits only the authorized networks). It serves
     // a publicly trusted certificate, not one signed by the cluster CA, so no
     // cluster_ca_certificate: with it the TLS check would fail (docs/adr/0010).
     new KubernetesProvider(this, "kubernetes", {
       host: `https://${props.cluster.dnsEndpoint}`,
-      token: client.accessToken,
+      // A short-lived token fetched by the provider at run time, never stored:
+      // no google_client_config data source, whose access_token would be
+      // written to this stack's state (issue #13). The workflows install the
+      // plugin; locally: `gcloud components install gke-gcloud-auth-plugin`.
+      exec: [KUBERNETES_EXEC_AUTH],
     });
     new TlsProvider(this, "tls");
 
@@ -73,6 +84,7 @@ export class BootServerStack extends TerraformStack {
       listenPort: settings.wireguard.listenPort,
       staticAddressName: props.wireguardAddressName,
       loadBalancerSourceRanges: settings.homePublicCidrs,
+      upstream: { namespace: MATCHBOX_NAMESPACE, labels: MATCHBOX_LABELS, ports: [MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT] },
     });
 
     const tls = new MatchboxTls(this, "matchbox-tls", {
@@ -97,6 +109,8 @@ export class BootServerStack extends TerraformStack {
       namespace: MATCHBOX_NAMESPACE,
       clusterName: settings.gke.clusterName,
       alertOnUnknownMac: settings.observability.alertOnUnknownMac,
+      // Always on: a quiet year ends with expired certificates (docs/runbook.md 2.5).
+      alertOnGrpcTlsErrors: true,
     });
 
     this.matchboxApi = {

@@ -1,12 +1,12 @@
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { MatchboxProvider } from "../.gen/providers/matchbox/provider";
+import { TalosProvider } from "../.gen/providers/talos/provider";
 import { MatchboxBootConfig } from "../constructs/matchbox-boot-config";
 import { useStateBackend } from "../constructs/state-backend";
-import { TalosConfigTemplate } from "../constructs/talos-config-template";
-import type { Machine } from "../lib/inventory";
-import { bootPlan, talosInstallerImage } from "../lib/matchbox/boot-plan";
+import { TalosMachineConfigs } from "../constructs/talos-machine-configs";
+import { controlPlaneAddresses, type Machine } from "../lib/inventory";
+import { bootPlan } from "../lib/matchbox/boot-plan";
 import type { NetbootSite } from "../lib/site";
 import type { MatchboxApiAccess } from "./boot-server-stack";
 
@@ -17,7 +17,11 @@ export interface MatchboxConfigStackProps {
   readonly api: MatchboxApiAccess;
 }
 
-/** Matchbox profiles (Talos roles, maintenance, rescue) and one MAC group per machine, from the inventory. */
+/**
+ * The cluster's Talos secrets and each installing machine's generated config;
+ * Matchbox profiles (one per installing machine, maintenance, rescue) and one
+ * MAC group per machine, from the inventory.
+ */
 export class MatchboxConfigStack extends TerraformStack {
   readonly bootConfig: MatchboxBootConfig;
 
@@ -25,7 +29,6 @@ export class MatchboxConfigStack extends TerraformStack {
     super(scope, id);
     const { settings } = props.site;
     useStateBackend(this, settings.state, id);
-    new GoogleProvider(this, "google", { project: settings.gcp.project, region: settings.gcp.region });
     new MatchboxProvider(this, "matchbox", {
       endpoint: props.api.endpoint,
       clientCert: props.api.clientCertPem,
@@ -33,14 +36,15 @@ export class MatchboxConfigStack extends TerraformStack {
       ca: props.api.caCertPem,
     });
 
-    const installerImage = talosInstallerImage(settings);
-    const configs = {
-      controlplane: new TalosConfigTemplate(this, "talos-controlplane", { project: settings.gcp.project, secretId: settings.talos.configSecrets.controlplane, installerImage }),
-      worker: new TalosConfigTemplate(this, "talos-worker", { project: settings.gcp.project, secretId: settings.talos.configSecrets.worker, installerImage }),
-    };
-    this.bootConfig = new MatchboxBootConfig(this, "boot", {
-      plan: bootPlan(settings, props.machines),
-      talosConfigs: { controlplane: configs.controlplane.template, worker: configs.worker.template },
+    new TalosProvider(this, "talos", {});
+
+    const plan = bootPlan(settings, props.machines);
+    const talos = new TalosMachineConfigs(this, "talos-configs", {
+      settings: settings.talos,
+      configs: plan.talosConfigs,
+      readPatchFile: props.site.readPatchFile,
+      controlPlaneAddresses: controlPlaneAddresses(props.machines, settings.talos.cluster.endpoint),
     });
+    this.bootConfig = new MatchboxBootConfig(this, "boot", { plan, genericConfigs: talos.genericConfigs });
   }
 }

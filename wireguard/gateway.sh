@@ -1,7 +1,20 @@
 #!/bin/bash
-# netboot WireGuard gateway: brings up the tunnel interface and the packet
-# filter from rendered files, then waits. The DaemonSet runs it in the pod;
-# the end-to-end test runs this same script in a network namespace.
+# netboot WireGuard gateway: installs the packet filter, then brings up the
+# tunnel interface, from rendered files, then waits. The DaemonSet runs it in
+# the pod; the end-to-end tests run this same script in network namespaces.
+#
+#   gateway.sh         set up and wait (the container's command); every step
+#                      is reported on stderr
+#   gateway.sh check   the pod's readiness and liveness probe: exits 0 only
+#                      when the tunnel interface is up with its key and the
+#                      packet filter of WG_RULES is loaded (every NETBOOT-*
+#                      chain it declares, and at least its rules, per table)
+#
+# Restarts are safe: the filter is replaced atomically per table, and a tunnel
+# interface left over by a run that was killed (SIGKILL, OOM: the interface
+# outlives the process in the pod's network namespace) is removed and created
+# again. The filter goes in before the interface exists, so there is no moment
+# with a tunnel and without rules.
 #
 # Environment:
 #   WG_IFACE             tunnel interface name (default wg0)
@@ -16,6 +29,10 @@
 #   WG_USERSPACE_IMPLEMENTATION  optional: e.g. wireguard-go, used only when the
 #                        kernel cannot create a WireGuard interface (tests)
 #   WG_ONESHOT           optional: set up and exit instead of waiting
+#   WG_REFUSED_REPORT_SECONDS  optional: how often (default 60) the waiting
+#                        gateway reports connection attempts to Matchbox HTTP
+#                        it refused from a peer's own tunnel address (at most
+#                        one line per peer per period)
 set -euo pipefail
 umask 077
 
@@ -23,9 +40,29 @@ IFACE="${WG_IFACE:-wg0}"
 CONFIG="${WG_CONFIG:-/etc/netboot/wireguard/gateway.conf}"
 RULES="${WG_RULES:-/etc/netboot/wireguard/rules.v4}"
 KEY_FILE="${WG_PRIVATE_KEY_FILE:-/run/netboot/private.key}"
+REPORT_SECONDS="${WG_REFUSED_REPORT_SECONDS:-60}"
 
-log() { printf '%s gateway: %s\n' "$(date -u +%FT%TZ)" "$*"; }
+log() { printf '%s gateway: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
 die() { printf '%s gateway: FATAL: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; exit 1; }
+
+# The nf_tables backend needs only NET_ADMIN; the legacy one also needs
+# NET_RAW, which this pod does not have. iptables and iptables-save of the
+# same backend read what the restore wrote.
+find_iptables() {
+  RESTORE=$(command -v iptables-nft-restore || command -v iptables-restore) || die "iptables-restore is not installed"
+  IPTABLES="${RESTORE%-restore}"
+  SAVE="${RESTORE%-restore}-save"
+}
+
+# iptables-restore input (a rules file, or iptables-save output) on stdin ->
+# one "<table> chain <name>" line per NETBOOT-* chain and one
+# "<table> rules <count>" line per table.
+summarize_rules() {
+  awk '/^\*/ { t = substr($1, 2); n[t] += 0 }
+       /^:NETBOOT-/ { print t, "chain", substr($1, 2) }
+       /^-A / { n[t]++ }
+       END { for (t in n) print t, "rules", n[t] }'
+}
 
 check_forwarding() {
   local forwarding
@@ -49,14 +86,42 @@ fetch_private_key() {
   jq -r .payload.data <<<"$body" | base64 -d | tr -d '\r\n' >"$KEY_FILE"
 }
 
+install_packet_filter() {
+  local tables
+  "$RESTORE" <"$RULES" || die "${RESTORE} rejected ${RULES} (with only NET_ADMIN, the legacy iptables backend fails with 'Permission denied'; the nft backend is needed)"
+  tables=$(summarize_rules <"$RULES" | awk '$2 == "rules" { printf "%s%s %s", sep, $1, $3; sep = ", " }')
+  log "packet filter installed from ${RULES} with ${RESTORE##*/} (rules per table: ${tables}), before ${IFACE} exists"
+}
+
+# After SIGKILL or an OOM kill the tunnel interface outlives this script in the
+# pod's network namespace, and creating it again fails. Remove it, but only if
+# it is a WireGuard interface: WG_IFACE naming the pod's uplink must not cut it off.
+remove_leftover_interface() {
+  ip link show dev "$IFACE" >/dev/null 2>&1 || return 0
+  if ! ip -details link show dev "$IFACE" | grep -qw wireguard && ! wg show "$IFACE" public-key >/dev/null 2>&1; then
+    die "${IFACE} exists and is not a WireGuard interface; refusing to remove it (check WG_IFACE)"
+  fi
+  log "${IFACE} already exists, left over from an earlier run (the interface of a killed gateway outlives it: SIGKILL, OOM kill): removing it"
+  ip link del dev "$IFACE" || die "cannot remove the leftover ${IFACE}"
+  local i
+  for ((i = 0; i < 50; i++)); do
+    ip link show dev "$IFACE" >/dev/null 2>&1 || break
+    sleep 0.1
+  done
+  ! ip link show dev "$IFACE" >/dev/null 2>&1 || die "${IFACE} still exists 5 s after ip link del"
+  log "removed the leftover ${IFACE}"
+}
+
 create_interface() {
   local err
   if err=$(ip link add dev "$IFACE" type wireguard 2>&1); then
+    log "created ${IFACE} (kernel WireGuard)"
     return
   fi
   if [ -n "${WG_USERSPACE_IMPLEMENTATION:-}" ]; then
     log "kernel WireGuard unavailable (${err}); using ${WG_USERSPACE_IMPLEMENTATION}"
     "$WG_USERSPACE_IMPLEMENTATION" "$IFACE" || die "${WG_USERSPACE_IMPLEMENTATION} could not create ${IFACE}"
+    log "created ${IFACE} (${WG_USERSPACE_IMPLEMENTATION})"
     return
   fi
   die "the kernel cannot create a WireGuard interface (${err}). The node's kernel needs the wireguard module (built into current COS and Ubuntu GKE images); this pod has NET_ADMIN only and cannot load modules."
@@ -72,9 +137,65 @@ config_values() {
 }
 
 cleanup() {
-  log "stopping: removing ${IFACE}"
+  log "stopping: removing ${IFACE} (the packet filter stays)"
   ip link del dev "$IFACE" 2>/dev/null || true
 }
+
+# `gateway.sh check`: the probe. Quiet on success but for one line on stdout;
+# says what is missing on stderr.
+check_ready() {
+  local problems=() key expected loaded table kind name count have
+  [ -r "$RULES" ] || die "rules ${RULES} are missing or unreadable"
+  find_iptables
+  if ! ip link show dev "$IFACE" up 2>/dev/null | grep -q .; then
+    problems+=("${IFACE} is missing or down")
+  elif ! key=$(wg show "$IFACE" public-key 2>/dev/null) || [ -z "$key" ] || [ "$key" = "(none)" ]; then
+    problems+=("${IFACE} has no WireGuard private key")
+  fi
+  expected=$(summarize_rules <"$RULES")
+  grep -q ' chain NETBOOT-' <<<"$expected" || problems+=("${RULES} declares no NETBOOT-* chain: not rendered by lib/wireguard/render.ts?")
+  loaded=$("$SAVE" 2>/dev/null | summarize_rules) || problems+=("${SAVE##*/} failed")
+  while read -r table kind name; do
+    case "$kind" in
+      chain) grep -qxF "${table} chain ${name}" <<<"$loaded" || problems+=("chain ${name} is not loaded in table ${table}") ;;
+      rules)
+        count=$name
+        have=$(awk -v t="$table" '$1 == t && $2 == "rules" { print $3 }' <<<"$loaded")
+        [ "${have:-0}" -ge "$count" ] || problems+=("table ${table} has ${have:-0} rules loaded, ${RULES} has ${count}")
+        ;;
+    esac
+  done <<<"$expected"
+  if ((${#problems[@]} > 0)); then
+    log "not ready: $(IFS=';'; printf '%s' "${problems[*]}" | sed 's/;/; /g')"
+    exit 1
+  fi
+  echo "ready: ${IFACE} up, packet filter of ${RULES} loaded"
+  exit 0
+}
+
+# Connection attempts to Matchbox HTTP that the filter refused from a peer's own
+# tunnel address (NETBOOT-REFUSED, one counted rule per peer), reported at most
+# once per peer per WG_REFUSED_REPORT_SECONDS. The kernel LOG line of that chain
+# reaches the node's log only where the node allows logging from other network
+# namespaces (net.netfilter.nf_log_all_netns=1); this line is in the pod's log.
+declare -A refused_seen=()
+report_refused() {
+  local address gateway peer count previous
+  while read -r address gateway peer count; do
+    previous=${refused_seen[$peer]:-0}
+    if [ "$count" -gt "$previous" ]; then
+      log "refused $((count - previous)) connection attempt(s) (TCP SYNs, retries included) to ${gateway}:8080 from ${address}, the tunnel address of peer ${peer}: only sources in a peer's routedCidrs reach Matchbox HTTP (sourceNat: false). If ${peer} is a router that masquerades its boot VLAN into the tunnel, make it route the boot VLAN without NAT, or set sourceNat: true for ${peer} in wireguard/peers.yaml (README: UDM Pro)"
+    fi
+    refused_seen[$peer]=$count
+  done < <("$IPTABLES" -t filter -S INPUT -v 2>/dev/null |
+    sed -n -E 's#^-A INPUT -s ([0-9.]+)/32 -d ([0-9.]+)/32 .*--comment "?netboot: 8080 from the tunnel address of peer ([a-z0-9-]+)"? .*-c ([0-9]+) [0-9]+ -j NETBOOT-REFUSED.*#\1 \2 \3 \4#p')
+}
+
+case "${1:-}" in
+  check) check_ready ;;
+  "") ;;
+  *) die "unknown argument ${1}; usage: gateway.sh [check]" ;;
+esac
 
 [ -r "$CONFIG" ] || die "config ${CONFIG} is missing or unreadable"
 [ -r "$RULES" ] || die "rules ${RULES} are missing or unreadable"
@@ -90,8 +211,12 @@ if [ -n "${WG_EXPECTED_PUBLIC_KEY:-}" ] && [ "$public_key" != "$WG_EXPECTED_PUBL
   die "the private key's public key is ${public_key}, but wireguard/gateway.pub says ${WG_EXPECTED_PUBLIC_KEY}; the secret and the committed public key do not belong together"
 fi
 
+find_iptables
+install_packet_filter
+remove_leftover_interface
 create_interface
 trap cleanup EXIT
+trap 'exit 0' TERM INT
 wg setconf "$IFACE" <(wg_only_config) || die "wg setconf rejected ${CONFIG}"
 wg set "$IFACE" private-key "$KEY_FILE"
 for address in $(config_values Address); do
@@ -103,18 +228,14 @@ ip link set dev "$IFACE" mtu "${mtu:-1380}" up
 for cidr in $(config_values AllowedIPs); do
   ip route replace "$cidr" dev "$IFACE"
 done
-# The nf_tables backend needs only NET_ADMIN; the legacy one also needs
-# NET_RAW, which this pod does not have.
-restore=$(command -v iptables-nft-restore || command -v iptables-restore) || die "iptables-restore is not installed"
-"$restore" <"$RULES" || die "${restore} rejected ${RULES} (with only NET_ADMIN, the legacy iptables backend fails with 'Permission denied'; the nft backend is needed)"
 log "up: ${IFACE} $(config_values Address | tr '\n' ' ')mtu ${mtu:-1380}, public key ${public_key}, $(grep -c '^\[Peer\]' "$CONFIG") peer(s)"
 
 if [ -n "${WG_ONESHOT:-}" ]; then
   trap - EXIT
   exit 0
 fi
-trap 'exit 0' TERM INT
 while true; do
-  sleep 3600 &
+  sleep "$REPORT_SECONDS" &
   wait $! || true
+  report_refused || true
 done

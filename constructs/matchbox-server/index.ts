@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
 import { DeploymentV1 } from "@cdktf/provider-kubernetes/lib/deployment-v1";
@@ -7,10 +8,19 @@ import { PersistentVolumeClaimV1 } from "@cdktf/provider-kubernetes/lib/persiste
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { terraformLiteral } from "../../lib/terraform-strings";
+import { PUBLIC_HTTPS_EGRESS } from "../pod-security-namespace";
 import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT } from "../../lib/wireguard/render";
 
-/** Matchbox's latest release, pinned (never `latest`). */
-export const MATCHBOX_IMAGE = "quay.io/poseidon/matchbox:v0.11.0";
+/**
+ * Matchbox's latest release, pinned by tag and digest (never `latest`): the
+ * digest, not the tag, is what the node pulls, so a re-pushed tag changes
+ * nothing. Renovate proposes updates of both (renovate.json, images manager).
+ * The digest is the one public repositories pin for this tag (three unrelated
+ * ones agree); it was not read from quay.io here (no registry access), and a
+ * wrong digest fails closed: the pull fails, nothing else runs. The
+ * `matchbox-real` job pulls it in GitHub Actions.
+ */
+export const MATCHBOX_IMAGE = "quay.io/poseidon/matchbox:v0.11.0@sha256:06bcdae85335fd00e8277b007b55cfb49d96a0114628c0f70db2b92b079d246a";
 /** Matchbox's command line in the pod; the GitHub Actions comparison (test/plan/matchbox-real.test.ts) runs the image with the same. */
 export const MATCHBOX_ARGS = [
   `-address=0.0.0.0:${MATCHBOX_HTTP_PORT}`,
@@ -22,8 +32,21 @@ export const MATCHBOX_ARGS = [
   "-ca-file=/etc/matchbox/ca.crt",
   "-log-level=debug",
 ] as const;
-/** Fetches and verifies the boot assets; runs as an unprivileged user. */
-export const ASSET_FETCHER_IMAGE = "curlimages/curl:8.11.1";
+/**
+ * Fetches and verifies the boot assets; runs as an unprivileged user. Pinned
+ * by tag and digest like MATCHBOX_IMAGE (the digest public repositories pin
+ * for this tag, seven unrelated ones agree; not read from Docker Hub here).
+ */
+export const ASSET_FETCHER_IMAGE = "curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69";
+/**
+ * Matchbox's gRPC library (grpc-go v1.62.1 in v0.11.0's go.mod) logs a failed
+ * TLS handshake ("grpc: Server.Serve failed to create ServerTransport: ...
+ * ServerHandshake(...) failed: ...") at INFO, and its default logger prints
+ * only ERROR (grpclog/loggerv2.go): this makes the handshake failures, e.g. an
+ * expired or foreign certificate, reach the log-based metric of
+ * constructs/boot-observability.ts.
+ */
+export const MATCHBOX_ENV = [{ name: "GRPC_GO_LOG_SEVERITY_LEVEL", value: "info" }] as const;
 export const MATCHBOX_LABELS = { "app.kubernetes.io/name": "matchbox", "app.kubernetes.io/part-of": "netboot" };
 /** An unprivileged uid/gid that owns the data volume. */
 const MATCHBOX_UID = "65532";
@@ -33,6 +56,7 @@ export interface MatchboxServerProps {
   readonly namespace: string;
   /** Fixed ClusterIP of the Service: the gateway DNATs to it. */
   readonly clusterIp: string;
+  /** Terraform references (unknown at synth time): the pod template carries a hash of the certificates, computed by Terraform. */
   readonly tls: { readonly caCertPem: string; readonly serverCertPem: string; readonly serverKeyPem: string };
   /** Rendered by lib/boot-assets.ts: `<sha256|UNSET> <path> <url> <field>` per line. */
   readonly assetManifest: string;
@@ -87,6 +111,12 @@ export class MatchboxServer extends Construct {
       seccompProfile: { type: "RuntimeDefault" },
     };
     const rollHash = createHash("sha256").update(props.assetManifest).update(props.fetchAssetsScript).digest("hex");
+    // Matchbox reads its certificates only at start. A renewed or replaced CA
+    // or server certificate changes this hash, which Terraform computes at
+    // apply time (the certificates do not exist at synth time), so the pod
+    // template changes and the Deployment rolls. The key is left out: a new
+    // key always comes with a new certificate.
+    const tlsHash = Fn.sha256(Fn.join("", [props.tls.caCertPem, props.tls.serverCertPem]));
 
     this.deployment = new DeploymentV1(this, "deployment", {
       metadata: meta("matchbox"),
@@ -97,7 +127,7 @@ export class MatchboxServer extends Construct {
         strategy: { type: "Recreate" },
         selector: { matchLabels: MATCHBOX_LABELS },
         template: {
-          metadata: { labels: MATCHBOX_LABELS, annotations: { "netboot/assets-hash": rollHash } },
+          metadata: { labels: MATCHBOX_LABELS, annotations: { "netboot/assets-hash": rollHash, "netboot/tls-hash": tlsHash } },
           spec: {
             automountServiceAccountToken: false,
             securityContext: {
@@ -126,6 +156,7 @@ export class MatchboxServer extends Construct {
                 name: "matchbox",
                 image: MATCHBOX_IMAGE,
                 args: [...MATCHBOX_ARGS],
+                env: MATCHBOX_ENV.map((e) => ({ ...e })),
                 port: [
                   { name: "http", containerPort: MATCHBOX_HTTP_PORT },
                   { name: "grpc", containerPort: MATCHBOX_RPC_PORT },
@@ -166,6 +197,7 @@ export class MatchboxServer extends Construct {
       },
     });
 
+    // The namespace denies everything else and allows DNS (PodSecurityNamespace).
     new NetworkPolicyV1(this, "policy", {
       metadata: meta("matchbox-only-from-gateway"),
       spec: {
@@ -185,11 +217,12 @@ export class MatchboxServer extends Construct {
             ],
           },
         ],
-        // DNS, and HTTPS for the asset fetcher (Image Factory / release downloads).
-        egress: [
-          { ports: [{ port: "53", protocol: "UDP" }, { port: "53", protocol: "TCP" }] },
-          { ports: [{ port: "443", protocol: "TCP" }] },
-        ],
+        // HTTPS for the asset fetcher (Image Factory, release downloads; the
+        // settings accept https:// URLs only), to public addresses only.
+        // NetworkPolicy selects pods, not containers, and addresses, not host
+        // names: the Matchbox container may use this rule too, and it cannot
+        // be limited to factory.talos.dev and the configured download hosts.
+        egress: [PUBLIC_HTTPS_EGRESS],
       },
     });
   }

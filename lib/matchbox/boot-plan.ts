@@ -1,6 +1,7 @@
 import { rescueBootAssets, talosBootAssets, type BootAsset } from "../boot-assets";
 import type { Machine } from "../inventory";
 import type { SiteSettings } from "../settings";
+import { machineKernelArgs, machineSchematic, netbootMachinePatches } from "../talos/machine-patches";
 import { MATCHBOX_HTTP_PORT } from "../wireguard/render";
 import { talosMetalKernelArgs } from "./talos-kernel-args";
 
@@ -10,8 +11,25 @@ export interface ProfileSpec {
   readonly kernel: string;
   readonly initrd: readonly string[];
   readonly args: readonly string[];
-  /** The Talos role whose machine config `/generic` serves; absent for maintenance and rescue. */
-  readonly talosRole?: "controlplane" | "worker";
+  /** The machine whose generated Talos config `/generic` serves (its own profile); absent for maintenance and rescue. */
+  readonly machine?: string;
+}
+
+/** Where the installer image goes in netboot's patches: the site's schematic, or the machine's own (a Terraform value). */
+export const INSTALLER_IMAGE_PLACEHOLDER = "@@netboot-installer-image@@";
+
+/** One installing machine's Talos config, as the Talos provider will generate it. */
+export interface TalosConfigSpec {
+  readonly machine: string;
+  readonly role: "controlplane" | "worker";
+  /** The machine's own Image Factory schematic (YAML) when kernel arguments need one; else the site's schematic. */
+  readonly schematic?: string;
+  /** netboot's own patches, with INSTALLER_IMAGE_PLACEHOLDER for the installer image. */
+  readonly patches: readonly string[];
+  /** Patch files (repository-relative), the site's then the machine's, passed byte for byte after netboot's. */
+  readonly patchFiles: readonly string[];
+  /** The arguments this machine's command lines carry beyond Talos's and the schematic's (PXE and installed). */
+  readonly kernelArgs: readonly string[];
 }
 
 export interface GroupSpec {
@@ -25,9 +43,14 @@ export interface GroupSpec {
 export interface BootPlan {
   readonly profiles: readonly ProfileSpec[];
   readonly groups: readonly GroupSpec[];
+  /** One per machine with boot: install, in inventory order. */
+  readonly talosConfigs: readonly TalosConfigSpec[];
 }
 
-export const PROFILE_NAMES = { controlplane: "talos-controlplane", worker: "talos-worker", maintenance: "talos-maintenance", rescue: "rescue" } as const;
+/** Shared profiles; every installing machine has its own, `talos-<machine>` (talosProfileName). */
+export const PROFILE_NAMES = { maintenance: "talos-maintenance", rescue: "rescue" } as const;
+
+export const talosProfileName = (machine: string) => `talos-${machine}`;
 
 /**
  * The kernel arguments Talos puts on a metal amd64 command line for the site's
@@ -50,9 +73,11 @@ const assetUrl = (asset: BootAsset) => `/assets/${asset.path}`;
 const fileName = (asset: BootAsset) => asset.path.split("/").pop()!;
 
 /**
- * The profiles and groups for a site's inventory. One group per machine whose
- * boot mode is not `disk`, selected by MAC only; no catch-all group, so an
- * unknown MAC gets Matchbox's 404 instead of a cluster config.
+ * The profiles, groups and Talos configs for a site's inventory. One group per
+ * machine whose boot mode is not `disk`, selected by MAC only; no catch-all
+ * group, so an unknown MAC gets Matchbox's 404 instead of a cluster config.
+ * Every installing machine has its own profile serving its own generated
+ * config (as Typhoon does); maintenance and rescue profiles are shared.
  */
 export function bootPlan(site: SiteSettings, machines: readonly Machine[]): BootPlan {
   const talos = talosBootAssets(site.talos);
@@ -61,11 +86,21 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
   const talosArgs = [`initrd=${fileName(talos.initramfs)}`, ...talosKernelArgs(site)];
   const configUrl = `talos.config=${matchboxBaseUrl(site)}/generic?mac=\${mac:hexhyp}`;
 
+  const installing = machines.filter((m) => m.boot === "install");
   const profiles: ProfileSpec[] = [
-    { name: PROFILE_NAMES.controlplane, ...talosBase, args: [...talosArgs, configUrl], talosRole: "controlplane" },
-    { name: PROFILE_NAMES.worker, ...talosBase, args: [...talosArgs, configUrl], talosRole: "worker" },
-    { name: PROFILE_NAMES.maintenance, ...talosBase, args: talosArgs },
+    ...installing.map((m) => ({ name: talosProfileName(m.name), ...talosBase, args: [...talosArgs, ...machineKernelArgs(site, m), configUrl], machine: m.name })),
+    { name: PROFILE_NAMES.maintenance, ...talosBase, args: [...talosArgs, ...site.talos.kernelArgs] },
   ];
+  const talosConfigs = installing.map(
+    (m): TalosConfigSpec => ({
+      machine: m.name,
+      role: m.role,
+      schematic: machineSchematic(site, m),
+      patches: netbootMachinePatches(site, m, INSTALLER_IMAGE_PLACEHOLDER),
+      patchFiles: [...site.talos.patches, ...m.patches],
+      kernelArgs: machineKernelArgs(site, m),
+    }),
+  );
   if (site.rescue) {
     const rescue = rescueBootAssets(site.rescue);
     profiles.push({ name: PROFILE_NAMES.rescue, kernel: assetUrl(rescue.kernel), initrd: [assetUrl(rescue.initrd)], args: [`initrd=${fileName(rescue.initrd)}`, ...site.rescue.args] });
@@ -76,20 +111,13 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
     .map(
       (m): GroupSpec => ({
         name: m.name,
-        profile: m.boot === "install" ? PROFILE_NAMES[m.role] : PROFILE_NAMES[m.boot as "maintenance" | "rescue"],
+        profile: m.boot === "install" ? talosProfileName(m.name) : PROFILE_NAMES[m.boot as "maintenance" | "rescue"],
         selector: { mac: m.mac },
-        // Every key, empty when unset: Matchbox renders /generic with missingkey=error.
-        metadata: {
-          name: m.name,
-          mac: m.mac,
-          hostname: m.hostname,
-          install_disk: m.installDisk,
-          address_cidr: m.addressCidr ?? "",
-          gateway: m.gateway ?? "",
-        },
+        // For Matchbox's logs and API readers only: each config is complete, no template reads these.
+        metadata: { name: m.name, mac: m.mac },
       }),
     );
-  return { profiles, groups };
+  return { profiles, groups, talosConfigs };
 }
 
 /**

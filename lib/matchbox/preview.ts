@@ -1,25 +1,59 @@
-import { App, Testing } from "cdktf";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { NetbootSite } from "../site";
-import { addNetbootStacks } from "../../stacks";
 import { normalizeMac, type CanonicalMac } from "../mac";
-import { BOOT_IPXE, matchboxStoreFromTerraform, renderIpxe, selectGroup, type MatchboxStore, type StoredGroup, type StoredProfile } from "./selection";
+import { metalInstallerImage } from "../talos/machine-patches";
+import { bootPlan, INSTALLER_IMAGE_PLACEHOLDER, type TalosConfigSpec } from "./boot-plan";
+import { talosMetalKernelArgs } from "./talos-kernel-args";
+import { BOOT_IPXE, matchboxStoreFromPlan, renderIpxe, selectGroup, type MatchboxStore, type StoredGroup, type StoredProfile } from "./selection";
 
-/** What Matchbox will hold for a site: synthesized exactly as `cdktf synth` writes the matchbox-config stack. */
-export function synthesizedMatchboxStore(site: NetbootSite): MatchboxStore {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), "netboot-preview-")), skipValidation: true });
-  const stacks = addNetbootStacks(app, site);
-  return matchboxStoreFromTerraform(JSON.parse(Testing.synth(stacks.matchboxConfig)));
+/** What Matchbox will hold for a site: the boot plan the matchbox-config stack is built from. */
+export function plannedMatchboxStore(site: NetbootSite): MatchboxStore {
+  return matchboxStoreFromPlan(bootPlan(site.settings, site.machines));
 }
 
 export type PreviewResult =
   | { readonly kind: "invalid-mac"; readonly message: string }
-  | { readonly kind: "boot"; readonly mac: CanonicalMac; readonly group: StoredGroup; readonly profile: StoredProfile; readonly ipxe: string }
+  | {
+      readonly kind: "boot";
+      readonly mac: CanonicalMac;
+      readonly group: StoredGroup;
+      readonly profile: StoredProfile;
+      readonly ipxe: string;
+      /** Each kernel argument of the profile, where it comes from and whether the installed system has it too. */
+      readonly args: readonly ArgOrigin[];
+      /** The machine's generated Talos config, for an installing machine. */
+      readonly talos?: TalosPreview;
+    }
   | { readonly kind: "not-found"; readonly mac: CanonicalMac; readonly reason: string };
 
 /** Which group and profile Matchbox would select for `mac`, and the exact `/ipxe` answer. */
+export interface ArgOrigin {
+  readonly arg: string;
+  readonly from: string;
+  /** Also on the installed system's command line (the UKI of its installer's schematic). */
+  readonly installed: boolean;
+}
+
+export interface TalosPreview {
+  readonly spec: TalosConfigSpec;
+  /** The installer image as it will be written (the generated schematic's id is known after apply). */
+  readonly installer: string;
+}
+
+function argOrigins(site: NetbootSite, profile: StoredProfile, machineArgs: readonly string[]): ArgOrigin[] {
+  const talos = talosMetalKernelArgs(site.settings.talos.version);
+  const talosArgs = "args" in talos ? talos.args : [];
+  const schematic = site.settings.talos.schematicExtraKernelArgs ?? [];
+  return profile.args.map((arg): ArgOrigin => {
+    if (arg.startsWith("initrd=")) return { arg, from: "iPXE: names the initramfs it loaded", installed: false };
+    if (arg.startsWith("talos.config=")) return { arg, from: "netboot: where this machine's config is served", installed: false };
+    if (talosArgs.includes(arg)) return { arg, from: `Talos ${site.settings.talos.version} metal defaults`, installed: true };
+    if (schematic.includes(arg)) return { arg, from: "the site's schematic (talos.schematicExtraKernelArgs)", installed: true };
+    if (site.settings.talos.kernelArgs.includes(arg)) return { arg, from: "the site (talos.kernelArgs)", installed: true };
+    if (machineArgs.includes(arg)) return { arg, from: "this machine (kernelArgs)", installed: true };
+    return { arg, from: "the rescue image (rescue.args)", installed: false };
+  });
+}
+
 export function previewBoot(site: NetbootSite, store: MatchboxStore, macInput: string): PreviewResult {
   const parsed = normalizeMac(macInput);
   if ("error" in parsed) return { kind: "invalid-mac", message: parsed.error };
@@ -33,7 +67,15 @@ export function previewBoot(site: NetbootSite, store: MatchboxStore, macInput: s
   }
   const profile = store.profiles.get(group.profile);
   if (!profile) return { kind: "not-found", mac: parsed.mac, reason: `group ${group.name} names profile ${group.profile}, which does not exist: Matchbox answers 404` };
-  return { kind: "boot", mac: parsed.mac, group, profile, ipxe: renderIpxe(profile) };
+  const machine = site.machines.find((m) => m.name === group.name);
+  const spec = bootPlan(site.settings, site.machines).talosConfigs.find((c) => c.machine === group.name);
+  const talos = spec && {
+    spec,
+    installer: spec.schematic
+      ? metalInstallerImage("<id of the schematic below>", site.settings.talos.version)
+      : metalInstallerImage(site.settings.talos.schematic, site.settings.talos.version),
+  };
+  return { kind: "boot", mac: parsed.mac, group, profile, ipxe: renderIpxe(profile), args: argOrigins(site, profile, machine?.kernelArgs ?? []), talos };
 }
 
 export function formatPreview(result: PreviewResult, baseUrl: string): string {
@@ -58,10 +100,24 @@ export function formatPreview(result: PreviewResult, baseUrl: string): string {
         `# ${baseUrl}/ipxe?mac=${result.mac.replace(/:/g, "-")}`,
         result.ipxe.trimEnd(),
         "",
-        "kernel arguments:",
-        ...result.profile.args.map((a) => `  ${a}`),
+        "kernel arguments (PXE boot; \"installed\" = also on the installed system):",
+        ...result.args.map((a) => `  ${a.arg.padEnd(42)} ${a.installed ? "installed  " : "PXE only   "}${a.from}`),
         "",
+        ...(result.talos ? talosLines(result.talos) : []),
       ].join("\n");
     }
   }
+}
+
+function talosLines(talos: TalosPreview): string[] {
+  const patches = talos.spec.patches.map((p) => p.split(INSTALLER_IMAGE_PLACEHOLDER).join(talos.installer));
+  return [
+    `Talos config (${talos.spec.role}), generated by the Talos provider from these patches, in order:`,
+    ...patches.flatMap((p, i) => [`# netboot patch ${i + 1}`, p.trimEnd()]),
+    ...talos.spec.patchFiles.map((f) => `# patch file ${f} (passed as written)`),
+    "",
+    ...(talos.spec.schematic
+      ? ["Installer schematic (Image Factory; its arguments reach the installed system):", talos.spec.schematic.trimEnd(), ""]
+      : ["Installer: the site's schematic (talos.schematic); no arguments of its own.", ""]),
+  ];
 }

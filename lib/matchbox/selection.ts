@@ -1,5 +1,5 @@
 import { normalizeMac } from "../mac";
-import { terraformLiteralValue } from "../terraform-strings";
+import type { BootPlan } from "./boot-plan";
 
 /** A profile's boot section as Matchbox stores it. */
 export interface StoredProfile {
@@ -27,42 +27,19 @@ export const BOOT_IPXE =
   "#!ipxe\nchain ipxe?uuid=${uuid}&mac=${mac:hexhyp}&domain=${domain}&hostname=${hostname}&serial=${serial}&arch=${buildarch:uristring}\n";
 
 /**
- * What Matchbox will hold after Terraform applies the synthesized
- * matchbox-config stack: literal strings unescaped as Terraform does,
- * profile references resolved to names, selector MACs normalized as Matchbox
- * does on read. Throws if a string that iPXE sees would be read by Terraform.
+ * What Matchbox will hold for a boot plan, by logical name (Matchbox's own
+ * names add a content hash: constructs/matchbox-boot-config.ts), with selector
+ * MACs as Matchbox normalizes them on read.
  */
-export function matchboxStoreFromTerraform(stackJson: { resource?: Record<string, Record<string, any>> }): MatchboxStore {
-  const profileResources = stackJson.resource?.matchbox_profile ?? {};
-  const profiles = new Map<string, StoredProfile>();
-  const nameById = new Map<string, string>();
-  for (const [id, r] of Object.entries(profileResources)) {
-    const name = terraformLiteralValue(r.name);
-    nameById.set(id, name);
-    profiles.set(name, {
-      name,
-      kernel: terraformLiteralValue(r.kernel ?? ""),
-      initrd: (r.initrd ?? []).map(terraformLiteralValue),
-      args: (r.args ?? []).map(terraformLiteralValue),
-      hasGenericConfig: typeof r.generic_config === "string",
-    });
-  }
-  const groups = Object.values(stackJson.resource?.matchbox_group ?? {}).map((g: any): StoredGroup => {
-    const ref = /^\$\{matchbox_profile\.([^.]+)\.name\}$/.exec(g.profile);
-    const profile = ref ? nameById.get(ref[1]) : terraformLiteralValue(g.profile);
-    if (!profile) throw new Error(`group ${g.name} references an unknown profile ${g.profile}`);
-    const selector: Record<string, string> = {};
-    for (const [k, v] of Object.entries<string>(g.selector ?? {})) {
-      const value = terraformLiteralValue(v);
-      if (k === "mac") {
-        // Matchbox skips a group whose selector MAC does not parse.
-        const parsed = normalizeMac(value);
-        if ("error" in parsed) throw new Error(`group ${g.name}: Matchbox would skip this group: ${parsed.error}`);
-        selector[k] = parsed.mac;
-      } else selector[k] = value;
-    }
-    const metadata = Object.fromEntries(Object.entries<string>(g.metadata ?? {}).map(([k, v]) => [k, terraformLiteralValue(v)]));
-    return { name: terraformLiteralValue(g.name), profile, selector, metadata };
+export function matchboxStoreFromPlan(plan: BootPlan): MatchboxStore {
+  const profiles = new Map<string, StoredProfile>(
+    plan.profiles.map((p) => [p.name, { name: p.name, kernel: p.kernel, initrd: [...p.initrd], args: [...p.args], hasGenericConfig: p.machine !== undefined }]),
+  );
+  const groups = plan.groups.map((g): StoredGroup => {
+    const parsed = normalizeMac(g.selector.mac);
+    // Matchbox skips a group whose selector MAC does not parse; the inventory never writes one.
+    if ("error" in parsed) throw new Error(`group ${g.name}: Matchbox would skip this group: ${parsed.error}`);
+    return { name: g.name, profile: g.profile, selector: { mac: parsed.mac }, metadata: { ...g.metadata } };
   });
   return { profiles, groups };
 }

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readSmallTextFile } from "../yaml-source";
 
 /** A WireGuard key: 32 bytes, base64 (44 characters ending in "="). */
 const KEY_PATTERN = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
@@ -13,10 +13,22 @@ export interface WireguardKeyPair {
   readonly publicKey: string;
 }
 
+/** The all-zero key, `AAAA...A=`: a placeholder, never a real key. */
+export const ALL_ZERO_KEY = Buffer.alloc(32).toString("base64");
+
+/** A key file holds one 44-character key and a newline; anything much larger is the wrong file. */
+export const MAX_KEY_FILE_BYTES = 4096;
+
 /** Returns an error message when `key` is not a WireGuard key, else undefined. */
 export function checkWireguardKey(key: unknown): string | undefined {
   if (typeof key !== "string" || !KEY_PATTERN.test(key)) {
     return `${JSON.stringify(key)} is not a WireGuard key (expected 44 characters of base64 ending in "=", as printed by \`wg pubkey\` or \`npm run wg:keygen\`)`;
+  }
+  if (key === ALL_ZERO_KEY) {
+    // No private key has the all-zero public key (a clamped X25519 scalar never
+    // yields it), and X25519 with it gives the all-zero shared secret, which
+    // WireGuard rejects: a peer with it can never complete a handshake.
+    return `${JSON.stringify(key)} is the all-zero key, a placeholder, not a real key; allowed: a real key, as printed by \`wg pubkey\` or \`npm run wg:keygen\``;
   }
   return undefined;
 }
@@ -38,14 +50,15 @@ export function publicKeyOf(privateKey: string): string {
   return pub.export({ format: "der", type: "spki" }).subarray(SPKI_X25519_PREFIX_LENGTH).toString("base64");
 }
 
-/** Reads a key file (one base64 key, surrounding whitespace ignored); returns the key or why it is unusable. */
+/**
+ * Reads a key file (one base64 key, surrounding whitespace ignored): a regular
+ * file of at most MAX_KEY_FILE_BYTES (`--key /dev/zero` must not hang).
+ * Returns the key or why it is unusable.
+ */
 export function readWireguardKeyFile(file: string): { key: string } | { error: string } {
-  let key: string;
-  try {
-    key = readFileSync(file, "utf8").trim();
-  } catch (err) {
-    return { error: `cannot read it: ${(err as Error).message}` };
-  }
+  const read = readSmallTextFile(file, MAX_KEY_FILE_BYTES);
+  if ("error" in read) return { error: read.code ? `cannot read it: ${read.error.replace(/^cannot read file: /, "")}` : `it ${read.error}` };
+  const key = read.text.trim();
   const problem = checkWireguardKey(key);
   return problem ? { error: problem } : { key };
 }

@@ -5,6 +5,21 @@ import type { WireguardPeer } from "./peers";
 export const MATCHBOX_HTTP_PORT = 8080;
 export const MATCHBOX_RPC_PORT = 8081;
 
+/**
+ * Chains of the gateway's packet filter. NETBOOT-RULES is declared in every
+ * table the rules fill (an empty marker: each table is committed on its own,
+ * so a table can fail to load while another loads); `gateway.sh check` (the
+ * pod's readiness and liveness probe) requires every NETBOOT-* chain the
+ * rules file declares. NETBOOT-REFUSED logs (rate-limited) and drops what a
+ * peer's own tunnel address sends to Matchbox HTTP.
+ */
+export const GATEWAY_RULES_MARKER_CHAIN = "NETBOOT-RULES";
+export const GATEWAY_REFUSED_CHAIN = "NETBOOT-REFUSED";
+/** The kernel log prefix of refused 8080 attempts (iptables allows at most 29 characters). */
+export const GATEWAY_REFUSED_LOG_PREFIX = "netboot 8080, see sourceNat: ";
+/** The comment that names the peer on each refusal rule; gateway.sh reads it back from the counters. */
+export const refusedComment = (peer: string) => `netboot: ${MATCHBOX_HTTP_PORT} from the tunnel address of peer ${peer}`;
+
 /** Interface names and addresses of one gateway instance: the pod's, or a test namespace's. */
 export interface GatewayInterfaces {
   /** The WireGuard interface, e.g. `wg0`. */
@@ -53,29 +68,37 @@ export function renderGatewayConfig({ site, peers }: GatewayInputs): string {
  * network namespace. Booting machines (the boot VLANs routed behind peers)
  * reach Matchbox HTTP at the gateway's tunnel IP; admin peers also reach
  * its gRPC API; nothing else is forwarded or accepted from the tunnel.
+ *
+ * A peer's own tunnel address reaches Matchbox HTTP only when the peer says
+ * its router masquerades the boot VLAN (`sourceNat: true`, opt-in): whatever
+ * such a router sends into the tunnel arrives from that one address, and the
+ * gateway cannot tell a booting machine from any other home device. By
+ * default (strict) the tunnel address is refused, and each refusal is counted
+ * per peer and logged (rate-limited) with a hint to check the peer's sourceNat.
  */
 export function renderGatewayRules({ site, peers, matchboxAddress }: GatewayInputs, ifaces: GatewayInterfaces): string {
   const { tunnel: wg, uplink } = ifaces;
   const gateway = `${site.wireguard.gatewayAddress}/32`;
-  // A router peer's own tunnel address counts as its boot VLAN: routers that
-  // masquerade LAN traffic into the tunnel (UniFi's WireGuard client does)
-  // present their tunnel IP instead of the booting machine's.
-  const bootSources = peers.filter((p) => p.routedCidrs.length > 0).flatMap((p) => [`${p.tunnelAddress}/32`, ...p.routedCidrs]);
+  const bootSources = peers.flatMap((p) => (p.routedCidrs.length === 0 ? [] : [...(p.sourceNat === true ? [`${p.tunnelAddress}/32`] : []), ...p.routedCidrs]));
+  const refusedPeers = peers.filter((p) => p.sourceNat !== true);
   const adminSources = peers.filter((p) => p.admin).map((p) => `${p.tunnelAddress}/32`);
   const forwards = [
     ...bootSources.map((source) => ({ source, port: MATCHBOX_HTTP_PORT, why: "boot VLAN -> Matchbox HTTP" })),
     ...adminSources.map((source) => ({ source, port: MATCHBOX_RPC_PORT, why: "admin peer -> Matchbox gRPC" })),
   ];
   const tunnelSources = [site.wireguard.tunnelCidr, ...peers.flatMap((p) => p.routedCidrs)];
+  const marker = `:${GATEWAY_RULES_MARKER_CHAIN} - [0:0]`;
 
   return [
     "# netboot WireGuard gateway packet filter (iptables-restore). Rendered; do not edit.",
+    `# ${GATEWAY_RULES_MARKER_CHAIN} (empty) marks each table as loaded: gateway.sh check, the pod's probe, requires it.`,
     "*mangle",
     ":PREROUTING ACCEPT [0:0]",
     ":INPUT ACCEPT [0:0]",
     ":FORWARD ACCEPT [0:0]",
     ":OUTPUT ACCEPT [0:0]",
     ":POSTROUTING ACCEPT [0:0]",
+    marker,
     "# Clamp TCP MSS to the path MTU: many paths drop ICMP 'fragmentation needed',",
     "# and without the clamp large boot downloads stall inside the tunnel.",
     `-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu`,
@@ -85,7 +108,9 @@ export function renderGatewayRules({ site, peers, matchboxAddress }: GatewayInpu
     ":INPUT ACCEPT [0:0]",
     ":OUTPUT ACCEPT [0:0]",
     ":POSTROUTING ACCEPT [0:0]",
+    marker,
     "# The boot URL is the gateway's tunnel IP, whatever the cluster's addresses.",
+    "# Matchbox HTTP: the boot VLANs, and the tunnel address of peers with sourceNat: true.",
     ...forwards.map(
       (f) => `-A PREROUTING -i ${wg} -s ${f.source} -d ${gateway} -p tcp -m tcp --dport ${f.port} -j DNAT --to-destination ${matchboxAddress}:${f.port}`,
     ),
@@ -96,14 +121,25 @@ export function renderGatewayRules({ site, peers, matchboxAddress }: GatewayInpu
     ":INPUT ACCEPT [0:0]",
     ":FORWARD DROP [0:0]",
     ":OUTPUT ACCEPT [0:0]",
+    marker,
+    `:${GATEWAY_REFUSED_CHAIN} - [0:0]`,
     `-A INPUT -i ${wg} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
     `-A INPUT -i ${wg} -p icmp -m icmp --icmp-type 8 -j ACCEPT`,
+    "# A peer's own tunnel address asking for Matchbox HTTP (sourceNat: false): counted per peer, logged, dropped.",
+    ...refusedPeers.map(
+      (p) =>
+        `-A INPUT -i ${wg} -s ${p.tunnelAddress}/32 -d ${gateway} -p tcp -m tcp --dport ${MATCHBOX_HTTP_PORT} --tcp-flags FIN,SYN,RST,ACK SYN -m comment --comment "${refusedComment(p.name)}" -j ${GATEWAY_REFUSED_CHAIN}`,
+    ),
     `-A INPUT -i ${wg} -j DROP`,
     "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
     ...forwards.map(
       (f) =>
         `-A FORWARD -i ${wg} -o ${uplink} -s ${f.source} -d ${matchboxAddress}/32 -p tcp -m tcp --dport ${f.port} -m conntrack --ctstate DNAT -j ACCEPT`,
     ),
+    "# The kernel logs from a pod's network namespace only where the node sets net.netfilter.nf_log_all_netns=1;",
+    "# gateway.sh reports the refusal counters in the pod's log either way.",
+    `-A ${GATEWAY_REFUSED_CHAIN} -m limit --limit 6/min --limit-burst 3 -j LOG --log-prefix "${GATEWAY_REFUSED_LOG_PREFIX}"`,
+    `-A ${GATEWAY_REFUSED_CHAIN} -j DROP`,
     "COMMIT",
     "",
   ].join("\n");

@@ -25,7 +25,8 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { basename, dirname, join } from "node:path";
 import { hyphenatedMac, normalizeMac, type CanonicalMac } from "../../lib/mac";
-import { matchboxBaseUrl, talosInstallerImage } from "../../lib/matchbox/boot-plan";
+import { matchboxBaseUrl } from "../../lib/matchbox/boot-plan";
+import { logicalName } from "../../constructs/matchbox-boot-config";
 import { parseStandInLog, type StandInRequest } from "../support/matchbox-standin";
 import type { EvaluatedMatchboxStore } from "../support/terraform-app";
 import { buildBootNetwork, BOOT_NET, CHAIN_EFI_ASSET, type BootNetwork } from "./support/boot-network";
@@ -112,7 +113,8 @@ describeE2E(
     let h: NetnsHarness;
     let net: BootNetwork;
     let store: EvaluatedMatchboxStore;
-    const profileNamed = (name: string): Profile | undefined => store.profiles.find((p) => p.name === name);
+    // Matchbox's names carry a content hash (constructs/matchbox-boot-config.ts); the test speaks in logical names.
+    const profileNamed = (name: string): Profile | undefined => store.profiles.find((p) => logicalName(p.name) === name);
     let accel: { accel: Accel; why: string };
     let assets: { kernel: string; initramfs: string; kernelUrl: string; initrdUrl: string };
     const results = new Map<string, BootResult>();
@@ -125,8 +127,8 @@ describeE2E(
       net = await buildBootNetwork(h, { assetsDir });
       store = net.store;
       // The asset file names are the profiles' (all Talos profiles share one kernel and initramfs).
-      const profile = profileNamed("talos-controlplane");
-      if (!profile || profile.initrd.length !== 1) throw new Error(`expected a talos-controlplane profile with one initrd, got ${JSON.stringify(profile)}`);
+      const profile = profileNamed("talos-fixture-cp-1");
+      if (!profile || profile.initrd.length !== 1) throw new Error(`expected a talos-fixture-cp-1 profile with one initrd, got ${JSON.stringify(profile)}`);
       const local = (url: string) => {
         if (!url.startsWith("/assets/")) throw new Error(`profile asset ${url} is not under /assets/`);
         const file = join(assetsDir, url.slice("/assets/".length));
@@ -242,7 +244,11 @@ describeE2E(
       if (r.outcome !== "booted" || r.cmdline === undefined) throw new Error(`expected the VM to boot its profile, but: ${describeBoot(r)}`);
       // Matchbox (the project's selection) chose this machine's group and profile ...
       const asked = ipxeRequestsFor(mac.mac);
-      expect(asked.map((q) => ({ status: q.status, group: q.group, profile: q.profile }))).toContainEqual({ status: 200, group: machineFor(mac.mac)?.name, profile: expectedProfile });
+      expect(asked.map((q) => ({ status: q.status, group: q.group && logicalName(q.group), profile: q.profile && logicalName(q.profile) }))).toContainEqual({
+        status: 200,
+        group: machineFor(mac.mac)?.name,
+        profile: expectedProfile,
+      });
       // ... and the kernel got exactly that profile's arguments, variables expanded by iPXE.
       const profile = profileNamed(expectedProfile)!;
       const tokens = r.cmdline.trim().split(/\s+/);
@@ -274,12 +280,21 @@ describeE2E(
       expect(r.cmdline).toBeUndefined();
     };
 
-    test.each(["bios", "efi"] as const)("%s: a control-plane MAC boots the talos-controlplane profile with exactly its arguments, its own talos.config and initrd= name", (fw) => {
-      expectBooted(`${fw}-controlplane`, "talos-controlplane", true);
+    test.each([
+      ["bios", "talos-fixture-cp-1"],
+      ["efi", "talos-fixture-cp-2"],
+    ] as const)("%s: a control-plane MAC boots its own profile (%s) with exactly its arguments, its own talos.config and initrd= name", (fw, profile) => {
+      expectBooted(`${fw}-controlplane`, profile, true);
     });
 
-    test.each(["bios", "efi"] as const)("%s: a worker MAC (written 02-6E-62-00-00-04 in the inventory) boots the talos-worker profile", (fw) => {
-      expectBooted(`${fw}-worker`, "talos-worker", true);
+    test("the machine with its own kernel argument gets it on the kernel command line after the site's", () => {
+      const tokens = result("bios-controlplane").cmdline!.trim().split(/\s+/);
+      expect(tokens.slice(-3)).toEqual(["console=ttyS0,115200n8", "console=ttyS1,115200n8", `talos.config=${matchboxBaseUrl(net.site.settings)}/generic?mac=02-6e-62-00-00-01`]);
+      expect(result("efi-controlplane").cmdline!).not.toContain("console=ttyS1");
+    });
+
+    test.each(["bios", "efi"] as const)("%s: a worker MAC (written 02-6E-62-00-00-04 in the inventory) boots its own profile", (fw) => {
+      expectBooted(`${fw}-worker`, "talos-fixture-worker-1", true);
     });
 
     test.each(["bios", "efi"] as const)("%s: a machine switched to maintenance boots without talos.config", (fw) => {
@@ -312,24 +327,32 @@ describeE2E(
       const url = r.cmdline.split(/\s+/).find((t) => t.startsWith("talos.config="))!.slice("talos.config=".length);
       const served = await fetchFromBootVlan(url);
       expect({ url, status: served.status }).toEqual({ url: `${matchboxBaseUrl(net.site.settings)}/generic?mac=${hyphenatedMac(mac.mac)}`, status: 200 });
-      expect(requests().filter((q) => q.url.startsWith("/generic?") && q.status === 200).map((q) => q.group)).toContain(machine.name);
+      expect(requests().filter((q) => q.url.startsWith("/generic?") && q.status === 200).map((q) => q.group && logicalName(q.group))).toContain(machine.name);
+
+      // Exactly the config the Talos provider generated (Matchbox's Go template undoes the one escaping).
+      const generic = store.profiles.find((p) => logicalName(p.name) === `talos-${machine.name}`)!.generic_config!;
+      expect(served.body).toBe(generic.split('{{"{{"}}').join("{{"));
 
       const documents = parseAllDocuments(served.body);
       const list = Array.isArray(documents) ? documents : [documents];
       for (const d of list) expect(d.errors.map((e) => e.message)).toEqual([]);
       const [main, ...rest] = list.map((d) => d.toJS());
-      // The gen-config shape survives: the v1alpha1 document, then HostnameConfig.
+      // The generated config: the role's v1alpha1 document and its HostnameConfig (the stand-in's
+      // output is the gen-config fixture, then netboot's patches as further documents; the real
+      // provider merges them with Talos's own code).
       expect(main.version).toBe("v1alpha1");
       expect(main.machine.type).toBe(machine.role);
-      expect(rest.map((d) => d.kind)).toEqual(["HostnameConfig"]);
-      // Filled in per machine by Matchbox from the group's metadata.
-      expect(main.machine.network.hostname).toBe(machine.hostname);
-      expect(main.machine.install.disk).toBe(machine.installDisk);
-      expect(main.machine.install.image).toBe(talosInstallerImage(net.site.settings));
+      const own = rest.find((d) => d.machine?.network?.interfaces);
+      expect(own.machine.install.disk).toBe(machine.installDisk);
+      expect(own.machine.install.diskSelector).toEqual(machine.installDiskSelector);
+      expect(own.machine.install.image).toMatch(/^factory\.talos\.dev\/metal-installer\/\S+:v1\.13\.9$/);
       const nic = machine.addressCidr
         ? { deviceSelector: { hardwareAddr: mac.mac }, dhcp: false, addresses: [machine.addressCidr], routes: [{ network: "0.0.0.0/0", gateway: machine.gateway }] }
         : { deviceSelector: { hardwareAddr: mac.mac }, dhcp: true };
-      expect(main.machine.network.interfaces).toEqual([nic]);
+      expect(own.machine.network.interfaces).toEqual([nic]);
+      // Talos ≥ 1.12: the hostname in a HostnameConfig with auto off, never machine.network.hostname beside it.
+      expect(own.machine.network.hostname).toBeUndefined();
+      expect(rest.filter((d) => d.kind === "HostnameConfig" && d.hostname !== undefined)).toEqual([{ apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: machine.hostname, auto: "off" }]);
       if (machine.addressCidr) expect(machine.gateway).toBe(BOOT_NET.routerLan);
     };
 
@@ -347,7 +370,7 @@ describeE2E(
 
     if (CHAIN_EFI) {
       test("UEFI HTTP boot (OVMF, no iPXE ROM) loads the embedded-script iPXE binary, which chains /boot.ipxe and boots the profile", () => {
-        expectBooted("uefi-http-chain", "talos-controlplane", true);
+        expectBooted("uefi-http-chain", "talos-fixture-cp-1", true);
         const r = result("uefi-http-chain");
         expect(r.console).toMatch(new RegExp(`URI: http://${net.gatewayIp.replace(/\./g, "\\.")}:8080/assets/${CHAIN_EFI_ASSET}`));
         expect(r.console).toContain(`http://${net.gatewayIp}:8080/boot.ipxe... ok`);

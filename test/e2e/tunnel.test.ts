@@ -5,11 +5,18 @@
 //   10.0.20.10          10.0.20.1   203.0.113.10    203.0.113.1   10.132.0.10          10.132.0.1, ClusterIP on lo
 //                                  └────── "internet" bridge, MTU 1460 ──────┘
 //   admin 203.0.113.20 (admin peer) and stranger 203.0.113.66 (unknown key) hang off the same bridge.
+//   homelan 192.168.1.50 ──lan2── router: a second home network that is not a boot VLAN (issue 13).
 //
 // - router: the config `npm run wg:peer-config` renders for the test's router
 //   peer, applied as wg-quick would, plus the README's route to the gateway's tunnel IP.
-// - gateway: wireguard/gateway.sh (the DaemonSet's script) with the config and
-//   rules from renderGatewayConfig/renderGatewayRules for this test's interface names.
+// - gateway: wireguard/gateway.sh (the DaemonSet's script, running and waiting as
+//   in the pod) with the config and rules from renderGatewayConfig/renderGatewayRules
+//   for this test's interface names.
+// - strict mode (sourceNat unset): the home network gets nothing from 8080 whether
+//   the router routes or masquerades it into the tunnel; sourceNat: true admits the
+//   router's tunnel address, and with it whatever the router masquerades.
+// - recovery: the gateway script is killed with SIGKILL and started again; the
+//   tunnel and a boot fetch work again.
 // - ICMP "fragmentation needed" is dropped in every namespace on the path, so
 //   only the MSS clamp and the tunnel MTU keep large downloads from stalling.
 //
@@ -23,17 +30,17 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { REPO_ROOT, type SiteSettings } from "../../lib/settings";
 import { generateWireguardKeyPair } from "../../lib/wireguard/keys";
 import { loadPeers, type WireguardPeer } from "../../lib/wireguard/peers";
-import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/wireguard/render";
+import { GATEWAY_REFUSED_CHAIN, MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/wireguard/render";
 import { fixtureSiteValue, siteFrom } from "../support/site";
-import { NetnsHarness, type RunResult } from "./support/netns";
+import { NetnsHarness, type Background, type RunResult } from "./support/netns";
 import { commands, describeE2E, namespacesWithIptables, runsAsRoot, tunDevice } from "./support/prerequisites";
-import { runGatewayScript, wgPeers, wgQuickUp } from "./support/wireguard";
+import { gatewayCheck, killGatewayScript, startGatewayScript, wgPeers, wgQuickUp, type GatewayScriptOptions } from "./support/wireguard";
 
-const OVERALL_DEADLINE_MS = 110_000;
+const OVERALL_DEADLINE_MS = 200_000;
 const BIG_FILE_BYTES = 64 * 1024 * 1024;
 const E2E_BREAK = process.env.E2E_BREAK?.trim() || undefined;
 
@@ -52,13 +59,16 @@ const NET = {
   routerTunnel: "10.99.0.2",
   adminTunnel: "10.99.0.3",
   strangerTunnel: "10.99.0.9",
+  homeLan: "192.168.1.0/24", // a home network that is not a boot VLAN
+  homeDevice: "192.168.1.50",
+  routerHomeLan: "192.168.1.1",
   mtu: { lan: 1500, gcp: 1460 },
   otherPort: 9000,
 };
 
 interface Topology {
   site: SiteSettings;
-  ns: { server: string; router: string; gateway: string; matchbox: string; admin: string; stranger: string; inet: string };
+  ns: { server: string; router: string; gateway: string; matchbox: string; admin: string; stranger: string; inet: string; homelan: string };
   wg: { router: string; gateway: string; admin: string; stranger: string };
   keys: { gateway: string; router: string; admin: string; stranger: string };
   gatewayIp: string;
@@ -66,6 +76,9 @@ interface Topology {
   bootIpxe: string;
   bigSha256: string;
   rules: string;
+  peersFile: string;
+  /** The running gateway.sh and how to start it again (the recovery test replaces it). */
+  gateway: { process: Background; opts: GatewayScriptOptions };
 }
 
 describeE2E(
@@ -202,6 +215,135 @@ describeE2E(
       expect(gatewayPeers.get(t.keys.router)?.latestHandshake).toBeGreaterThan(0);
       expect(gatewayPeers.get(t.keys.admin)?.latestHandshake).toBeGreaterThan(0);
     }, 20_000);
+
+    const bootUrl = () => `http://${t.gatewayIp}:${MATCHBOX_HTTP_PORT}/boot.ipxe`;
+    /** Whether `ns` got boot.ipxe from the gateway's tunnel IP (3 s, no retries). */
+    const reaches = async (ns: string) => {
+      const r = await curl(ns, bootUrl(), ["-f"], 3);
+      return r.code === 0 && r.stdout === t.bootIpxe;
+    };
+    const routerNat = (op: "-A" | "-D", source?: string) =>
+      h.check(t.ns.router, ["iptables", "-t", "nat", op, "POSTROUTING", ...(source ? ["-s", source] : []), "-o", t.wg.router, "-j", "MASQUERADE"]);
+    /** Packets counted by the gateway's refusal rule for `peer` and by NETBOOT-REFUSED's LOG and DROP rules. */
+    const refusals = async (peer: string) => {
+      // (h.run: a filter without the chain yields NaN counts, and the assertions on them fail, not this helper.)
+      const input = (await h.run(t.ns.gateway, ["iptables", "-t", "filter", "-S", "INPUT", "-v"])).stdout;
+      const chain = (await h.run(t.ns.gateway, ["iptables", "-t", "filter", "-S", GATEWAY_REFUSED_CHAIN, "-v"])).stdout;
+      const count = (text: string, re: RegExp) => Number(text.match(re)?.[1] ?? NaN);
+      return {
+        peer: count(input, new RegExp(`tunnel address of peer ${peer}"? -c (\\d+) \\d+ -j ${GATEWAY_REFUSED_CHAIN}`)),
+        logged: count(chain, /-m limit .*-c (\d+) \d+ -j LOG/),
+        dropped: count(chain, new RegExp(`-A ${GATEWAY_REFUSED_CHAIN} -c (\\d+) \\d+ -j DROP`)),
+      };
+    };
+
+    test("strict (sourceNat unset): a second, non-boot home network gets nothing from 8080, routed or masqueraded into the tunnel; the boot VLAN still does", async () => {
+      expect(t.site.bootVlanCidrs).not.toContain(NET.homeLan);
+      // The router sends the home network to the gateway's tunnel IP as well (the README's route without a source restriction).
+      expect(await h.check(t.ns.router, ["ip", "route", "get", t.gatewayIp, "from", NET.homeDevice, "iif", "lan2"])).toContain(`dev ${t.wg.router}`);
+
+      // Routed without NAT: its address is not in the router peer's AllowedIPs, so WireGuard itself drops it at the gateway.
+      expect({ homeLan: await reaches(t.ns.homelan), bootVlan: await reaches(t.ns.server) }).toEqual({ homeLan: false, bootVlan: true });
+
+      // Masqueraded to the router's tunnel address, as a router with source NAT does: refused, because the peer is strict.
+      const before = await refusals("home-router");
+      await routerNat("-A", NET.homeLan);
+      try {
+        expect({ homeLan: await reaches(t.ns.homelan), routerItself: await reaches(t.ns.router), bootVlan: await reaches(t.ns.server) }).toEqual({
+          homeLan: false,
+          routerItself: false,
+          bootVlan: true,
+        });
+      } finally {
+        await routerNat("-D", NET.homeLan);
+      }
+      const after = await refusals("home-router");
+      expect(after.peer).toBeGreaterThan(before.peer);
+      expect(after.dropped - before.dropped).toBe(after.peer - before.peer);
+    }, 30_000);
+
+    test("strict: a router that masquerades its boot VLAN is refused, and the gateway's log says which peer and to check its sourceNat (rate-limited)", async () => {
+      const logBefore = t.gateway.process.output().length;
+      const before = await refusals("home-router");
+      await routerNat("-A"); // everything the router sends into the tunnel leaves with its tunnel address
+      try {
+        // Six attempts at once: more than the kernel log's burst (3).
+        const attempts = await Promise.all(Array.from({ length: 6 }, () => curl(t.ns.server, bootUrl(), ["-f"], 2)));
+        expect(attempts.map((r) => r.code === 0)).toEqual(Array(6).fill(false));
+      } finally {
+        await routerNat("-D");
+      }
+      const hint = await h.waitFor(
+        "the gateway to report the refusals",
+        () => t.gateway.process.output().slice(logBefore).match(/gateway: refused \d+ connection attempt\(s\).*\n/)?.[0],
+        5_000,
+        100,
+      );
+      expect(hint).toMatch(
+        new RegExp(
+          `refused \\d+ connection attempt\\(s\\) \\(TCP SYNs, retries included\\) to ${t.gatewayIp}:8080 from ${NET.routerTunnel}, the tunnel address of peer home-router: ` +
+            `only sources in a peer's routedCidrs reach Matchbox HTTP \\(sourceNat: false\\)\\. If home-router is a router that masquerades its boot VLAN into the tunnel, .*set sourceNat: true for home-router in wireguard/peers\\.yaml`,
+        ),
+      );
+      const after = await refusals("home-router");
+      expect(after.peer - before.peer).toBeGreaterThanOrEqual(6);
+      // The kernel LOG rule is rate-limited (burst 3, then 6/min): it saw fewer packets than were dropped.
+      expect(after.logged - before.logged).toBeLessThanOrEqual(4);
+      expect(after.dropped - before.dropped).toBeGreaterThan(after.logged - before.logged);
+      // Without NAT again, the boot VLAN boots.
+      expect(await reaches(t.ns.server)).toBe(true);
+    }, 30_000);
+
+    test("recovery: the gateway script killed with SIGKILL and started again removes its leftover interface, is ready, and the tunnel and a boot fetch work again", async () => {
+      expect((await gatewayCheck(h, t.ns.gateway, t.gateway.opts)).code).toBe(0);
+      const killedAt = Date.now();
+      await killGatewayScript(t.gateway.process, "SIGKILL");
+      // The interface survives in the namespace (wireguard-go outlives the script, as a kernel interface outlives the pod's process).
+      await h.check(t.ns.gateway, ["ip", "link", "show", "dev", t.wg.gateway]);
+
+      t.gateway.process = await startGatewayScript(h, t.ns.gateway, { ...t.gateway.opts, name: "gateway.sh (restarted)" });
+      const restartedMs = Date.now() - killedAt;
+      const log = t.gateway.process.output();
+      expect(log).toMatch(new RegExp(`gateway: ${t.wg.gateway} already exists, left over from an earlier run .*: removing it`));
+      expect(log.indexOf("gateway: packet filter installed")).toBeLessThan(log.indexOf(`gateway: created ${t.wg.gateway}`));
+      const check = await gatewayCheck(h, t.ns.gateway, t.gateway.opts);
+      expect({ code: check.code, stderr: check.stderr }).toEqual({ code: 0, stderr: "" });
+
+      // The router still holds a session with the killed gateway; WireGuard re-handshakes once its data goes unanswered
+      // (Keepalive-Timeout + Rekey-Timeout, about 15 s), as a real router would after a pod restart.
+      const fetched = await h.waitFor("a boot fetch through the tunnel after the restart", async () => ((await reaches(t.ns.server)) ? Date.now() : undefined), 45_000, 200);
+      const handshake = (await wgPeers(h, t.ns.gateway, t.wg.gateway)).get(t.keys.router)?.latestHandshake ?? 0;
+      expect(handshake * 1000).toBeGreaterThanOrEqual(Math.floor(killedAt / 1000) * 1000);
+      process.stdout.write(`\ntunnel e2e recovery: gateway.sh up ${restartedMs} ms after SIGKILL; boot.ipxe through the tunnel again after ${fetched - killedAt} ms\n`);
+      // And the strict rules are back: the router's own address is still refused.
+      expect(await reaches(t.ns.router)).toBe(false);
+    }, 60_000);
+
+    test("sourceNat: true admits a masquerading router's boot VLAN; a route limited to the boot VLAN keeps the home network out; anything else it masquerades gets in", async () => {
+      // The peer setting, through the project's own validation and renderer.
+      const peersValue = parse(readFileSync(t.peersFile, "utf8"));
+      peersValue.peers.find((p: { name: string }) => p.name === "home-router").sourceNat = true;
+      const natPeersFile = join(h.tempDir, "peers-source-nat.yaml");
+      writeFileSync(natPeersFile, stringify(peersValue));
+      const peers = loadPeers(natPeersFile, "peers.yaml (e2e, sourceNat)", t.site);
+      expect(peers.find((p) => p.name === "home-router")?.sourceNat).toBe(true);
+      const rules = renderGatewayRules({ site: t.site, peers, matchboxAddress: t.clusterIp }, { tunnel: t.wg.gateway, uplink: "uplink" });
+      // Loaded as the rolled pod's gateway.sh loads them (one iptables-restore), without waiting for another re-handshake.
+      await h.check(t.ns.gateway, ["bash", "-c", 'exec "$(command -v iptables-nft-restore || command -v iptables-restore)"'], { input: rules });
+
+      // The UDM Pro steps for this mode: masquerade, and route only the boot VLAN to the gateway's tunnel IP.
+      const bootVlan = t.site.bootVlanCidrs[0];
+      await routerNat("-A", bootVlan);
+      await h.check(t.ns.router, ["ip", "route", "del", `${t.gatewayIp}/32`, "dev", t.wg.router]);
+      await h.check(t.ns.router, ["ip", "route", "add", `${t.gatewayIp}/32`, "dev", t.wg.router, "table", "120"]);
+      await h.check(t.ns.router, ["ip", "rule", "add", "from", bootVlan, "to", `${t.gatewayIp}/32`, "lookup", "120"]);
+      expect({ bootVlan: await reaches(t.ns.server), homeLan: await reaches(t.ns.homelan) }).toEqual({ bootVlan: true, homeLan: false });
+
+      // What stays exposed: whatever the router does send into the tunnel arrives as its tunnel address and is admitted.
+      await h.check(t.ns.router, ["ip", "route", "add", `${t.gatewayIp}/32`, "dev", t.wg.router]);
+      await routerNat("-A", NET.homeLan);
+      expect({ homeLanRoutedAndMasqueraded: await reaches(t.ns.homelan) }).toEqual({ homeLanRoutedAndMasqueraded: true });
+    }, 30_000);
   },
 );
 
@@ -272,6 +414,7 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
     matchbox: await h.addNamespace("matchbox"),
     admin: await h.addNamespace("admin"),
     stranger: await h.addNamespace("stranger"),
+    homelan: await h.addNamespace("homelan"),
   };
   const wg = { router: h.wgName("router"), gateway: h.wgName("gateway"), admin: h.wgName("admin"), stranger: h.wgName("stranger") };
   const { lan, gcp } = NET.mtu;
@@ -288,6 +431,9 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
   await wan("stranger", ns.stranger, NET.strangerWan);
   await h.veth({ ns: ns.server, name: "eth0", mtu: lan, address: server }, { ns: ns.router, name: "lan", mtu: lan, address: `${NET.routerLan}/24` });
   await h.check(ns.server, ["ip", "route", "add", "default", "via", NET.routerLan]);
+  // A second home network behind the router that is not a boot VLAN.
+  await h.veth({ ns: ns.homelan, name: "eth0", mtu: lan, address: `${NET.homeDevice}/24` }, { ns: ns.router, name: "lan2", mtu: lan, address: `${NET.routerHomeLan}/24` });
+  await h.check(ns.homelan, ["ip", "route", "add", "default", "via", NET.routerHomeLan]);
   await h.veth({ ns: ns.gateway, name: "uplink", mtu: gcp, address: `${NET.gatewayUplink}/24` }, { ns: ns.matchbox, name: "eth0", mtu: gcp, address: `${NET.node}/24` });
   for (const address of [clusterIp, NET.otherService]) await h.check(ns.matchbox, ["ip", "address", "add", `${address}/32`, "dev", "lo"]);
   await h.sysctl(ns.router, "net.ipv4.ip_forward", "1");
@@ -295,7 +441,7 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
 
   // Many paths drop ICMP "fragmentation needed": so does every hop here, so PMTU
   // discovery cannot rescue a missing clamp. (raw table: untouched by the gateway's iptables-restore.)
-  for (const n of [ns.server, ns.router, ns.gateway, ns.matchbox]) {
+  for (const n of [ns.server, ns.router, ns.gateway, ns.matchbox, ns.homelan]) {
     for (const chain of ["PREROUTING", "OUTPUT"]) {
       await h.check(n, ["iptables", "-t", "raw", "-A", chain, "-p", "icmp", "--icmp-type", "fragmentation-needed", "-j", "DROP"]);
     }
@@ -313,18 +459,20 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
   await h.spawn(ns.matchbox, "matchbox stand-in", [process.execPath, standIn, `${MATCHBOX_HTTP_PORT}=${assets}`, `${MATCHBOX_RPC_PORT}:matchbox-rpc`, `${NET.otherPort}:matchbox-other`], { ready: /^ready$/m });
   await h.spawn(ns.gateway, "gateway-pod stand-in", [process.execPath, standIn, `${NET.otherPort}:gateway-pod-other`], { ready: /^ready$/m });
 
-  // --- the gateway: the DaemonSet's script with the rendered files -------------
+  // --- the gateway: the DaemonSet's script with the rendered files, running as in the pod
   const inputs = { site, peers, matchboxAddress: clusterIp };
   let gatewayConf = renderGatewayConfig(inputs);
   if (E2E_BREAK === "mtu") gatewayConf = gatewayConf.replace(/^MTU = .*$/m, "MTU = 1500");
   let rules = renderGatewayRules(inputs, { tunnel: wg.gateway, uplink: "uplink" });
   if (E2E_BREAK) rules = breakRules(rules, E2E_BREAK);
-  await runGatewayScript(h, ns.gateway, {
+  const gatewayOpts: GatewayScriptOptions = {
     iface: wg.gateway,
     dir: mkdtempSync(join(h.tempDir, "gateway-pod-")),
     files: { config: gatewayConf, rules, privateKey: gatewayKeys.privateKey },
     expectedPublicKey: gatewayKeys.publicKey,
-  });
+  };
+  // Refusals reported every second (the pod: every 60 s).
+  const gatewayProcess = await startGatewayScript(h, ns.gateway, { ...gatewayOpts, reportSeconds: 1 });
   // The pod's default route: the cluster network (Matchbox's ClusterIP) is behind its uplink.
   await h.check(ns.gateway, ["ip", "route", "add", "default", "via", NET.node, "dev", "uplink"]);
 
@@ -354,6 +502,8 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
     bootIpxe,
     bigSha256,
     rules,
+    peersFile: files.peers,
+    gateway: { process: gatewayProcess, opts: { ...gatewayOpts } },
   };
 }
 

@@ -10,6 +10,12 @@
  * - `terraform providers schema -json` of poseidon/matchbox ~> 0.5 must equal
  *   provider-schemas/matchbox.json, from which the offline bindings in .gen/
  *   are generated (`npm run get`): a difference means the bindings lie.
+ * - siderolabs/talos at the exact pin of scripts/get-providers.ts:
+ *   provider-schemas/talos.json holds only the subset we use, so every
+ *   provider setting, resource, data source and attribute in it (nested ones
+ *   too) must exist in the real schema with the same type, nesting and
+ *   required/optional/computed/sensitive flags, and no required argument of
+ *   the real schema may be missing from it.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
@@ -20,6 +26,7 @@ import { FIXTURE_SITE_FILE } from "../support/site";
 import { loadNetbootSite } from "../../lib/site";
 import { mustTerraform, terraform, type TerraformOptions } from "../support/terraform-standin";
 import { addNetbootStacks } from "../../stacks";
+import { OFFLINE_PROVIDERS } from "../../scripts/get-providers";
 
 const ENABLED = process.env.PLAN_TESTS === "1";
 const WHY = "SKIPPED: PLAN_TESTS is not set:";
@@ -27,6 +34,11 @@ const REGISTRY = "needs the Terraform registry, which this machine cannot reach"
 
 const MATCHBOX_FQN = "registry.terraform.io/poseidon/matchbox";
 const MATCHBOX_CONSTRAINT = "~> 0.5";
+const TALOS_FQN = "registry.terraform.io/siderolabs/talos";
+const TALOS_SCHEMA_FILE = "provider-schemas/talos.json";
+/** The exact pin the bindings were generated for, e.g. { constraint: "siderolabs/talos@= 0.11.0", version: "0.11.0" }. */
+const TALOS = OFFLINE_PROVIDERS.find((p) => p.schemaFile === TALOS_SCHEMA_FILE);
+const TALOS_CONSTRAINT = TALOS?.constraint.split("@")[1] ?? "(missing from OFFLINE_PROVIDERS)";
 // Provider downloads dominate; init of the google provider alone can take a minute.
 const SLOW = 15 * 60 * 1000;
 
@@ -64,10 +76,84 @@ function bindingRelevant(schema: any): Record<string, unknown> {
   };
 }
 
+/** The attribute facts the bindings and Terraform's validation depend on; descriptions are left out. */
+const ATTRIBUTE_FLAGS = ["required", "optional", "computed", "sensitive", "write_only"] as const;
+
+/** Where the attributes of `ours` (a subset) disagree with `live`, e.g. `...talos_machine_secrets.block.attributes.id.computed: true != undefined`. */
+function attributeSubsetDifferences(live: Record<string, any> | undefined, ours: Record<string, any> | undefined, path: string): string[] {
+  const out: string[] = [];
+  for (const [name, mine] of Object.entries(ours ?? {})) {
+    const p = `${path}.${name}`;
+    const real = live?.[name];
+    if (real === undefined) {
+      out.push(`${p}: missing from the real schema`);
+      continue;
+    }
+    if (JSON.stringify(real.type) !== JSON.stringify(mine.type)) out.push(`${p}.type: ${JSON.stringify(real.type)} != ${JSON.stringify(mine.type)}`);
+    for (const flag of ATTRIBUTE_FLAGS) {
+      if (!!real[flag] !== !!mine[flag]) out.push(`${p}.${flag}: ${JSON.stringify(real[flag])} != ${JSON.stringify(mine[flag])}`);
+    }
+    if (real.nested_type?.nesting_mode !== mine.nested_type?.nesting_mode) {
+      out.push(`${p}.nested_type.nesting_mode: ${JSON.stringify(real.nested_type?.nesting_mode)} != ${JSON.stringify(mine.nested_type?.nesting_mode)}`);
+    } else if (mine.nested_type) {
+      out.push(...attributeSubsetDifferences(real.nested_type.attributes, mine.nested_type.attributes, `${p}.nested_type.attributes`));
+    }
+  }
+  // An argument the real schema requires but ours lacks: the bindings would let us omit it.
+  for (const [name, real] of Object.entries(live ?? {})) {
+    if (real?.required && !(name in (ours ?? {}))) out.push(`${path}.${name}: required in the real schema, missing from ours`);
+  }
+  return out;
+}
+
+function blockSubsetDifferences(live: any, ours: any, path: string): string[] {
+  const out = attributeSubsetDifferences(live?.attributes, ours?.attributes, `${path}.attributes`);
+  for (const [name, mine] of Object.entries<any>(ours?.block_types ?? {})) {
+    const p = `${path}.block_types.${name}`;
+    const real = live?.block_types?.[name];
+    if (real === undefined) {
+      out.push(`${p}: missing from the real schema`);
+      continue;
+    }
+    for (const key of ["nesting_mode", "min_items", "max_items"]) {
+      if (real[key] !== mine[key]) out.push(`${p}.${key}: ${JSON.stringify(real[key])} != ${JSON.stringify(mine[key])}`);
+    }
+    out.push(...blockSubsetDifferences(real.block, mine.block, `${p}.block`));
+  }
+  for (const [name, real] of Object.entries<any>(live?.block_types ?? {})) {
+    if ((real?.min_items ?? 0) > 0 && !(name in (ours?.block_types ?? {}))) out.push(`${path}.block_types.${name}: required in the real schema, missing from ours`);
+  }
+  return out;
+}
+
+/**
+ * Where a checked-in subset of a provider schema disagrees with the real one:
+ * the provider block, and every resource and data source in ours (schema
+ * version included). Resources, data sources and optional attributes that
+ * ours leaves out are fine; ephemeral resources and functions are ignored
+ * (cdktf 0.21 cannot use them).
+ */
+function schemaSubsetDifferences(live: any, ours: any): string[] {
+  const out = blockSubsetDifferences(live?.provider?.block, ours?.provider?.block, "provider.block");
+  for (const section of ["resource_schemas", "data_source_schemas"] as const) {
+    for (const [type, mine] of Object.entries<any>(ours?.[section] ?? {})) {
+      const real = live?.[section]?.[type];
+      if (real === undefined) {
+        out.push(`${section}.${type}: missing from the real schema`);
+        continue;
+      }
+      if (real.version !== mine.version) out.push(`${section}.${type}.version: ${real.version} != ${mine.version}`);
+      out.push(...blockSubsetDifferences(real.block, mine.block, `${section}.${type}.block`));
+    }
+  }
+  return out;
+}
+
 if (!ENABLED) {
   test.skip(`${WHY} terraform validate of every synthesized stack ${REGISTRY}`, () => {});
   test.skip(`${WHY} terraform plan of network and gke ${REGISTRY}`, () => {});
   test.skip(`${WHY} comparing poseidon/matchbox ${MATCHBOX_CONSTRAINT} with provider-schemas/matchbox.json ${REGISTRY}`, () => {});
+  test.skip(`${WHY} comparing siderolabs/talos ${TALOS_CONSTRAINT} with ${TALOS_SCHEMA_FILE} (subset) ${REGISTRY}`, () => {});
 } else {
   describe("plan tests (PLAN_TESTS=1)", () => {
     let root: string;
@@ -165,6 +251,28 @@ if (!ENABLED) {
         // Name the version so a new provider release is obvious; then run
         // `terraform providers schema -json` yourself, update the file and `npm run get`.
         expect({ selected, differences }).toEqual({ selected, differences: [] });
+      },
+      SLOW,
+    );
+
+    test(
+      `siderolabs/talos ${TALOS_CONSTRAINT} has every attribute of ${TALOS_SCHEMA_FILE}, with the same type and flags`,
+      () => {
+        expect(TALOS).toBeDefined();
+        const dir = join(root, "talos-schema");
+        mkdirSync(dir);
+        writeFileSync(
+          join(dir, "main.tf.json"),
+          JSON.stringify({ terraform: { required_providers: { talos: { source: "siderolabs/talos", version: TALOS_CONSTRAINT } } } }),
+        );
+        mustTerraform(dir, ["init", "-input=false", "-no-color"], online());
+        const live = JSON.parse(mustTerraform(dir, ["providers", "schema", "-json"], online()));
+        const selected = JSON.parse(mustTerraform(dir, ["version", "-json"], online())).provider_selections?.[TALOS_FQN];
+        const checkedIn = JSON.parse(readFileSync(join(REPO_ROOT, TALOS_SCHEMA_FILE), "utf8"));
+        expect(Object.keys(checkedIn.provider_schemas)).toEqual([TALOS_FQN]);
+        const differences = schemaSubsetDifferences(live.provider_schemas?.[TALOS_FQN], checkedIn.provider_schemas[TALOS_FQN]);
+        // The pin is exact, so `selected` is the version the bindings were generated for.
+        expect({ selected, differences }).toEqual({ selected: TALOS?.version, differences: [] });
       },
       SLOW,
     );

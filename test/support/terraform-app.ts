@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import type { NetbootSite } from "../../lib/site";
+import { terraformLiteral, terraformLiteralValue } from "../../lib/terraform-strings";
 import { addNetbootStacks, STACK_ORDER } from "../../stacks";
 import { FIXTURES } from "./site";
 import { evaluatedValues, mustTerraform, providerlessStack, terraform, writeStandIn, type Evaluated, type StackJson, type StubFor } from "./terraform-standin";
@@ -15,15 +16,22 @@ import { evaluatedValues, mustTerraform, providerlessStack, terraform, writeStan
 export { FIXTURE_SITE_FILE } from "./site";
 
 /** Talos configs shaped like `talosctl gen config` output of the site's Talos version (test/fixtures/talos). */
-export const talosConfigFixture = (role: "controlplane" | "worker"): string => readFileSync(join(FIXTURES, "talos", `${role}.yaml`), "utf8");
+export const talosConfigFixture = (role: "controlplane" | "worker", variant: "" | "edge-cases" = ""): string =>
+  readFileSync(join(FIXTURES, "talos", variant, `${role}.yaml`), "utf8");
 
-/** Stubs for what this project's data sources return: the Talos role configs from Secret Manager. */
-export function siteStubs(site: NetbootSite): StubFor {
-  const secrets = site.settings.talos.configSecrets;
+/**
+ * Stubs for what this project's data sources return. The Talos provider's
+ * generated config is the role's edge-case fixture (`{{ }}` in quoted and plain
+ * strings, 0o644, a quoted "on"), then each of the machine's config patches as
+ * a further document: the real provider merges them into the config with
+ * Talos's own code, which only GitHub Actions can run (`talosctl validate`).
+ * References in a patch (a generated schematic's id) read as `stand-in`.
+ */
+export function siteStubs(_site: NetbootSite): StubFor {
   return (kind, type, _name, path, args) => {
-    if (kind === "data" && type === "google_secret_manager_secret_version" && path.join(".") === "secret_data") {
-      if (args.secret === secrets.controlplane) return talosConfigFixture("controlplane");
-      if (args.secret === secrets.worker) return talosConfigFixture("worker");
+    if (kind === "data" && type === "talos_machine_configuration" && path.join(".") === "machine_configuration") {
+      const patches = (args.config_patches as string[]).map((p) => terraformLiteralValue(p.replace(/(^|[^$])\$\{[^}]*\}/g, "$1stand-in")));
+      return terraformLiteral([talosConfigFixture(args.machine_type, "edge-cases").replace(/\n$/, ""), ...patches.map((p) => p.replace(/\n$/, ""))].join("\n---\n") + "\n");
     }
     return undefined;
   };

@@ -57,23 +57,30 @@ describe("boot-diff", () => {
       (m) => {
         m.push({ name: "fixture-new", mac: "02-6E-62-00-00-77", role: "controlplane", address: "10.0.20.77" });
         m.splice(m.findIndex((x) => x.name === "fixture-rescue"), 1);
-        m[0].installDisk = "/dev/nvme1n1";
+        m[0].kernelArgs = ["console=ttyS2,115200n8"];
+        m[0].nodeLabels = { "topology.kubernetes.io/zone": "rack-2" };
         m[1].boot = "maintenance";
         m[2].address = "10.0.20.35";
+        m[2].installDiskSelector = { type: "ssd" };
+        delete m[2].installDisk;
         m.find((x) => x.name === "fixture-disk")!.boot = "install";
       },
     );
     expect(changeLines(repo.diff().changes)).toEqual([
-      "~ fixture-cp-1  installDisk: /dev/sda → /dev/nvme1n1",
-      "~ fixture-cp-2  profile: talos-controlplane → talos-maintenance",
+      // The machine's own profile carries its kernel arguments.
+      "~ profile talos-fixture-cp-1  args: console=ttyS1,115200n8 → console=ttyS2,115200n8",
+      "~ fixture-cp-1  kernelArgs: console=ttyS1,115200n8 → console=ttyS2,115200n8",
+      "~ fixture-cp-1  nodeLabels: topology.kubernetes.io/zone=rack-1 netboot.example/chassis=dl360-gen9 → topology.kubernetes.io/zone=rack-2",
+      "~ fixture-cp-2  profile: talos-fixture-cp-2 → talos-maintenance",
       "~ fixture-cp-2  boot: install → maintenance",
+      "~ fixture-worker-1  installDisk: /dev/disk/by-id/wwn-0x5000c500a1b2c3d4 → selector type=ssd",
       "~ fixture-worker-1  address: 10.0.20.34/24 → 10.0.20.35/24",
-      "~ fixture-disk  profile: disk → talos-worker",
+      "~ fixture-disk  profile: disk → talos-fixture-disk",
       "~ fixture-disk  boot: disk → install",
-      "+ fixture-new  02:6e:62:00:00:77  talos-controlplane",
+      "+ fixture-new  02:6e:62:00:00:77  talos-fixture-new",
       "- fixture-rescue  02:6e:62:00:00:06  rescue",
     ]);
-    expect(formatBootDiff(repo.diff())).toMatch(/\n1 machine\(s\) added, 1 removed, 4 changed, 0 profile\(s\) changed\n$/);
+    expect(formatBootDiff(repo.diff())).toMatch(/\n1 machine\(s\) added, 1 removed, 4 changed, 1 profile\(s\) changed\n$/);
   });
 
   test("a MAC pasted in another spelling is no change; a different MAC is", () => {
@@ -90,7 +97,7 @@ describe("boot-diff", () => {
     const lines = changeLines(repo.diff().changes);
     expect(lines).toContain("~ talos  version: v1.13.9 → v1.14.0");
     expect(lines).toContainEqual(expect.stringMatching(/^~ talos {2}installer: factory\.talos\.dev\/metal-installer\/\w+:v1\.13\.9 → factory\.talos\.dev\/metal-installer\/\w+:v1\.14\.0$/));
-    for (const profile of ["talos-controlplane", "talos-worker", "talos-maintenance"]) {
+    for (const profile of ["talos-fixture-cp-1", "talos-fixture-cp-2", "talos-fixture-worker-1", "talos-maintenance"]) {
       expect(lines).toContain(`~ profile ${profile}  kernel: /assets/talos/v1.13.9/kernel-amd64 → /assets/talos/v1.14.0/kernel-amd64`);
     }
     expect(lines.some((l) => l.startsWith("~ profile rescue"))).toBe(false);
@@ -100,9 +107,10 @@ describe("boot-diff", () => {
 
   test("kernel arguments are shown as the tokens removed and added", () => {
     const repo = fixtureRepository();
-    repo.edit((s) => void (s.talos.schematicExtraKernelArgs = ["console=ttyS1,115200n8"]));
+    repo.edit((s) => void (s.talos.schematicExtraKernelArgs = ["net.ifnames=0"]));
     const lines = changeLines(repo.diff().changes);
-    expect(lines).toContain("~ profile talos-worker  args: (none removed) → console=ttyS1,115200n8");
+    expect(lines).toContain("~ profile talos-fixture-worker-1  args: (none removed) → net.ifnames=0");
+    expect(lines).toContain("~ profile talos-maintenance  args: (none removed) → net.ifnames=0");
     repo.edit((s) => void (s.rescue.args = ["boot=live", "toram"]));
     expect(changeLines(repo.diff().changes)).toEqual([
       "~ profile rescue  args: fetch=http://10.99.0.1:8080/assets/rescue/filesystem.squashfs netboot.mac=${net0/mac:hexhyp} netboot.literal=%{not_a_directive} → toram",

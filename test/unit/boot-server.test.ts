@@ -4,6 +4,9 @@ import { WIREGUARD_IMAGE } from "../../constructs/wireguard-gateway";
 import { fixtureSiteFrom } from "../support/site";
 import { buildStacks, onlyResource, resources, synthJson } from "../support/synth";
 
+/** The Kubernetes provider's exec block as synthesized (docs/runbook.md, "Reaching the control plane"). */
+const KUBERNETES_EXEC = { api_version: "client.authentication.k8s.io/v1beta1", command: "gke-gcloud-auth-plugin" };
+
 const byName = (json: any, type: string, name: string) =>
   Object.values(resources(json, type)).find((r: any) => r.metadata?.name === name || r.name === name) as any;
 
@@ -19,13 +22,14 @@ describe("boot-server stack", () => {
     expect(json).toMatchSnapshot();
   });
 
-  test("the Kubernetes provider uses the cluster's DNS-based endpoint (no cluster CA) and a Google access token", () => {
+  test("the Kubernetes provider uses the cluster's DNS-based endpoint (no cluster CA) and gke-gcloud-auth-plugin (no token in the configuration or state)", () => {
     // Within one stack's synth; the whole-app test checks the cross-stack rewiring.
     // The DNS endpoint is what CI's runners reach; its certificate is publicly trusted (docs/adr/0010).
     const k8s = json.provider.kubernetes[0];
     expect(k8s.host).toMatch(/^https:\/\/\$\{google_container_cluster\.gke_cluster_\w+\.control_plane_endpoints_config\[0\]\.dns_endpoint_config\[0\]\.endpoint\}$/);
     expect(k8s.cluster_ca_certificate).toBeUndefined();
-    expect(k8s.token).toBe("${data.google_client_config.client.access_token}");
+    expect(k8s.token).toBeUndefined();
+    expect(k8s.exec).toEqual([{ api_version: "client.authentication.k8s.io/v1beta1", command: "gke-gcloud-auth-plugin" }]);
   });
 
   test("with an existing cluster the Kubernetes provider uses the DNS-based endpoint the data source reads", () => {
@@ -33,7 +37,8 @@ describe("boot-server stack", () => {
     const k8s = existing.provider.kubernetes[0];
     expect(k8s.host).toBe("https://${data.google_container_cluster.existing.control_plane_endpoints_config[0].dns_endpoint_config[0].endpoint}");
     expect(k8s.cluster_ca_certificate).toBeUndefined();
-    expect(k8s.token).toBe("${data.google_client_config.client.access_token}");
+    expect(k8s.token).toBeUndefined();
+    expect(k8s.exec).toEqual([KUBERNETES_EXEC]);
   });
 
   test("Pod Security: the gateway's namespace enforces privileged (warns restricted); Matchbox's enforces restricted", () => {
@@ -129,8 +134,8 @@ describe("boot-server stack", () => {
   test("Matchbox: pinned v0.11.0, one replica, Recreate, non-root, read-only root, probes, resources", () => {
     const container = matchboxPod.container[0];
     expect(container.image).toBe(MATCHBOX_IMAGE);
-    expect(MATCHBOX_IMAGE).toBe("quay.io/poseidon/matchbox:v0.11.0");
-    expect(ASSET_FETCHER_IMAGE).toMatch(/:\d+\.\d+\.\d+$/);
+    expect(MATCHBOX_IMAGE).toMatch(/^quay\.io\/poseidon\/matchbox:v0\.11\.0@sha256:[0-9a-f]{64}$/);
+    expect(ASSET_FETCHER_IMAGE).toMatch(/:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
     expect(deployment.spec.replicas).toBe("1");
     expect(deployment.spec.strategy).toEqual({ type: "Recreate" });
     expect(matchboxPod.security_context).toMatchObject({ run_as_non_root: true, run_as_user: "65532", seccomp_profile: { type: "RuntimeDefault" } });
@@ -215,5 +220,206 @@ describe("boot-server stack with the UEFI HTTP-boot chain binary configured", ()
     const json = synthJson(buildStacks(fixtureSiteFrom((v) => (v.ipxeChainEfi = { url: "https://example.org/netboot-chain.efi", sha256: sha }))).bootServer);
     const manifest = byName(json, "kubernetes_config_map_v1", "matchbox-assets").data["assets.txt"];
     expect(manifest).toContain(`${sha} ipxe/netboot-chain.efi https://example.org/netboot-chain.efi ipxeChainEfi.sha256\n`);
+  });
+});
+
+// Issue #13, part 1: no deploy credential in state. A data source's result is
+// stored in state; google_client_config's is a live access token.
+describe("no stack reads a Google access token into state", () => {
+  const modes: [string, (v: Record<string, any>) => void][] = [
+    ["gke.mode create", () => {}],
+    ["gke.mode existing", (v) => Object.assign(v.gke, { mode: "existing", location: "europe-west1-b" })],
+  ];
+  test.each(modes)("%s: no synthesized stack contains google_client_config; the Kubernetes provider has exec and no token", (_mode, edit) => {
+    const stacks = buildStacks(fixtureSiteFrom(edit));
+    for (const [name, stack] of Object.entries(stacks)) {
+      const text = JSON.stringify(synthJson(stack));
+      expect({ stack: name, readsClientConfig: text.includes("google_client_config") }).toEqual({ stack: name, readsClientConfig: false });
+      // No Terraform reference to any access token (the gateway script itself reads one at run time, in the pod).
+      expect({ stack: name, accessToken: /\$\{[^}]*access_token/.test(text) }).toEqual({ stack: name, accessToken: false });
+    }
+    const k8s = synthJson(stacks.bootServer).provider.kubernetes[0];
+    expect(Object.keys(k8s).sort()).toEqual(["exec", "host"]);
+    expect(k8s.exec).toEqual([KUBERNETES_EXEC]);
+  });
+});
+
+// Issue #13, part 4: default-deny in both namespaces, then only the needed flows.
+// These tests check the synthesized objects. Whether GKE enforces them
+// (Dataplane V2) cannot be tested here; the first deploy shows it (runbook 3).
+describe("NetworkPolicies (objects only; enforcement by Dataplane V2 is not testable here)", () => {
+  const json = synthJson(buildStacks(fixtureSiteFrom()).bootServer);
+  const policies = Object.values(resources(json, "kubernetes_network_policy_v1")) as any[];
+  const inNamespace = (ns: string) => policies.filter((p) => p.metadata.namespace.includes(ns === GATEWAY_NAMESPACE ? "gateway-namespace" : "matchbox-namespace"));
+  const named = (name: string, ns: string) => {
+    const found = inNamespace(ns).filter((p) => p.metadata.name === name);
+    if (found.length !== 1) throw new Error(`expected one NetworkPolicy ${name} in ${ns}, found ${found.length}`);
+    return found[0];
+  };
+  const GATEWAY_SELECTOR = { match_labels: { "app.kubernetes.io/name": "wireguard-gateway", "app.kubernetes.io/part-of": "netboot" } };
+  const MATCHBOX_SELECTOR = { match_labels: { "app.kubernetes.io/name": "matchbox", "app.kubernetes.io/part-of": "netboot" } };
+  const NON_PUBLIC = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"];
+  const PUBLIC_HTTPS = { to: [{ ip_block: { cidr: "0.0.0.0/0", except: NON_PUBLIC } }], ports: [{ port: "443", protocol: "TCP" }] };
+
+  test.each([GATEWAY_NAMESPACE, MATCHBOX_NAMESPACE])("%s: a default-deny policy selects every pod for ingress and egress and allows nothing", (ns) => {
+    const deny = named("default-deny", ns);
+    expect(deny.spec).toEqual({ pod_selector: {}, policy_types: ["Ingress", "Egress"] });
+  });
+
+  test.each([GATEWAY_NAMESPACE, MATCHBOX_NAMESPACE])("%s: every pod may ask DNS (kube-dns, NodeLocal DNSCache, the metadata server) on port 53 and nothing else", (ns) => {
+    const dns = named("allow-dns", ns);
+    expect(dns.spec.pod_selector).toEqual({});
+    expect(dns.spec.policy_types).toEqual(["Egress"]);
+    expect(dns.spec.ingress).toBeUndefined();
+    expect(dns.spec.egress).toEqual([
+      {
+        to: [
+          { namespace_selector: { match_labels: { "kubernetes.io/metadata.name": "kube-system" } }, pod_selector: { match_labels: { "k8s-app": "kube-dns" } } },
+          { ip_block: { cidr: "169.254.20.10/32" } },
+          { ip_block: { cidr: "169.254.169.254/32" } },
+        ],
+        ports: [
+          { port: "53", protocol: "UDP" },
+          { port: "53", protocol: "TCP" },
+        ],
+      },
+    ]);
+  });
+
+  test("each namespace has exactly its policies: no policy in the wrong namespace, none unaccounted for", () => {
+    expect(inNamespace(GATEWAY_NAMESPACE).map((p) => p.metadata.name).sort()).toEqual(["allow-dns", "default-deny", "wireguard-gateway-egress", "wireguard-gateway-ingress"]);
+    expect(inNamespace(MATCHBOX_NAMESPACE).map((p) => p.metadata.name).sort()).toEqual(["allow-dns", "default-deny", "matchbox-only-from-gateway"]);
+    expect(policies).toHaveLength(7);
+  });
+
+  test("no rule allows everything: every ingress rule names its sources and ports, every egress rule its destinations and ports", () => {
+    for (const p of policies) {
+      for (const rule of p.spec.ingress ?? []) {
+        // The WireGuard port is the one exception: its sources are the load balancer's
+        // (loadBalancerSourceRanges, enforced by GKE's firewall rule); only the port is opened.
+        if (p.metadata.name !== "wireguard-gateway-ingress") expect({ policy: p.metadata.name, from: rule.from?.length > 0 }).toEqual({ policy: p.metadata.name, from: true });
+        expect({ policy: p.metadata.name, ports: rule.ports?.length > 0 }).toEqual({ policy: p.metadata.name, ports: true });
+      }
+      for (const rule of p.spec.egress ?? []) {
+        expect({ policy: p.metadata.name, to: rule.to?.length > 0, ports: rule.ports?.length > 0 }).toEqual({ policy: p.metadata.name, to: true, ports: true });
+        for (const peer of rule.to) {
+          // "Anywhere" only ever on 443 and never into the cluster, the VPC, home or the metadata server.
+          if (peer.ip_block?.cidr === "0.0.0.0/0") {
+            expect(peer.ip_block.except).toEqual(NON_PUBLIC);
+            expect(rule.ports).toEqual([{ port: "443", protocol: "TCP" }]);
+          }
+        }
+      }
+    }
+  });
+
+  test("gateway ingress: WireGuard UDP on the listen port only", () => {
+    const ingress = named("wireguard-gateway-ingress", GATEWAY_NAMESPACE);
+    expect(ingress.spec.pod_selector).toEqual(GATEWAY_SELECTOR);
+    expect(ingress.spec.policy_types).toEqual(["Ingress"]);
+    expect(ingress.spec.ingress).toEqual([{ ports: [{ port: "51820", protocol: "UDP" }] }]);
+  });
+
+  test("gateway egress: the GKE metadata server (Workload Identity), Secret Manager over HTTPS, and Matchbox's pods on 8080/8081; nothing else", () => {
+    const egress = named("wireguard-gateway-egress", GATEWAY_NAMESPACE);
+    expect(egress.spec.pod_selector).toEqual(GATEWAY_SELECTOR);
+    expect(egress.spec.policy_types).toEqual(["Egress"]);
+    expect(egress.spec.egress).toEqual([
+      // GKE: "Allow egress to 169.254.169.252/32 on port 988. For clusters running GKE Dataplane V2, ... 169.254.169.254/32 on port 80."
+      { to: [{ ip_block: { cidr: "169.254.169.254/32" } }], ports: [{ port: "80", protocol: "TCP" }] },
+      { to: [{ ip_block: { cidr: "169.254.169.252/32" } }], ports: [{ port: "988", protocol: "TCP" }] },
+      PUBLIC_HTTPS,
+      {
+        to: [{ namespace_selector: { match_labels: { "kubernetes.io/metadata.name": MATCHBOX_NAMESPACE } }, pod_selector: MATCHBOX_SELECTOR }],
+        ports: [
+          { port: "8080", protocol: "TCP" },
+          { port: "8081", protocol: "TCP" },
+        ],
+      },
+    ]);
+  });
+
+  test("Matchbox egress: HTTPS to public addresses for the asset fetcher, nothing else (no metadata server, no cluster)", () => {
+    const policy = named("matchbox-only-from-gateway", MATCHBOX_NAMESPACE);
+    expect(policy.spec.pod_selector).toEqual(MATCHBOX_SELECTOR);
+    expect(policy.spec.policy_types).toEqual(["Ingress", "Egress"]);
+    expect(policy.spec.egress).toEqual([PUBLIC_HTTPS]);
+  });
+
+  test("policies are created in their namespaces (references, so Terraform orders them after the namespaces)", () => {
+    for (const p of policies) expect(p.metadata.namespace).toMatch(/^\$\{kubernetes_namespace_v1\.(gateway|matchbox)-namespace_\w+\.metadata\[0\]\.name\}$/);
+  });
+});
+
+// Issue #13, part 4: a certificate renewal rolls Matchbox, and renewal is visible.
+describe("Matchbox certificates: rolled on change, renewed early, TLS failures alerted", () => {
+  const json = synthJson(buildStacks(fixtureSiteFrom()).bootServer);
+  const template = onlyResource(json, "kubernetes_deployment_v1").spec.template;
+
+  test("the pod template carries a Terraform-computed hash of the CA and server certificates (unknown at synth time)", () => {
+    const ca = Object.keys(resources(json, "tls_self_signed_cert"));
+    const server = Object.keys(resources(json, "tls_locally_signed_cert")).filter((id) => id.includes("server-cert"));
+    expect(ca).toHaveLength(1);
+    expect(server).toHaveLength(1);
+    expect(template.metadata.annotations["netboot/tls-hash"]).toBe(
+      `\${sha256(join("", [tls_self_signed_cert.${ca[0]}.cert_pem, tls_locally_signed_cert.${server[0]}.cert_pem]))}`,
+    );
+    // The assets hash is still there, and still a plain value computed at synth time.
+    expect(template.metadata.annotations["netboot/assets-hash"]).toMatch(/^[0-9a-f]{64}$/);
+    // No private key material in the pod template.
+    expect(JSON.stringify(template.metadata)).not.toMatch(/private_key_pem|client-cert/);
+  });
+
+  test("every certificate is renewed by the first run within 30 days of its expiry; leaves last a year, the CA five", () => {
+    const certs = [...Object.values(resources(json, "tls_self_signed_cert")), ...Object.values(resources(json, "tls_locally_signed_cert"))] as any[];
+    expect(certs).toHaveLength(3);
+    for (const c of certs) expect(c.early_renewal_hours).toBe(720);
+    expect((Object.values(resources(json, "tls_self_signed_cert"))[0] as any).validity_period_hours).toBe(5 * 8760);
+    for (const c of Object.values(resources(json, "tls_locally_signed_cert")) as any[]) expect(c.validity_period_hours).toBe(8760);
+  });
+
+  test("Matchbox logs gRPC at INFO so that failed TLS handshakes reach its log", () => {
+    expect(template.spec.container[0].env).toEqual([{ name: "GRPC_GO_LOG_SEVERITY_LEVEL", value: "info" }]);
+  });
+
+  test("a log-based metric counts Matchbox's failed gRPC TLS handshakes and an alert policy fires on any", () => {
+    const metric = (Object.values(resources(json, "google_logging_metric")) as any[]).find((m) => m.name === "nbfix-matchbox-grpc-tls-errors");
+    expect(metric.filter).toContain(`resource.labels.namespace_name="${MATCHBOX_NAMESPACE}"`);
+    expect(metric.filter).toContain('resource.labels.container_name="matchbox"');
+    const re = new RegExp(/textPayload=~"([^"]*)"/.exec(metric.filter)![1]);
+    // grpc-go v1.62.1's line for a refused handshake (server.go, internal/transport/http2_server.go).
+    const refused =
+      '2026/01/01 00:00:00 INFO: [core] [Server #1] grpc: Server.Serve failed to create ServerTransport: connection error: desc = "ServerHandshake(\\"10.132.0.5:51234\\") failed: remote error: tls: bad certificate"';
+    expect(re.test(refused)).toBe(true);
+    expect(re.test('time="2026-01-01T00:00:00Z" level=info msg="HTTP GET /boot.ipxe"')).toBe(false);
+    expect(re.test("2026/01/01 00:00:00 INFO: [core] [Server #1 ListenSocket #2] ListenSocket created")).toBe(false);
+    const alert = (Object.values(resources(json, "google_monitoring_alert_policy")) as any[]).find((p) => /gRPC TLS/.test(p.display_name));
+    const threshold = alert.conditions[0].condition_threshold;
+    expect(threshold.filter).toMatch(/metric\.type="logging\.googleapis\.com\/user\/\$\{google_logging_metric\.observability_grpc-tls-errors_\w+\.name\}"/);
+    expect(threshold).toMatchObject({ comparison: "COMPARISON_GT", threshold_value: 0 });
+  });
+});
+
+// Issue #13, part 5: images pinned by digest beside their tag, where the digest could be confirmed.
+describe("container images", () => {
+  const json = synthJson(buildStacks(fixtureSiteFrom()).bootServer);
+  const images = [
+    ...Object.values(resources(json, "kubernetes_daemon_set_v1")),
+    ...Object.values(resources(json, "kubernetes_deployment_v1")),
+  ].flatMap((w: any) => [...(w.spec.template.spec.init_container ?? []), ...w.spec.template.spec.container].map((c: any) => c.image as string));
+  /**
+   * Images whose digest could not be confirmed from a public source when they
+   * were pinned: tag only until Renovate's pinDigests (renovate.json) adds it
+   * in a reviewed pull request. Never a guessed digest.
+   */
+  const TAG_ONLY = [WIREGUARD_IMAGE];
+
+  test("every image is the constant it comes from: tag and digest, or tag only for the listed ones", () => {
+    expect(images.sort()).toEqual([ASSET_FETCHER_IMAGE, MATCHBOX_IMAGE, WIREGUARD_IMAGE].sort());
+    for (const image of images) {
+      if (TAG_ONLY.includes(image)) expect(image).toMatch(/^[a-z0-9./-]+:[A-Za-z0-9._-]+$/);
+      else expect(image).toMatch(/^[a-z0-9./-]+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}$/);
+      expect(image).not.toMatch(/:latest(@|$)/);
+    }
   });
 });

@@ -25,3 +25,21 @@ describe("shell scripts", () => {
     test.skip("SKIPPED: shellcheck not installed (apt-get install shellcheck; .ci/run installs it) — shellcheck of the project's scripts", () => {});
   }
 });
+
+// wireguard/gateway.sh's probe mode (`gateway.sh check`, the gateway pod's readiness and liveness probe).
+describe("gateway.sh arguments", () => {
+  const gateway = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync("bash", [join(REPO_ROOT, "wireguard/gateway.sh"), ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 10_000 });
+
+  test("an unknown argument: exits 1 with the usage, touching nothing", () => {
+    const run = gateway(["status"]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/gateway: FATAL: unknown argument status; usage: gateway\.sh \[check\]/);
+  });
+
+  test("check without the rules file: not ready (exit 1), naming the file", () => {
+    const run = gateway(["check"], { WG_RULES: "/nonexistent/rules.v4" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/gateway: FATAL: rules \/nonexistent\/rules\.v4 are missing or unreadable/);
+  });
+});

@@ -7,9 +7,12 @@ import { REPO_ROOT } from "../../lib/settings";
 import { checkWireguardKey, generateWireguardKeyPair, publicKeyOf } from "../../lib/wireguard/keys";
 import { parsePeers, type WireguardPeer } from "../../lib/wireguard/peers";
 import { renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/wireguard/render";
+import { GATEWAY_REFUSED_CHAIN, GATEWAY_REFUSED_LOG_PREFIX, GATEWAY_RULES_MARKER_CHAIN, refusedComment } from "../../lib/wireguard/render";
+import { GATEWAY_PROBE_COMMAND } from "../../constructs/wireguard-gateway";
+import { buildStacks, onlyResource, synthJson } from "../support/synth";
 import { DataFileError, YamlSource } from "../../lib/yaml-source";
 import { runApp } from "../support/app-run";
-import { fixtureSiteValue, siteFrom } from "../support/site";
+import { fixtureSiteFrom, fixtureSiteValue, siteFrom } from "../support/site";
 
 // Fixed test keys (RFC 7748 §6.1 test vectors: Alice's private key and its public key).
 const ALICE_PRIVATE = Buffer.from("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", "hex").toString("base64");
@@ -199,5 +202,112 @@ describe("wg:peer-config --out", () => {
     expect(r.status).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(readFileSync(out, "utf8")).toMatch(/^\[Interface\]/m);
+  });
+});
+
+// Issue 13, part 2: only the boot VLAN reaches 8080. The router's NAT behaviour is an explicit per-peer setting.
+describe("router source NAT mode (sourceNat)", () => {
+  const inputs = { site, peers, matchboxAddress: "10.136.0.80" };
+  const ruleLines = (ps: WireguardPeer[]) => renderGatewayRules({ ...inputs, peers: ps }, { tunnel: "wg0", uplink: "eth0" }).split("\n");
+  const admitted8080 = (lines: string[]) =>
+    lines.filter((l) => /--dport 8080/.test(l) && /-j (DNAT|ACCEPT)/.test(l)).map((l) => l.match(/-s (\S+)/)?.[1]);
+  const refusalRule = (name: string, address: string) =>
+    `-A INPUT -i wg0 -s ${address}/32 -d 10.99.0.1/32 -p tcp -m tcp --dport 8080 --tcp-flags FIN,SYN,RST,ACK SYN -m comment --comment "${refusedComment(name)}" -j ${GATEWAY_REFUSED_CHAIN}`;
+
+  test("strict by default: only the router's routedCidrs reach 8080, not its tunnel address (today's rules admitted 10.99.0.2/32)", () => {
+    const lines = ruleLines(peers);
+    expect(admitted8080(lines)).toEqual(["10.0.20.0/24", "10.0.20.0/24"]); // DNAT + FORWARD
+    expect(lines.filter((l) => l.includes("-s 10.99.0.2/32") && /-j (DNAT|ACCEPT)/.test(l))).toEqual([]);
+  });
+
+  test("strict: 8080 attempts from each peer's tunnel address are counted per peer, logged rate-limited with a hint prefix, and dropped before the tunnel's final DROP", () => {
+    const lines = ruleLines(peers);
+    const refusedRouter = lines.indexOf(refusalRule("home-router", "10.99.0.2"));
+    const refusedAdmin = lines.indexOf(refusalRule("admin-laptop", "10.99.0.3"));
+    const finalDrop = lines.indexOf("-A INPUT -i wg0 -j DROP");
+    expect(refusedRouter).toBeGreaterThan(0);
+    expect(refusedAdmin).toBeGreaterThan(0);
+    expect(Math.max(refusedRouter, refusedAdmin)).toBeLessThan(finalDrop);
+    expect(lines).toContain(`-A ${GATEWAY_REFUSED_CHAIN} -m limit --limit 6/min --limit-burst 3 -j LOG --log-prefix "${GATEWAY_REFUSED_LOG_PREFIX}"`);
+    expect(lines).toContain(`-A ${GATEWAY_REFUSED_CHAIN} -j DROP`);
+    expect(GATEWAY_REFUSED_LOG_PREFIX.length).toBeLessThanOrEqual(29); // iptables' limit for --log-prefix
+    expect(GATEWAY_REFUSED_LOG_PREFIX).toMatch(/sourceNat/);
+  });
+
+  test("sourceNat: true admits the router's tunnel address to 8080 (DNAT and FORWARD) with its boot VLAN, and to nothing else", () => {
+    const lines = ruleLines([{ ...peers[0], sourceNat: true }, peers[1]]);
+    expect(admitted8080(lines)).toEqual(["10.99.0.2/32", "10.0.20.0/24", "10.99.0.2/32", "10.0.20.0/24"]);
+    expect(lines).toContain("-A PREROUTING -i wg0 -s 10.99.0.2/32 -d 10.99.0.1/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.136.0.80:8080");
+    expect(lines).not.toContain(refusalRule("home-router", "10.99.0.2"));
+    expect(lines).toContain(refusalRule("admin-laptop", "10.99.0.3"));
+    expect(lines.filter((l) => l.includes("--dport 8081") && l.includes("10.99.0.2"))).toEqual([]);
+  });
+
+  test("every table the rules fill declares the NETBOOT-RULES marker, and filter NETBOOT-REFUSED: what gateway.sh check requires", () => {
+    const rules = renderGatewayRules(inputs, { tunnel: "wg0", uplink: "eth0" });
+    const declared: Record<string, string[]> = {};
+    let table = "";
+    for (const line of rules.split("\n")) {
+      if (line.startsWith("*")) declared[(table = line.slice(1))] = [];
+      else if (line.startsWith(":NETBOOT-")) declared[table].push(line.slice(1).split(" ")[0]);
+    }
+    expect(declared).toEqual({ mangle: [GATEWAY_RULES_MARKER_CHAIN], nat: [GATEWAY_RULES_MARKER_CHAIN], filter: [GATEWAY_RULES_MARKER_CHAIN, GATEWAY_REFUSED_CHAIN] });
+  });
+
+  const parse = (edit: (peers: any[]) => void) => {
+    const value = { peers: peers.map((p) => ({ ...p, routedCidrs: [...p.routedCidrs] })) };
+    edit(value.peers);
+    return parsePeers(YamlSource.parse(stringify(value), "peers.yaml"), site);
+  };
+  const rejection = (edit: (peers: any[]) => void): string => {
+    try {
+      parse(edit);
+    } catch (err) {
+      if (err instanceof DataFileError) return err.message;
+      throw err;
+    }
+    throw new Error("expected the peers to be rejected");
+  };
+
+  test("the setting defaults to false (strict) and is read as written", () => {
+    expect(parse(() => {}).map((p) => [p.name, p.sourceNat])).toEqual([
+      ["home-router", false],
+      ["admin-laptop", false],
+    ]);
+    expect(parse((p) => (p[0].sourceNat = true))[0].sourceNat).toBe(true);
+    // The tests' own peers file (no sourceNat anywhere) stays valid and strict.
+    const fixture = readFileSync(join(REPO_ROOT, "test/fixtures/site/peers.yaml"), "utf8");
+    expect(parsePeers(YamlSource.parse(fixture, "test/fixtures/site/peers.yaml"), siteFrom()).map((p) => p.sourceNat)).toEqual([false, false]);
+  });
+
+  test.each([
+    [
+      "sourceNat without routedCidrs",
+      (p: any[]) => Object.assign(p[0], { sourceNat: true, routedCidrs: [] }),
+      /peers\.yaml:\d+: machine "home-router": peers\[0\]\.sourceNat: sourceNat: true needs routedCidrs: a masquerading router's tunnel address is admitted to Matchbox HTTP \(8080\) in place of the boot VLAN it hides/,
+    ],
+    [
+      "sourceNat on an admin peer",
+      (p: any[]) => Object.assign(p[1], { sourceNat: true, routedCidrs: ["10.0.20.128/25"] }) && (p[0].routedCidrs = ["10.0.20.0/25"]),
+      /peers\[1\]\.sourceNat: sourceNat: true and admin: true together would open Matchbox's gRPC API \(8081\) to every device this router masquerades into the tunnel/,
+    ],
+    ["sourceNat that is not a boolean", (p: any[]) => (p[0].sourceNat = "yes"), /peers\[0\]\.sourceNat: got "yes"; must be of type boolean/],
+  ])("rejects %s with the file, entry and field", (_name, edit, message) => {
+    expect(rejection(edit)).toMatch(message);
+  });
+});
+
+// Issue 13, part 3: readiness requires the packet filter, not only the interface.
+describe("gateway probes", () => {
+  test("the DaemonSet's readiness and liveness probes run gateway.sh check (interface up and packet filter loaded), not `wg show`", () => {
+    const daemonSet = onlyResource(synthJson(buildStacks(fixtureSiteFrom()).bootServer), "kubernetes_daemon_set_v1");
+    const container = daemonSet.spec.template.spec.container[0];
+    expect(GATEWAY_PROBE_COMMAND).toEqual(["/bin/bash", "/opt/netboot/gateway.sh", "check"]);
+    expect(container.command).toEqual(GATEWAY_PROBE_COMMAND.slice(0, 2)); // the same script the container runs
+    for (const probe of [container.readiness_probe, container.liveness_probe]) {
+      expect(probe.exec.command).toEqual(GATEWAY_PROBE_COMMAND);
+      expect(probe.timeout_seconds).toBeGreaterThanOrEqual(5);
+    }
+    expect(container.env).toEqual(expect.arrayContaining([{ name: "WG_RULES", value: "/etc/netboot/wireguard/rules.v4" }, { name: "WG_IFACE", value: "wg0" }]));
   });
 });

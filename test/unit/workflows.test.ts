@@ -703,3 +703,198 @@ const hasShellcheck = shellcheck.status === 0;
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Issue #13: the Kubernetes provider authenticates with gke-gcloud-auth-plugin, installed explicitly.
+const SETUP_GCLOUD = "google-github-actions/setup-gcloud";
+const installsPlugin = (s: Step) =>
+  s.uses?.startsWith(`${SETUP_GCLOUD}@`) === true && String(s.with?.install_components ?? "").split(",").map((c) => c.trim()).includes("gke-gcloud-auth-plugin");
+
+describe("gke-gcloud-auth-plugin for the boot-server stack's Kubernetes provider", () => {
+  const cases: { file: string; job: string; command: RegExp }[] = [
+    { file: "deploy.yml", job: "deploy", command: /cdktf deploy boot-server/ },
+    { file: "pull-request.yml", job: "diff", command: /cdktf diff "\$stack"/ },
+    { file: "drift.yml", job: "drift", command: /cdktf diff "\$stack"/ },
+  ];
+  test.each(cases)("$file $job: installed (setup-gcloud, pinned SDK version) after the identity is assumed and before boot-server is planned or applied", ({ file, job, command }) => {
+    const steps = workflow(file).jobs[job].steps;
+    const install = steps.findIndex(installsPlugin);
+    const auth = steps.findIndex((s) => s.uses?.startsWith("google-github-actions/auth@"));
+    const runs = steps.findIndex((s) => command.test(s.run ?? ""));
+    expect(install).toBeGreaterThan(auth);
+    expect(runs).toBeGreaterThan(install);
+    // A fixed SDK version, not "latest": the job holds a cloud identity.
+    expect(String(steps[install].with?.version)).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(steps[install].with?.skip_install).toBeUndefined();
+  });
+
+  test("no workflow reads a token for Terraform from gcloud or passes one in the environment", () => {
+    for (const file of FILES) expect({ file, token: /print-access-token|KUBE_TOKEN|access_token/.test(text(file)) }).toEqual({ file, token: false });
+  });
+});
+
+describe("drift.yml", () => {
+  const wf = workflow("drift.yml");
+  const job = wf.jobs.drift;
+  const failStep = job.steps.find((s) => s.name?.startsWith("Fail on drift"))!;
+
+  test("runs weekly and by hand, from main only", () => {
+    expect(Object.keys(wf.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    const crons = (wf.on.schedule as { cron: string }[]).map((s) => s.cron);
+    expect(crons).toHaveLength(1);
+    // minute hour * * weekday: once a week.
+    expect(crons[0]).toMatch(/^\d{1,2} \d{1,2} \* \* [0-6]$/);
+    expect(job.if).toBe("github.ref == 'refs/heads/main'");
+    expect(wf.permissions).toEqual({ contents: "read" });
+    expect(job.concurrency).toBeUndefined();
+    expect((wf as any).concurrency).toEqual({ group: "drift", "cancel-in-progress": false });
+  });
+
+  test("uses the read-only plan identity in the plan environment, no dependency cache", () => {
+    expect(job.environment).toBe("plan");
+    expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(usesOf(job, "google-github-actions/auth").map((s) => s.with?.service_account)).toEqual(["${{ vars.GCP_PLAN_SERVICE_ACCOUNT }}"]);
+    expect(usesOf(job, "actions/setup-node")[0].with?.["package-manager-cache"]).toBe(false);
+  });
+
+  test("diffs network, gke and boot-server without the state lock; never matchbox-config, never a port-forward", () => {
+    expect(job.env?.STACKS.split(" ")).toEqual(PR_DIFF_STACKS);
+    const diff = job.steps.find((s) => s.run?.includes('cdktf diff "$stack"'))!;
+    expect(diff.env?.TF_CLI_ARGS_plan).toBe("-lock=false");
+    expect(diff.run).toContain("show -json plan");
+    const all = JSON.stringify(job);
+    expect(all).not.toContain("matchbox-config");
+    expect(all).not.toMatch(/port-forward|kubectl/);
+    expect(usesOf(job, "google-github-actions/get-gke-credentials")).toEqual([]);
+  });
+
+  /** Runs the failing step's script on plans written as cdktf diff would leave them. */
+  function judge(plans: Record<string, unknown | "failed">) {
+    const dir = mkdtempSync(join(tmpdir(), "netboot-drift-"));
+    try {
+      for (const stack of PR_DIFF_STACKS) {
+        const plan = plans[stack] ?? { resource_changes: [] };
+        writeFileSync(join(dir, `${stack}.rc`), plan === "failed" ? "1\n" : "0\n");
+        if (plan !== "failed") writeFileSync(join(dir, `${stack}.plan.json`), JSON.stringify(plan));
+      }
+      // As GitHub runs a `run:` step: bash --noprofile --norc -eo pipefail.
+      const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", failStep.run!], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, HOME: dir, DIFF_DIR: dir, STACKS: PR_DIFF_STACKS.join(" ") },
+      });
+      return { status: r.status, out: `${r.stdout}${r.stderr}` };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const change = (type: string, name: string, actions: string[]) => ({ address: `${type}.${name}`, type, change: { actions } });
+  const hasJq = spawnSync("jq", ["--version"]).status === 0;
+  const jqTest = hasJq ? test : test.skip;
+  const noJq = hasJq ? "" : "SKIPPED: jq not installed (GitHub's runners have it), so ";
+
+  jqTest(`${noJq}passes when every stack plans no change (reads are not changes)`, () => {
+    const r = judge({ gke: { resource_changes: [change("google_container_cluster", "c", ["no-op"]), change("data.google_container_cluster", "e", ["read"])] } });
+    expect(r.out).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  jqTest(`${noJq}fails loudly when a Matchbox certificate is due for renewal (the tls provider plans its replacement)`, () => {
+    const r = judge({ "boot-server": { resource_changes: [change("tls_locally_signed_cert", "matchbox-tls_server-cert_B7E1D94D", ["delete", "create"])] } });
+    expect(r.status).toBe(1);
+    expect(r.out).toContain("::error title=Matchbox certificates due for renewal::boot-server: tls_locally_signed_cert.matchbox-tls_server-cert_B7E1D94D");
+    expect(r.out).toContain("run the deploy workflow");
+  });
+
+  jqTest(`${noJq}fails loudly on drift, naming the stack and the change`, () => {
+    const r = judge({ network: { resource_changes: [change("google_compute_router_nat", "nat", ["update"])] } });
+    expect(r.status).toBe(1);
+    expect(r.out).toContain("::error title=network has drifted::1 planned change(s): update google_compute_router_nat.nat");
+  });
+
+  jqTest(`${noJq}fails when a diff failed or left no plan, and warns about changes made outside Terraform`, () => {
+    const failed = judge({ gke: "failed" });
+    expect(failed.status).toBe(1);
+    expect(failed.out).toContain("cdktf diff of gke failed or did not run");
+    const outside = judge({ gke: { resource_changes: [], resource_drift: [{ address: "google_container_cluster.c" }] } });
+    expect(outside.status).toBe(0);
+    expect(outside.out).toContain("::warning title=gke changed outside Terraform::google_container_cluster.c");
+  });
+});
+
+// Issue #13, part 5: something proposes updates for every ecosystem this repository pins.
+describe("renovate.json covers GitHub Actions, npm, container images, Terraform providers and Talos", () => {
+  interface CustomManager {
+    customType: string;
+    managerFilePatterns: string[];
+    matchStrings: string[];
+    datasourceTemplate?: string;
+    depNameTemplate?: string;
+  }
+  const config = JSON.parse(readFileSync(join(REPO, "renovate.json"), "utf8")) as {
+    enabledManagers: string[];
+    packageRules: { matchManagers?: string[]; matchDatasources?: string[]; pinDigests?: boolean; automerge?: boolean }[];
+    customManagers: CustomManager[];
+    automerge?: boolean;
+  };
+  const fileRegex = (pattern: string) => {
+    const m = /^\/(.*)\/$/.exec(pattern);
+    if (!m) throw new Error(`managerFilePatterns entry ${pattern} is not a /regex/`);
+    return new RegExp(m[1]);
+  };
+  /** Every dependency the custom managers extract from `content` (a file at repository path `path`). */
+  const extract = (path: string, content: string) =>
+    config.customManagers
+      .filter((m) => m.managerFilePatterns.some((p) => fileRegex(p).test(path)))
+      .flatMap((m) =>
+        m.matchStrings.flatMap((s) =>
+          [...content.matchAll(new RegExp(s, "g"))].map(
+            (hit): Record<string, string | undefined> => ({ ...hit.groups, datasource: m.datasourceTemplate, depName: m.depNameTemplate ?? hit.groups?.depName }),
+          ),
+        ),
+      );
+
+  test("GitHub Actions and npm by their own managers, never automerged; actions and images pinned by digest", () => {
+    expect(config.enabledManagers).toEqual(expect.arrayContaining(["github-actions", "npm", "custom.regex"]));
+    expect(config.automerge).toBe(false);
+    expect(config.packageRules.some((r) => r.matchManagers?.includes("github-actions") && r.pinDigests)).toBe(true);
+    expect(config.packageRules.some((r) => r.matchDatasources?.includes("docker") && r.pinDigests)).toBe(true);
+    expect(config.packageRules.every((r) => r.automerge !== true)).toBe(true);
+  });
+
+  test("every container image constant in the code is extracted with its tag (and digest where pinned)", () => {
+    const sources = readdirSync(join(REPO, "constructs"), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => `constructs/${f}`);
+    const constants = sources.flatMap((path) => [...readFileSync(join(REPO, path), "utf8").matchAll(/export const \w+_IMAGE = "([^"]+)"/g)].map((m) => ({ path, image: m[1] })));
+    expect(constants.length).toBeGreaterThanOrEqual(3);
+    for (const { path, image } of constants) {
+      const deps = extract(path, readFileSync(join(REPO, path), "utf8")).filter((d) => d.datasource === "docker");
+      const [name, tagAndDigest] = [image.slice(0, image.indexOf(":")), image.slice(image.indexOf(":") + 1)];
+      const [tag, digest] = tagAndDigest.split("@");
+      expect({ image, found: deps.filter((d) => d.depName === name && d.currentValue === tag && d.currentDigest === digest).length }).toEqual({ image, found: 1 });
+    }
+  });
+
+  test("every Terraform provider of cdktf.json is extracted", () => {
+    const cdktf = readFileSync(join(REPO, "cdktf.json"), "utf8");
+    const providers = (JSON.parse(cdktf).terraformProviders as string[]).map((p) => p.split("@")[0]);
+    expect(providers.length).toBeGreaterThan(0);
+    const deps = extract("cdktf.json", cdktf).filter((d) => d.datasource === "terraform-provider");
+    expect(deps.map((d) => d.depName).sort()).toEqual([...providers].sort());
+  });
+
+  test("the workflows' Terraform CLI version is extracted", () => {
+    for (const file of FILES.filter((f) => text(f).includes("terraform_version:"))) {
+      const deps = extract(`.github/workflows/${file}`, text(file)).filter((d) => d.depName === "hashicorp/terraform");
+      expect({ file, versions: deps.length > 0 && deps.every((d) => /^\d+\.\d+\.\d+$/.test(d.currentValue ?? "")) }).toEqual({ file, versions: true });
+    }
+  });
+
+  test("Talos: talos.version of a site file is extracted (shown on the tests' own fixture, in a site file's path)", () => {
+    const fixture = readFileSync(join(REPO, "test/fixtures/site/site.yaml"), "utf8");
+    const version = (parse(fixture) as { talos: { version: string } }).talos.version;
+    const deps = extract("sites/home.yaml", fixture).filter((d) => d.depName === "siderolabs/talos");
+    expect(deps.map((d) => d.currentValue)).toEqual([version]);
+    // kubernetesVersion is not mistaken for it.
+    expect(extract("sites/home.yaml", "talos:\n  kubernetesVersion: v1.36.3\n  version: v1.13.9\n").map((d) => d.currentValue)).toEqual(["v1.13.9"]);
+  });
+});

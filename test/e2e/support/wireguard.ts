@@ -4,7 +4,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GATEWAY_SCRIPT_FILE } from "../../../lib/site";
-import type { NetnsHarness } from "./netns";
+import type { Background, NetnsHarness, RunResult } from "./netns";
 
 export interface WgQuickSettings {
   readonly addresses: string[];
@@ -70,31 +70,60 @@ export interface GatewayFiles {
   readonly privateKey: string;
 }
 
-/**
- * Runs the DaemonSet's own entry script (wireguard/gateway.sh) in `ns` with
- * userspace WireGuard, once (WG_ONESHOT), from rendered files written to `dir`.
- */
-export async function runGatewayScript(
-  h: NetnsHarness,
-  ns: string,
-  opts: { readonly iface: string; readonly dir: string; readonly files: GatewayFiles; readonly expectedPublicKey: string },
-): Promise<void> {
+export interface GatewayScriptOptions {
+  readonly iface: string;
+  /** Where the rendered files are written (the pod's mounted config); reused by restarts. */
+  readonly dir: string;
+  readonly files: GatewayFiles;
+  readonly expectedPublicKey: string;
+}
+
+/** Writes the rendered files to opts.dir and returns the script's environment, as the DaemonSet sets it (plus wireguard-go). */
+function gatewayEnv(opts: GatewayScriptOptions, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const path = (name: string) => join(opts.dir, name);
   writeFileSync(path("gateway.conf"), opts.files.config);
   writeFileSync(path("rules.v4"), opts.files.rules);
   writeFileSync(path("gateway.key"), `${opts.files.privateKey}\n`, { mode: 0o600 });
-  await h.check(ns, ["bash", GATEWAY_SCRIPT_FILE], {
-    env: {
-      WG_IFACE: opts.iface,
-      WG_CONFIG: path("gateway.conf"),
-      WG_RULES: path("rules.v4"),
-      WG_PRIVATE_KEY_FILE: path("gateway.key"),
-      WG_EXPECTED_PUBLIC_KEY: opts.expectedPublicKey,
-      WG_USERSPACE_IMPLEMENTATION: "wireguard-go",
-      WG_ONESHOT: "1",
-      WG_KEY_SECRET: "",
-      LOG_LEVEL: "", // wireguard-go's daemon must not inherit our output pipes
-    },
-    timeoutMs: 20_000,
-  });
+  return {
+    WG_IFACE: opts.iface,
+    WG_CONFIG: path("gateway.conf"),
+    WG_RULES: path("rules.v4"),
+    WG_PRIVATE_KEY_FILE: path("gateway.key"),
+    WG_EXPECTED_PUBLIC_KEY: opts.expectedPublicKey,
+    WG_USERSPACE_IMPLEMENTATION: "wireguard-go",
+    WG_KEY_SECRET: "",
+    LOG_LEVEL: "", // wireguard-go's daemon must not inherit our output pipes
+    ...extra,
+  };
+}
+
+/**
+ * Runs the DaemonSet's own entry script (wireguard/gateway.sh) in `ns` with
+ * userspace WireGuard, once (WG_ONESHOT), from rendered files written to `dir`.
+ */
+export async function runGatewayScript(h: NetnsHarness, ns: string, opts: GatewayScriptOptions): Promise<void> {
+  await h.check(ns, ["bash", GATEWAY_SCRIPT_FILE], { env: gatewayEnv(opts, { WG_ONESHOT: "1" }), timeoutMs: 20_000 });
+}
+
+/**
+ * Starts wireguard/gateway.sh in `ns` as the pod runs it (set up, then wait),
+ * tracked by the harness, and resolves once it logged "up". Its output
+ * (stderr: what it did, refusal reports) is in the returned Background.
+ * Refusals are reported every `reportSeconds` (the pod: 60).
+ */
+export async function startGatewayScript(h: NetnsHarness, ns: string, opts: GatewayScriptOptions & { readonly reportSeconds?: number; readonly name?: string }): Promise<Background> {
+  const env = gatewayEnv(opts, { WG_REFUSED_REPORT_SECONDS: String(opts.reportSeconds ?? 1) });
+  return h.spawn(ns, opts.name ?? "gateway.sh", ["bash", GATEWAY_SCRIPT_FILE], { env, ready: /gateway: up: /, readyTimeoutMs: 20_000 });
+}
+
+/** `gateway.sh check`, the pod's readiness and liveness probe, with the same environment. */
+export function gatewayCheck(h: NetnsHarness, ns: string, opts: GatewayScriptOptions): Promise<RunResult> {
+  return h.run(ns, ["bash", GATEWAY_SCRIPT_FILE, "check"], { env: gatewayEnv(opts), timeoutMs: 10_000 });
+}
+
+/** Kills a started gateway.sh (only the script, as an OOM kill or SIGKILL of the container's process would) and waits until it is gone. */
+export async function killGatewayScript(gateway: Background, signal: NodeJS.Signals = "SIGKILL"): Promise<number | null> {
+  if (!gateway.child.pid) throw new Error(`${gateway.name} has no pid`);
+  process.kill(gateway.child.pid, signal);
+  return gateway.exited;
 }
