@@ -310,8 +310,21 @@ describe("pull-request.yml", () => {
   const { test: testJob, data, comment, diff } = wf.jobs;
   const SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository";
 
+  test("talos-real: the real Talos provider and a checksum-verified talosctl, without credentials", () => {
+    const job = wf.jobs["talos-real"];
+    expect(job.permissions).toEqual({ contents: "read" });
+    expect(usesOf(job, "google-github-actions/auth")).toEqual([]);
+    const runs = runsOf(job);
+    expect(runs).toContain("sha256sum -c");
+    expect(runs).toContain("npx jest test/plan/talos-real.test.ts --selectProjects plan");
+    expect(job.steps.find((s) => s.run?.includes("talos-real.test.ts"))?.env?.TALOS_REAL).toBe("1");
+    // talosctl of the fixture site's Talos release.
+    const site = parse(readFileSync(join(REPO, "test/fixtures/site/site.yaml"), "utf8"));
+    expect(job.env?.TALOS_VERSION).toBe(site.talos.version);
+  });
+
   test("has exactly the jobs of the trust model", () => {
-    expect(Object.keys(wf.jobs).sort()).toEqual(["comment", "data", "diff", "matchbox-real", "test"]);
+    expect(Object.keys(wf.jobs).sort()).toEqual(["comment", "data", "diff", "matchbox-real", "talos-real", "test"]);
     expect(wf.on).toEqual({ pull_request: null });
     expect(wf.permissions).toEqual({ contents: "read" });
   });
