@@ -1,4 +1,5 @@
-import { relative, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import siteSchema from "../sites/site.schema.json";
 import {
   cidrContains,
@@ -16,8 +17,19 @@ import { checkTalosSettings } from "./talos/settings-check";
 import { checkAgainstSchema } from "./schema-check";
 import { DataFileError, readSmallTextFile, YamlSource, type Problem } from "./yaml-source";
 
-/** The repository root: every relative path in settings is resolved from here. */
-export const REPO_ROOT = resolve(__dirname, "..");
+/**
+ * The repository root (the directory with cdktf.json): every relative path in
+ * settings is resolved from here. Found by walking up, because this module runs
+ * from lib/ (tsx, tests) and from the bundles in dist/ and dist/bin/.
+ */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "cdktf.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`cannot find the repository root (a directory with cdktf.json) above ${from}`);
+  }
+}
 export const EXAMPLE_SITE_FILE = resolve(REPO_ROOT, "sites/example.yaml");
 
 /** One site, as written in `sites/*.yaml` and checked against `sites/site.schema.json`. */

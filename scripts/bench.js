@@ -1,0 +1,78 @@
+// npm run bench: wall time and peak RSS of the cdktf app (as cdktf.json runs
+// it, after the build) and of `validate`, on this machine in one run, against
+// the baseline of merely loading the Google and Kubernetes provider barrels
+// under plain Node. Each figure is the median of RUNS runs. Prints the targets
+// of issue #15 with PASS or MISS; exits 0 either way (it measures, the tests
+// assert behaviour).
+"use strict";
+const { spawnSync } = require("node:child_process");
+const { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require("node:fs");
+const { tmpdir } = require("node:os");
+const { join } = require("node:path");
+const { parse, stringify } = require("yaml");
+
+const ROOT = join(__dirname, "..");
+const RUNS = Number(process.env.NETBOOT_BENCH_RUNS ?? 3);
+const PROBE = join(__dirname, "bench-probe.js");
+const work = mkdtempSync(join(tmpdir(), "netboot-bench-"));
+
+/** One run of `node <args>`: seconds and peak RSS (MB); throws with the output when it fails. */
+function once(args, env) {
+  const probe = join(work, `probe-${Math.random().toString(36).slice(2)}.json`);
+  const started = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ["-r", PROBE, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, ...env, NETBOOT_BENCH_PROBE: probe, CHECKPOINT_DISABLE: "1" },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`node ${args.join(" ")} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  return { seconds, rssMb: JSON.parse(readFileSync(probe, "utf8")).maxRssKb / 1024 };
+}
+
+function median(args, env = {}) {
+  const runs = Array.from({ length: RUNS }, () => once(args, env)).sort((a, b) => a.seconds - b.seconds);
+  return runs[Math.floor(runs.length / 2)];
+}
+
+const exampleSite = join(ROOT, "sites/example.yaml");
+const baseSite = existsSync(exampleSite) ? exampleSite : join(ROOT, "test/fixtures/site/site.yaml");
+
+// A 1,000-machine inventory on the same site: DHCP workers, three control planes.
+const machines = Array.from({ length: 1000 }, (_, i) => ({
+  name: `bench-${i}`,
+  mac: `02:be:00:00:${((i >> 8) & 255).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`,
+  role: i < 3 ? "controlplane" : "worker",
+}));
+const bigInventory = join(work, "machines.yaml");
+writeFileSync(bigInventory, stringify({ machines }));
+const bigSiteValue = parse(readFileSync(baseSite, "utf8"));
+bigSiteValue.matchbox.inventoryFile = bigInventory;
+const bigSite = join(work, "site.yaml");
+writeFileSync(bigSite, stringify(bigSiteValue));
+
+try {
+  const baseline = median(["-e", 'require("@cdktf/provider-google"); require("@cdktf/provider-kubernetes");']);
+  const example = median(["dist/main.js"], { SITE_CONFIG: baseSite, CDKTF_OUTDIR: join(work, "out-example") });
+  const big = median(["dist/main.js"], { SITE_CONFIG: bigSite, CDKTF_OUTDIR: join(work, "out-1000") });
+  const validate = median(["dist/bin/validate.js"], { SITE_CONFIG: bigSite });
+
+  const rows = [
+    ["provider barrels (google + kubernetes), plain node: baseline", baseline],
+    [`app synth, ${baseSite.slice(ROOT.length + 1)}`, example],
+    ["app synth, 1,000 machines", big],
+    ["validate, 1,000 machines (process)", validate],
+  ];
+  const line = ([name, m]) => `${name.padEnd(64)} ${m.seconds.toFixed(2).padStart(6)} s ${m.rssMb.toFixed(0).padStart(5)} MB`;
+  process.stdout.write(`netboot bench (node ${process.version}, median of ${RUNS} runs)\n${rows.map(line).join("\n")}\n\n`);
+  const targets = [
+    [`example synth / baseline = ${(example.seconds / baseline.seconds).toFixed(2)}`, example.seconds / baseline.seconds <= 0.15, "<= 0.15"],
+    [`example synth peak RSS = ${example.rssMb.toFixed(0)} MB`, example.rssMb <= 250, "<= 250 MB"],
+    [`1,000 machines / example = ${(big.seconds / example.seconds).toFixed(2)}`, big.seconds / example.seconds <= 2, "<= 2"],
+    [`validate of 1,000 machines = ${validate.seconds.toFixed(2)} s`, validate.seconds <= 0.5, "<= 0.5 s"],
+  ];
+  process.stdout.write(targets.map(([what, ok, goal]) => `${ok ? "PASS" : "MISS"}  ${what} (target ${goal})`).join("\n") + "\n");
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
