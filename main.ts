@@ -1,6 +1,6 @@
 import { App } from "cdktf";
-import { exitOnDataFileError } from "./lib/cli";
-import { loadNetbootSite } from "./lib/site";
+import { exitOnDataFileError } from "./lib/commands/cli";
+import { loadNetbootSite } from "./lib/input/site";
 import { addNetbootStacks } from "./stacks";
 
 // cdktf records a full stack trace for every token it creates (as a string,

@@ -5,10 +5,10 @@
 // Exit status: 0; with --exit-code 1 when anything changed (like git diff);
 // 2 when it cannot compare (usage, unknown ref, invalid working-tree data).
 import { parseArgs } from "node:util";
-import { BootDiffError, bootDiff, formatBootDiff, formatBootDiffMarkdown } from "../lib/boot-diff";
-import { siteLine } from "../lib/cli";
-import { REPO_ROOT, siteFileFromEnv } from "../lib/settings";
-import { DataFileError } from "../lib/yaml-source";
+import { BootDiffError, bootDiff, formatBootDiff, formatBootDiffMarkdown } from "../lib/commands/boot-diff";
+import { siteLine } from "../lib/commands/cli";
+import { REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
+import { DataFileError } from "../lib/input/yaml-source";
 
 const USAGE = "usage: npm run boot-diff -- --base <git-ref> [--markdown] [--exit-code]\n";
 

@@ -1,11 +1,11 @@
 // npm run boot-preview -- <mac>
 // Prints which Matchbox group and profile a MAC gets for the current inventory,
 // and the exact iPXE script Matchbox would return for it.
-import { announceSite, exitOnDataFileError } from "../lib/cli";
-import { matchboxBaseUrl } from "../lib/matchbox/boot-plan";
-import { formatPreview, previewBoot, plannedMatchboxStore } from "../lib/matchbox/preview";
-import { siteFileFromEnv } from "../lib/settings";
-import { loadNetbootSite } from "../lib/site";
+import { announceSite, exitOnDataFileError } from "../lib/commands/cli";
+import { matchboxBaseUrl } from "../lib/model/matchbox/boot-plan";
+import { formatPreview, previewBoot, plannedMatchboxStore } from "../lib/model/matchbox/preview";
+import { siteFileFromEnv } from "../lib/input/settings";
+import { loadNetbootSite } from "../lib/input/site";
 
 const [mac] = process.argv.slice(2);
 if (!mac) {

@@ -2,7 +2,7 @@
  * Refuses to deploy a site that must never reach production: the built-in
  * example (its project id and addresses are placeholders), one that still uses
  * any value the example ships (project id, gateway or peer keys, MACs: see
- * lib/example-site.ts), one without the Talos asset checksums, or one with
+ * lib/commands/example-site.ts), one without the Talos asset checksums, or one with
  * local state (a CI runner's disk is thrown away after the job, and with it
  * the only record of what was created). Every problem is reported at once.
  *
@@ -19,13 +19,14 @@
  * Exit status: 0 deployable, 1 refused or invalid (reasons on stderr, one
  * `  - ` line each: the pull-request workflow quotes those lines).
  */
+import { MATCHBOX_NAMESPACE } from "../stacks/boot-server-stack";
 import { appendFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { announceSite, exitOnDataFileError } from "../lib/cli";
-import { EXAMPLE_GATEWAY_PUBLIC_KEY, EXAMPLE_PROJECT, exampleMachineWithMac, examplePeerWithKey } from "../lib/example-site";
-import { loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from "../lib/settings";
-import { completeSite, type NetbootSite } from "../lib/site";
-import { DataFileError, formatProblem } from "../lib/yaml-source";
+import { announceSite, exitOnDataFileError } from "../lib/commands/cli";
+import { EXAMPLE_GATEWAY_PUBLIC_KEY, EXAMPLE_PROJECT, exampleMachineWithMac, examplePeerWithKey } from "../lib/commands/example-site";
+import { loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from "../lib/input/settings";
+import { completeSite, type NetbootSite } from "../lib/input/site";
+import { DataFileError, formatProblem } from "../lib/input/yaml-source";
 
 /**
  * The gRPC endpoint CI uses: the workflows run `kubectl port-forward
@@ -72,7 +73,7 @@ export function deployProblems(site: SiteSettings, file: string): string[] {
 /**
  * Every value of the example that a site's data files still hold (they are
  * edited in place, so the example's values are compared with the constants
- * of lib/example-site.ts, not with the files).
+ * of lib/commands/example-site.ts, not with the files).
  */
 export function exampleDataProblems(site: NetbootSite): string[] {
   const problems: string[] = [];
@@ -140,6 +141,8 @@ export function githubOutputs(loaded: LoadedSite): Record<string, string> {
     cluster_location: s.gke.location ?? s.gcp.zone,
     state_bucket: s.state.bucket ?? "",
     inventory_file: s.matchbox.inventoryFile,
+    // Owned by the boot-server stack; the deploy workflow's port-forward reads it from here.
+    matchbox_namespace: MATCHBOX_NAMESPACE,
   };
 }
 

@@ -4,9 +4,9 @@
 // app's stderr a second time inside its own error, after a spinner.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { announceSite, exitOnDataFileError } from "../lib/cli";
-import { REPO_ROOT, siteFileFromEnv } from "../lib/settings";
-import { loadNetbootSite } from "../lib/site";
+import { announceSite, exitOnDataFileError } from "../lib/commands/cli";
+import { REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
+import { loadNetbootSite } from "../lib/input/site";
 
 const file = exitOnDataFileError(() => siteFileFromEnv());
 announceSite(file);

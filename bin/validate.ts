@@ -1,6 +1,6 @@
 // npm run validate -- [inventory.yaml]
-import { siteLine } from "../lib/cli";
-import { validateCommand } from "../lib/validate-command";
+import { siteLine } from "../lib/commands/cli";
+import { validateCommand } from "../lib/commands/validate";
 
 const result = validateCommand(process.argv.slice(2));
 process.stdout.write(result.stdout);

@@ -3,9 +3,9 @@
 // repository, and prints the public key for wireguard/peers.yaml.
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isInsideRepository } from "../lib/settings";
-import { generateWireguardKeyPair } from "../lib/wireguard/keys";
-import { defaultKeyFile, writePrivateFile } from "../lib/wireguard/local-keys";
+import { isInsideRepository } from "../lib/input/settings";
+import { generateWireguardKeyPair } from "../lib/input/wireguard/keys";
+import { defaultKeyFile, writePrivateFile } from "../lib/commands/local-keys";
 
 export const USAGE = "usage: npm run wg:keygen -- <peer-name> [--out <private-key-file>] [--force]";
 const PEER_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;

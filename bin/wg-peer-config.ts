@@ -5,14 +5,14 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parseIpv4 } from "../lib/cidr";
-import { announceSite } from "../lib/cli";
-import { isInsideRepository, loadSite, REPO_ROOT, siteFileFromEnv } from "../lib/settings";
-import { publicKeyOf, readWireguardKeyFile } from "../lib/wireguard/keys";
-import { defaultKeyFile, writePrivateFile } from "../lib/wireguard/local-keys";
-import { loadPeers } from "../lib/wireguard/peers";
-import { renderPeerConfig } from "../lib/wireguard/render";
-import { DataFileError } from "../lib/yaml-source";
+import { parseIpv4 } from "../lib/input/cidr";
+import { announceSite } from "../lib/commands/cli";
+import { isInsideRepository, loadSite, REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
+import { publicKeyOf, readWireguardKeyFile } from "../lib/input/wireguard/keys";
+import { defaultKeyFile, writePrivateFile } from "../lib/commands/local-keys";
+import { loadPeers } from "../lib/input/wireguard/peers";
+import { renderPeerConfig } from "../lib/model/wireguard/render";
+import { DataFileError } from "../lib/input/yaml-source";
 
 export const USAGE = "usage: npm run wg:peer-config -- <peer> [--endpoint <public-ip>] [--key <private-key-file>] [--out <file>]";
 

@@ -3,8 +3,8 @@ import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { Group } from "../.gen/providers/matchbox/group";
 import { Profile } from "../.gen/providers/matchbox/profile";
-import type { BootPlan } from "../lib/matchbox/boot-plan";
-import { terraformFnLiteral, terraformLiteral, terraformLiteralMap } from "../lib/terraform-strings";
+import type { BootPlan } from "../lib/model/matchbox/boot-plan";
+import { terraformFnLiteral, terraformLiteral, terraformLiteralMap } from "../lib/model/terraform-strings";
 
 export interface MatchboxBootConfigProps {
   readonly plan: BootPlan;

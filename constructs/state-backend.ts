@@ -1,5 +1,5 @@
 import { GcsBackend, LocalBackend, type TerraformStack } from "cdktf";
-import type { SiteSettings } from "../lib/settings";
+import type { SiteSettings } from "../lib/input/settings";
 
 /**
  * Where a stack keeps its state. Every stack gets its own GCS prefix (or local

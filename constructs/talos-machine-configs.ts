@@ -5,10 +5,10 @@ import { DataTalosClientConfiguration, type DataTalosClientConfigurationClientCo
 import { DataTalosMachineConfiguration, type DataTalosMachineConfigurationMachineSecrets } from "../.gen/providers/talos/data-talos-machine-configuration";
 import { ImageFactorySchematic } from "../.gen/providers/talos/image-factory-schematic";
 import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
-import { INSTALLER_IMAGE_PLACEHOLDER, type TalosConfigSpec } from "../lib/matchbox/boot-plan";
-import type { SiteSettings } from "../lib/settings";
-import { metalInstallerImage } from "../lib/talos/machine-patches";
-import { terraformFnLiteral, terraformLiteral } from "../lib/terraform-strings";
+import { INSTALLER_IMAGE_PLACEHOLDER, type TalosConfigSpec } from "../lib/model/matchbox/boot-plan";
+import type { SiteSettings } from "../lib/input/settings";
+import { metalInstallerImage } from "../lib/model/talos/machine-patches";
+import { terraformFnLiteral, terraformLiteral } from "../lib/model/terraform-strings";
 
 /**
  * A computed object attribute passed whole to another resource's object

@@ -10,7 +10,7 @@ import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
-import { terraformLiteral } from "../lib/terraform-strings";
+import { terraformLiteral } from "../lib/model/terraform-strings";
 import { GATEWAY_SYSCTLS } from "./gke-cluster";
 import { PUBLIC_HTTPS_EGRESS } from "./pod-security-namespace";
 
@@ -29,7 +29,7 @@ export interface WireguardGatewayProps {
   readonly privateKeySecret: string;
   /** The committed public key (wireguard/gateway.pub); the pod refuses a private key that does not match. */
   readonly expectedPublicKey: string;
-  /** Rendered by lib/wireguard/render.ts for interfaces wg0/eth0. */
+  /** Rendered by lib/model/wireguard/render.ts for interfaces wg0/eth0. */
   readonly wireguardConfig: string;
   readonly rules: string;
   /** wireguard/gateway.sh: the same script the end-to-end test runs. */

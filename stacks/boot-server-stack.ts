@@ -9,9 +9,9 @@ import { MatchboxTls } from "../constructs/matchbox-tls";
 import { PodSecurityNamespace } from "../constructs/pod-security-namespace";
 import { useStateBackend } from "../constructs/state-backend";
 import { GATEWAY_LABELS, WireguardGateway } from "../constructs/wireguard-gateway";
-import { renderAssetManifest, siteBootAssets } from "../lib/boot-assets";
-import type { NetbootSite } from "../lib/site";
-import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules } from "../lib/wireguard/render";
+import { renderAssetManifest, siteBootAssets } from "../lib/input/boot-assets";
+import type { NetbootSite } from "../lib/input/site";
+import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules } from "../lib/model/wireguard/render";
 import type { ClusterAccess } from "./gke-stack";
 
 export interface BootServerStackProps {

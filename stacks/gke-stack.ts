@@ -5,7 +5,7 @@ import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { GkeCluster } from "../constructs/gke-cluster";
 import { NodeServiceAccount } from "../constructs/node-service-account";
 import { useStateBackend } from "../constructs/state-backend";
-import type { SiteSettings } from "../lib/settings";
+import type { SiteSettings } from "../lib/input/settings";
 import type { NetworkStack } from "./network-stack";
 
 export interface GkeStackProps {

@@ -1,5 +1,5 @@
 import type { App } from "cdktf";
-import type { NetbootSite } from "../lib/site";
+import type { NetbootSite } from "../lib/input/site";
 import { BootServerStack } from "./boot-server-stack";
 import { GkeStack } from "./gke-stack";
 import { MatchboxConfigStack } from "./matchbox-config-stack";

@@ -5,9 +5,9 @@ import { TalosProvider } from "../.gen/providers/talos/provider";
 import { MatchboxBootConfig } from "../constructs/matchbox-boot-config";
 import { useStateBackend } from "../constructs/state-backend";
 import { TalosMachineConfigs } from "../constructs/talos-machine-configs";
-import { controlPlaneAddresses, type Machine } from "../lib/inventory";
-import { bootPlan } from "../lib/matchbox/boot-plan";
-import type { NetbootSite } from "../lib/site";
+import { controlPlaneAddresses, type Machine } from "../lib/input/inventory";
+import { bootPlan } from "../lib/model/matchbox/boot-plan";
+import type { NetbootSite } from "../lib/input/site";
 import type { MatchboxApiAccess } from "./boot-server-stack";
 
 export interface MatchboxConfigStackProps {

@@ -4,7 +4,7 @@ import { ComputeAddress } from "@cdktf/provider-google/lib/compute-address";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { BootVpc } from "../constructs/boot-vpc";
 import { useStateBackend } from "../constructs/state-backend";
-import type { SiteSettings } from "../lib/settings";
+import type { SiteSettings } from "../lib/input/settings";
 
 export interface NetworkStackProps {
   readonly site: SiteSettings;

@@ -7,9 +7,9 @@ import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v
 import { PersistentVolumeClaimV1 } from "@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
-import { terraformLiteral } from "../../lib/terraform-strings";
+import { terraformLiteral } from "../../lib/model/terraform-strings";
 import { PUBLIC_HTTPS_EGRESS } from "../pod-security-namespace";
-import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT } from "../../lib/wireguard/render";
+import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT } from "../../lib/model/wireguard/render";
 
 /**
  * Matchbox's latest release, pinned by tag and digest (never `latest`): the
@@ -58,7 +58,7 @@ export interface MatchboxServerProps {
   readonly clusterIp: string;
   /** Terraform references (unknown at synth time): the pod template carries a hash of the certificates, computed by Terraform. */
   readonly tls: { readonly caCertPem: string; readonly serverCertPem: string; readonly serverKeyPem: string };
-  /** Rendered by lib/boot-assets.ts: `<sha256|UNSET> <path> <url> <field>` per line. */
+  /** Rendered by lib/input/boot-assets.ts: `<sha256|UNSET> <path> <url> <field>` per line. */
   readonly assetManifest: string;
   /** The fetch-and-verify script (constructs/matchbox-server/fetch-assets.sh). */
   readonly fetchAssetsScript: string;

@@ -24,8 +24,8 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { basename, dirname, join } from "node:path";
-import { hyphenatedMac, normalizeMac, type CanonicalMac } from "../../lib/mac";
-import { matchboxBaseUrl } from "../../lib/matchbox/boot-plan";
+import { hyphenatedMac, normalizeMac, type CanonicalMac } from "../../lib/input/mac";
+import { matchboxBaseUrl } from "../../lib/model/matchbox/boot-plan";
 import { logicalName } from "../../constructs/matchbox-boot-config";
 import { parseStandInLog, type StandInRequest } from "../support/matchbox-standin";
 import type { EvaluatedMatchboxStore } from "../support/terraform-app";

@@ -7,9 +7,9 @@
 // Runs the real script in throwaway network namespaces.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../lib/settings";
-import { generateWireguardKeyPair } from "../../lib/wireguard/keys";
-import { renderGatewayConfig, renderGatewayRules } from "../../lib/wireguard/render";
+import { REPO_ROOT } from "../../lib/input/settings";
+import { generateWireguardKeyPair } from "../../lib/input/wireguard/keys";
+import { renderGatewayConfig, renderGatewayRules } from "../../lib/model/wireguard/render";
 import { NetnsHarness } from "./support/netns";
 import { commands, describeE2E, E2E_PATH, findCommand, namespacesWithIptables, runsAsRoot, tunDevice } from "./support/prerequisites";
 import { gatewayCheck, killGatewayScript, startGatewayScript, type GatewayScriptOptions } from "./support/wireguard";

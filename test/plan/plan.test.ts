@@ -21,9 +21,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { REPO_ROOT } from "../../lib/settings";
+import { REPO_ROOT } from "../../lib/input/settings";
 import { FIXTURE_SITE_FILE } from "../support/site";
-import { loadNetbootSite } from "../../lib/site";
+import { loadNetbootSite } from "../../lib/input/site";
 import { mustTerraform, terraform, type TerraformOptions } from "../support/terraform-standin";
 import { addNetbootStacks } from "../../stacks";
 import { OFFLINE_PROVIDERS } from "../../scripts/get-providers";

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../lib/settings";
+import { REPO_ROOT } from "../../lib/input/settings";
 
 export interface AppRun {
   readonly status: number | null;

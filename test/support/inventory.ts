@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { REPO_ROOT } from "../../lib/settings";
+import { REPO_ROOT } from "../../lib/input/settings";
 
 /** The tests' own inventory (test/fixtures/site), which a user's pull request never changes. */
 export const FIXTURE_INVENTORY = join(REPO_ROOT, "test/fixtures/site/machines.yaml");

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { parse, stringify } from "yaml";
 import { resolve } from "node:path";
-import { completeSite, type NetbootSite } from "../../lib/site";
-import { parseSite, REPO_ROOT, type SiteSettings } from "../../lib/settings";
-import { YamlSource } from "../../lib/yaml-source";
+import { completeSite, type NetbootSite } from "../../lib/input/site";
+import { parseSite, REPO_ROOT, type SiteSettings } from "../../lib/input/settings";
+import { YamlSource } from "../../lib/input/yaml-source";
 
 /**
  * The tests' own data (settings, peers, inventory, gateway key, Talos configs),

@@ -1,6 +1,6 @@
 import { Testing } from "cdktf";
 import type { TerraformStack } from "cdktf";
-import type { NetbootSite } from "../../lib/site";
+import type { NetbootSite } from "../../lib/input/site";
 import { addNetbootStacks, type NetbootStacks } from "../../stacks";
 
 /** Synthesized Terraform JSON of one stack, parsed. */

@@ -11,12 +11,12 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderAssetManifest, siteBootAssets } from "../../lib/boot-assets";
-import { plannedMatchboxStore } from "../../lib/matchbox/preview";
-import { bootPlan } from "../../lib/matchbox/boot-plan";
+import { renderAssetManifest, siteBootAssets } from "../../lib/input/boot-assets";
+import { plannedMatchboxStore } from "../../lib/model/matchbox/preview";
+import { bootPlan } from "../../lib/model/matchbox/boot-plan";
 import { logicalName } from "../../constructs/matchbox-boot-config";
-import { FETCH_ASSETS_SCRIPT_FILE, GATEWAY_SCRIPT_FILE, loadNetbootSite, type NetbootSite } from "../../lib/site";
-import { renderGatewayConfig, renderGatewayRules } from "../../lib/wireguard/render";
+import { FETCH_ASSETS_SCRIPT_FILE, GATEWAY_SCRIPT_FILE, loadNetbootSite, type NetbootSite } from "../../lib/input/site";
+import { renderGatewayConfig, renderGatewayRules } from "../../lib/model/wireguard/render";
 import { FIXTURES, fixtureSiteFrom } from "../support/site";
 import { applyApp, FIXTURE_SITE_FILE, matchboxStoreFromEvaluated, talosConfigFixture, validateWithoutBackend, type AppliedApp } from "../support/terraform-app";
 import { terraformMissing } from "../support/terraform-standin";

@@ -10,10 +10,10 @@ import { parse, stringify } from "yaml";
 import { githubOutputProblems, main as checkDeployableMain } from "../../bin/check-deployable";
 import { main as peerConfigMain } from "../../bin/wg-peer-config";
 import { main as keygenMain } from "../../bin/wg-keygen";
-import { parseSite, REPO_ROOT, loadSite, siteFileFromEnv } from "../../lib/settings";
-import { generateWireguardKeyPair, publicKeyOf, readWireguardKeyFile } from "../../lib/wireguard/keys";
-import { parsePeers } from "../../lib/wireguard/peers";
-import { DataFileError, YamlSource, type Problem } from "../../lib/yaml-source";
+import { parseSite, REPO_ROOT, loadSite, siteFileFromEnv } from "../../lib/input/settings";
+import { generateWireguardKeyPair, publicKeyOf, readWireguardKeyFile } from "../../lib/input/wireguard/keys";
+import { parsePeers } from "../../lib/input/wireguard/peers";
+import { DataFileError, YamlSource, type Problem } from "../../lib/input/yaml-source";
 import { fixtureSiteFrom, fixtureSiteValue, FIXTURES, siteFrom } from "../support/site";
 
 const TSX = join(REPO_ROOT, "node_modules/.bin/tsx");

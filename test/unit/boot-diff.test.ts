@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { BootDiffError, bootDiff, changeLines, formatBootDiff, formatBootDiffMarkdown } from "../../lib/boot-diff";
-import { REPO_ROOT } from "../../lib/settings";
+import { BootDiffError, bootDiff, changeLines, formatBootDiff, formatBootDiffMarkdown } from "../../lib/commands/boot-diff";
+import { REPO_ROOT } from "../../lib/input/settings";
 import { FIXTURE_INVENTORY } from "../support/inventory";
 import { fixtureSiteValue } from "../support/site";
 

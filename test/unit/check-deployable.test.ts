@@ -4,18 +4,18 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
 import { checkDeployable, main } from "../../bin/check-deployable";
-import { EXAMPLE_GATEWAY_PUBLIC_KEY, EXAMPLE_MACS, EXAMPLE_PEER_PUBLIC_KEYS, EXAMPLE_PROJECT } from "../../lib/example-site";
-import { normalizeMac } from "../../lib/mac";
-import { parseSite, REPO_ROOT, type LoadedSite } from "../../lib/settings";
-import { checkWireguardKey } from "../../lib/wireguard/keys";
-import { YamlSource } from "../../lib/yaml-source";
+import { EXAMPLE_GATEWAY_PUBLIC_KEY, EXAMPLE_MACS, EXAMPLE_PEER_PUBLIC_KEYS, EXAMPLE_PROJECT } from "../../lib/commands/example-site";
+import { normalizeMac } from "../../lib/input/mac";
+import { parseSite, REPO_ROOT, type LoadedSite } from "../../lib/input/settings";
+import { checkWireguardKey } from "../../lib/input/wireguard/keys";
+import { YamlSource } from "../../lib/input/yaml-source";
 import { fixtureSiteValue } from "../support/site";
 
 // Every site here is built from the tests' own fixtures (test/fixtures/site),
 // never from sites/example.yaml, wireguard/ or matchbox-config/: users edit
 // those in place, and their edits must not change what these tests expect.
 // Where a test needs one of the example's values, it takes it from
-// lib/example-site.ts and writes it into a temporary copy of the fixtures.
+// lib/commands/example-site.ts and writes it into a temporary copy of the fixtures.
 
 const FIXTURE_DIR = resolve(REPO_ROOT, "test/fixtures/site");
 /** How the site file is shown in messages: a user's site. */
@@ -91,7 +91,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("the example's recorded values (lib/example-site.ts)", () => {
+describe("the example's recorded values (lib/commands/example-site.ts)", () => {
   test("are well-formed: WireGuard keys, canonical MACs, a valid project id", () => {
     expect(checkWireguardKey(EXAMPLE_GATEWAY_PUBLIC_KEY)).toBeUndefined();
     for (const key of Object.values(EXAMPLE_PEER_PUBLIC_KEYS)) expect(checkWireguardKey(key)).toBeUndefined();
@@ -264,6 +264,7 @@ describe("check-deployable", () => {
           "cluster_location=europe-west1-b",
           "state_bucket=homelab-boot-tfstate",
           "inventory_file=test/fixtures/site/machines.yaml",
+          "matchbox_namespace=netboot-matchbox",
         ]),
       );
       expect(err.mock.calls.map((c) => String(c[0])).join("")).toBe(`site: ${file}\n`);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import siteSchema from "../../sites/site.schema.json";
-import { REPO_ROOT } from "../../lib/settings";
+import { REPO_ROOT } from "../../lib/input/settings";
 
 const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
 

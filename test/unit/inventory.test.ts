@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { parseInventory } from "../../lib/inventory";
-import { normalizeMac } from "../../lib/mac";
-import { REPO_ROOT } from "../../lib/settings";
-import { validateCommand } from "../../lib/validate-command";
-import { DataFileError, YamlSource } from "../../lib/yaml-source";
-import { FIXTURE_INVENTORY, writeInventory } from "../support/inventory";
+import { parseInventory } from "../../lib/input/inventory";
+import { normalizeMac } from "../../lib/input/mac";
+import { REPO_ROOT } from "../../lib/input/settings";
+import { validateCommand } from "../../lib/commands/validate";
+import { DataFileError, YamlSource } from "../../lib/input/yaml-source";
+import { writeInventory } from "../support/inventory";
 import { FIXTURE_SITE_FILE, siteFrom } from "../support/site";
 
 /** The validate command in-process (the same function bin/validate.ts runs). */
@@ -16,9 +16,8 @@ function validate(file: string) {
 
 /** The real command, as `npm run validate` starts it. */
 function validateProcess(file: string, site = FIXTURE_SITE_FILE) {
-  const started = Date.now();
   const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/validate.ts", file], { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, SITE_CONFIG: site } });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, ms: Date.now() - started };
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 describe("MAC addresses", () => {
@@ -55,8 +54,6 @@ describe("npm run validate", () => {
     expect(run.status).toBe(0);
     // Six machines; the one with boot: disk has no group.
     expect(run.stdout).toBe("test/fixtures/site/machines.yaml: 6 machine(s) valid, 5 with a Matchbox group\n");
-    // Process start (node + tsx) included; the check itself is milliseconds.
-    expect(run.ms).toBeLessThan(5000);
   });
 
   const cases: [string, (m: Record<string, any>[]) => Record<string, any>[] | void, RegExp][] = [
@@ -94,12 +91,6 @@ describe("npm run validate", () => {
     const run = validateProcess(writeInventory((m) => void (m[0].mac = "aa:bb")));
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/machines\.yaml:3: machine "fixture-cp-1": machines\[0\]\.mac: "aa:bb" is not a MAC address/);
-  });
-
-  test("checking an inventory takes milliseconds, not seconds", () => {
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < 20; i++) validateCommand([FIXTURE_INVENTORY], { SITE_CONFIG: FIXTURE_SITE_FILE });
-    expect(Number(process.hrtime.bigint() - started) / 1e6 / 20).toBeLessThan(100);
   });
 
   test("reports every problem, one per line, with the line of each machine's field", () => {

@@ -10,7 +10,7 @@
 // table says (IAM itself) cannot be tested here: docs/runbook.md 4 lists it.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../lib/settings";
+import { REPO_ROOT } from "../../lib/input/settings";
 import { fixtureSiteFrom } from "../support/site";
 import { buildStacks, synthJson } from "../support/synth";
 

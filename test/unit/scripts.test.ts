@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../lib/settings";
+import { REPO_ROOT } from "../../lib/input/settings";
 
 // Shell scripts shipped to pods or run by operators.
 const SCRIPTS = ["wireguard/gateway.sh", "constructs/matchbox-server/fetch-assets.sh", "scripts/build-ipxe-efi.sh", ".ci/run"];

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSite, siteFileFromEnv, EXAMPLE_SITE_FILE, REPO_ROOT } from "../../lib/settings";
-import { DataFileError } from "../../lib/yaml-source";
+import { loadSite, siteFileFromEnv, EXAMPLE_SITE_FILE, REPO_ROOT } from "../../lib/input/settings";
+import { DataFileError } from "../../lib/input/yaml-source";
 import { FIXTURE_SITE_FILE, siteFrom } from "../support/site";
 
 function problemsOf(edit: (s: Record<string, any>) => void): string[] {

@@ -2,10 +2,10 @@ import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { parseInventory, type Machine } from "../../lib/inventory";
-import { bootPlan, INSTALLER_IMAGE_PLACEHOLDER } from "../../lib/matchbox/boot-plan";
-import { machineSchematic, netbootMachinePatches, usesHostnameConfig } from "../../lib/talos/machine-patches";
-import { DataFileError, YamlSource } from "../../lib/yaml-source";
+import { parseInventory, type Machine } from "../../lib/input/inventory";
+import { bootPlan, INSTALLER_IMAGE_PLACEHOLDER } from "../../lib/model/matchbox/boot-plan";
+import { machineSchematic, netbootMachinePatches, usesHostnameConfig } from "../../lib/model/talos/machine-patches";
+import { DataFileError, YamlSource } from "../../lib/input/yaml-source";
 import { siteFrom } from "../support/site";
 
 /** One inventory entry on the fixture site (or a variant), parsed as `npm run validate` does. */

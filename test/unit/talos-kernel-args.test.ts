@@ -1,4 +1,4 @@
-import { SUPPORTED_TALOS_MINORS, talosMetalKernelArgs } from "../../lib/matchbox/talos-kernel-args";
+import { SUPPORTED_TALOS_MINORS, talosMetalKernelArgs } from "../../lib/input/talos/metal-kernel-args";
 
 function argsOf(version: string): readonly string[] {
   const r = talosMetalKernelArgs(version);
@@ -81,7 +81,7 @@ describe("talosMetalKernelArgs", () => {
     expect(error).toContain(version);
     for (const minor of SUPPORTED_TALOS_MINORS) expect(error).toContain(minor);
     expect(error).toContain("pkg/machinery/kernel/kernel.go");
-    expect(error).toContain("lib/matchbox/talos-kernel-args.ts");
+    expect(error).toContain("lib/input/talos/metal-kernel-args.ts");
   });
 
   test.each(["1.13.9", "v1.13", "v1.13.x", "latest", "", " v1.13.9", "v1.13.9 ", "v01.13.9", "V1.13.9"])(

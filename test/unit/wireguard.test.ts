@@ -3,14 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { REPO_ROOT } from "../../lib/settings";
-import { checkWireguardKey, generateWireguardKeyPair, publicKeyOf } from "../../lib/wireguard/keys";
-import { parsePeers, type WireguardPeer } from "../../lib/wireguard/peers";
-import { renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/wireguard/render";
-import { GATEWAY_REFUSED_CHAIN, GATEWAY_REFUSED_LOG_PREFIX, GATEWAY_RULES_MARKER_CHAIN, refusedComment } from "../../lib/wireguard/render";
+import { REPO_ROOT } from "../../lib/input/settings";
+import { checkWireguardKey, generateWireguardKeyPair, publicKeyOf } from "../../lib/input/wireguard/keys";
+import { parsePeers, type WireguardPeer } from "../../lib/input/wireguard/peers";
+import { renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/model/wireguard/render";
+import { GATEWAY_REFUSED_CHAIN, GATEWAY_REFUSED_LOG_PREFIX, GATEWAY_RULES_MARKER_CHAIN, refusedComment } from "../../lib/model/wireguard/render";
 import { GATEWAY_PROBE_COMMAND } from "../../constructs/wireguard-gateway";
 import { buildStacks, onlyResource, synthJson } from "../support/synth";
-import { DataFileError, YamlSource } from "../../lib/yaml-source";
+import { DataFileError, YamlSource } from "../../lib/input/yaml-source";
 import { runApp } from "../support/app-run";
 import { fixtureSiteFrom, fixtureSiteValue, siteFrom } from "../support/site";
 

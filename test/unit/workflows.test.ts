@@ -6,7 +6,7 @@ import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { STACK_ORDER } from "../../stacks";
 import { MATCHBOX_NAMESPACE } from "../../stacks/boot-server-stack";
-import { MATCHBOX_RPC_PORT } from "../../lib/wireguard/render";
+import { MATCHBOX_RPC_PORT } from "../../lib/model/wireguard/render";
 
 // The workflows and their scripts are this project's code: these tests read
 // them from .github/ and fail when a rule of docs/adr/0009-pull-request-trust-model.md is broken.
@@ -216,7 +216,7 @@ describe("deploy.yml", () => {
       "main.ts",
       "stacks/index.ts",
       "constructs/gke-cluster.ts",
-      "lib/settings.ts",
+      "lib/input/settings.ts",
       "sites/example.yaml",
       "sites/site.schema.json",
       "matchbox-config/machines.yaml",
@@ -301,7 +301,11 @@ describe("deploy.yml", () => {
     // No second copy of the retry loop inline.
     expect(runs.filter((r) => r.includes("kubectl port-forward"))).toEqual([]);
     // The script's namespace is the boot-server stack's.
-    expect(job.env?.MATCHBOX_NAMESPACE).toBe(MATCHBOX_NAMESPACE);
+    // One owner: the stack's constant, passed on by check-deployable --github-output, never written here.
+    expect(job.env?.MATCHBOX_NAMESPACE).toBeUndefined();
+    const forwardStep = job.steps.find((s) => s.run?.includes("port-forward-matchbox.sh"));
+    expect(forwardStep?.env?.MATCHBOX_NAMESPACE).toBe("${{ steps.site.outputs.matchbox_namespace }}");
+    expect(MATCHBOX_NAMESPACE).toBe("netboot-matchbox");
   });
 });
 

@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import * as ipaddr from "ipaddr.js";
 import { parse, parseDocument, type YAMLSeq } from "yaml";
-import { lastAddress, parseIpv4Cidr } from "../../lib/cidr";
-import { normalizeMac } from "../../lib/mac";
-import { CDKTF_JSON_FILE, REPO_ROOT, siteFileFromEnv } from "../../lib/settings";
-import { generateWireguardKeyPair } from "../../lib/wireguard/keys";
+import { lastAddress, parseIpv4Cidr } from "../../lib/input/cidr";
+import { normalizeMac } from "../../lib/input/mac";
+import { CDKTF_JSON_FILE, REPO_ROOT, siteFileFromEnv } from "../../lib/input/settings";
+import { generateWireguardKeyPair } from "../../lib/input/wireguard/keys";
 
 const TIMEOUT_MS = 240_000;
 

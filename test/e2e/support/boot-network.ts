@@ -17,13 +17,13 @@
 //
 // The namespaces, processes and cleanup are the tunnel test's harness
 // (netns.ts, wireguard.ts).
-import { IPXE_CHAIN_EFI_PATH } from "../../../lib/boot-assets";
+import { IPXE_CHAIN_EFI_PATH } from "../../../lib/input/boot-assets";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import type { NetbootSite } from "../../../lib/site";
-import { generateWireguardKeyPair } from "../../../lib/wireguard/keys";
-import { MATCHBOX_HTTP_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../../lib/wireguard/render";
+import type { NetbootSite } from "../../../lib/input/site";
+import { generateWireguardKeyPair } from "../../../lib/input/wireguard/keys";
+import { MATCHBOX_HTTP_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../../lib/model/wireguard/render";
 import { fixtureSiteFrom } from "../../support/site";
 import { buildMatchboxStandIn } from "../../support/matchbox-standin";
 import { applyApp, matchboxStoreFromEvaluated, writeMatchboxStore, type EvaluatedMatchboxStore } from "../../support/terraform-app";

@@ -3,7 +3,7 @@
 // then Address, MTU and a route for every AllowedIPs entry.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GATEWAY_SCRIPT_FILE } from "../../../lib/site";
+import { GATEWAY_SCRIPT_FILE } from "../../../lib/input/site";
 import type { Background, NetnsHarness, RunResult } from "./netns";
 
 export interface WgQuickSettings {

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { parseInventory, type Machine } from "./inventory";
-import { bootPlan, talosInstallerImage, type ProfileSpec } from "./matchbox/boot-plan";
-import { parseSite, type SiteSettings } from "./settings";
-import { DataFileError, formatProblem, YamlSource, type Problem } from "./yaml-source";
+import { parseInventory, type Machine } from "../input/inventory";
+import { bootPlan, talosInstallerImage, type ProfileSpec } from "../model/matchbox/boot-plan";
+import { parseSite, type SiteSettings } from "../input/settings";
+import { DataFileError, formatProblem, YamlSource, type Problem } from "../input/yaml-source";
 
 /** What one machine boots, as a reviewer reads it. */
 export interface MachineBoot {

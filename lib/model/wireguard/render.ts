@@ -1,5 +1,5 @@
-import type { SiteSettings } from "../settings";
-import type { WireguardPeer } from "./peers";
+import type { SiteSettings } from "../../input/settings";
+import type { WireguardPeer } from "../../input/wireguard/peers";
 
 /** Matchbox's ports: plain HTTP for booting machines, gRPC (mutual TLS) for the API. */
 export const MATCHBOX_HTTP_PORT = 8080;

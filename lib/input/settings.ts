@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import siteSchema from "../sites/site.schema.json";
+import siteSchema from "../../sites/site.schema.json";
 import {
   cidrContains,
   cidrsOverlap,
@@ -12,7 +12,7 @@ import {
   type Ipv4Cidr,
 } from "./cidr";
 import { rescueBootAssets } from "./boot-assets";
-import { talosMetalKernelArgs } from "./matchbox/talos-kernel-args";
+import { talosMetalKernelArgs } from "./talos/metal-kernel-args";
 import { checkTalosSettings } from "./talos/settings-check";
 import { checkAgainstSchema } from "./schema-check";
 import { DataFileError, readSmallTextFile, YamlSource, type Problem } from "./yaml-source";

@@ -1,4 +1,4 @@
-import machinesSchema from "../matchbox-config/machines.schema.json";
+import machinesSchema from "../../matchbox-config/machines.schema.json";
 import { cidrContains, lastAddress, parseIpv4, parseIpv4Cidr, type Ipv4Cidr } from "./cidr";
 import { FirstSeen } from "./first-seen";
 import { normalizeMac, type CanonicalMac } from "./mac";

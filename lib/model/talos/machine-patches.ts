@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
-import type { Machine } from "../inventory";
-import type { SiteSettings } from "../settings";
+import type { Machine } from "../../input/inventory";
+import type { SiteSettings } from "../../input/settings";
 
 /**
  * Talos's patches, rendered here with the `yaml` library, never by string

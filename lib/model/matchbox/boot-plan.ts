@@ -1,9 +1,9 @@
-import { rescueBootAssets, talosBootAssets, type BootAsset } from "../boot-assets";
-import type { Machine } from "../inventory";
-import type { SiteSettings } from "../settings";
+import { rescueBootAssets, talosBootAssets, type BootAsset } from "../../input/boot-assets";
+import type { Machine } from "../../input/inventory";
+import type { SiteSettings } from "../../input/settings";
 import { machineKernelArgs, machineSchematic, netbootMachinePatches } from "../talos/machine-patches";
 import { MATCHBOX_HTTP_PORT } from "../wireguard/render";
-import { talosMetalKernelArgs } from "./talos-kernel-args";
+import { talosMetalKernelArgs } from "../../input/talos/metal-kernel-args";
 
 /** A Matchbox profile as this project means it (values as Matchbox should finally hold them). */
 export interface ProfileSpec {
@@ -54,7 +54,7 @@ export const talosProfileName = (machine: string) => `talos-${machine}`;
 
 /**
  * The kernel arguments Talos puts on a metal amd64 command line for the site's
- * Talos version (lib/matchbox/talos-kernel-args.ts), followed by the
+ * Talos version (lib/input/talos/metal-kernel-args.ts), followed by the
  * schematic's own `extraKernelArgs`, as the Image Factory's
  * `cmdline-metal-amd64` has them. Site validation refuses an unknown minor.
  */

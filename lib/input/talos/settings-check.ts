@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
-import { talosMetalKernelArgs } from "../matchbox/talos-kernel-args";
+import { talosMetalKernelArgs } from "./metal-kernel-args";
 import { isInsideRepository, REPO_ROOT, type SiteSettings } from "../settings";
 import type { Problem, YamlSource } from "../yaml-source";
 import { kernelArgProblem } from "./kernel-args";

@@ -114,7 +114,7 @@ export function talosMetalKernelArgs(version: string): { args: readonly string[]
     return {
       error:
         `Talos ${version}: no kernel argument list for Talos ${minor}; known minors: ${SUPPORTED_TALOS_MINORS.join(", ")}. ` +
-        `Add the ${minor} list to lib/matchbox/talos-kernel-args.ts from siderolabs/talos at the v${minor} tag: ` +
+        `Add the ${minor} list to lib/input/talos/metal-kernel-args.ts from siderolabs/talos at the v${minor} tag: ` +
         `pkg/machinery/kernel/kernel.go (DefaultArgs) with pkg/machinery/imager/quirks/quirks.go, the metal console args in ` +
         `internal/app/machined/pkg/runtime/v1alpha1/platform/metal/metal.go (KernelArgs), ` +
         `in the order of pkg/imager/imager.go (buildCmdline)`,

@@ -1,7 +1,7 @@
 import { relative, resolve } from "node:path";
-import { loadInventory } from "./inventory";
-import { loadSite, REPO_ROOT, siteFileFromEnv } from "./settings";
-import { DataFileError, formatProblem } from "./yaml-source";
+import { loadInventory } from "../input/inventory";
+import { loadSite, REPO_ROOT, siteFileFromEnv } from "../input/settings";
+import { DataFileError, formatProblem } from "../input/yaml-source";
 
 export interface CommandResult {
   readonly code: number;

@@ -1,4 +1,4 @@
-import peersSchema from "../../wireguard/peers.schema.json";
+import peersSchema from "../../../wireguard/peers.schema.json";
 import { cidrContains, cidrsOverlap, cidrWithin, lastAddress, parseIpv4, parseIpv4Cidr, type Ipv4Cidr } from "../cidr";
 import { FirstSeen } from "../first-seen";
 import { checkAgainstSchema } from "../schema-check";

@@ -1,8 +1,8 @@
-import type { NetbootSite } from "../site";
-import { normalizeMac, type CanonicalMac } from "../mac";
+import type { NetbootSite } from "../../input/site";
+import { normalizeMac, type CanonicalMac } from "../../input/mac";
 import { metalInstallerImage } from "../talos/machine-patches";
 import { bootPlan, INSTALLER_IMAGE_PLACEHOLDER, type TalosConfigSpec } from "./boot-plan";
-import { talosMetalKernelArgs } from "./talos-kernel-args";
+import { talosMetalKernelArgs } from "../../input/talos/metal-kernel-args";
 import { BOOT_IPXE, matchboxStoreFromPlan, renderIpxe, selectGroup, type MatchboxStore, type StoredGroup, type StoredProfile } from "./selection";
 
 /** What Matchbox will hold for a site: the boot plan the matchbox-config stack is built from. */

@@ -1,4 +1,4 @@
-import { normalizeMac } from "../mac";
+import { normalizeMac } from "../../input/mac";
 import type { BootPlan } from "./boot-plan";
 
 /** A profile's boot section as Matchbox stores it. */

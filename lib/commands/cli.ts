@@ -1,5 +1,5 @@
-import { displayPath } from "./settings";
-import { DataFileError } from "./yaml-source";
+import { displayPath } from "../input/settings";
+import { DataFileError } from "../input/yaml-source";
 
 /**
  * Runs `fn`; on invalid user data prints every problem to stderr and exits 1,
