@@ -2,7 +2,7 @@
 // Creates an X25519 key pair, writes the private key (mode 0600) outside the
 // repository, and prints the public key for wireguard/peers.yaml.
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "../lib/commands/cli";
 import { isInsideRepository } from "../lib/input/settings";
 import { generateWireguardKeyPair } from "../lib/input/wireguard/keys";
 import { defaultKeyFile, writePrivateFile } from "../lib/commands/local-keys";
@@ -12,20 +12,9 @@ const PEER_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 
 /** Exit status: 0 written, 1 refused (nothing written), 2 bad arguments (one error line and the usage line). */
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { out: { type: "string" }, force: { type: "boolean", default: false } } });
-  } catch (err) {
-    // node:util's messages name the flag, e.g. "Unknown option '--bogus'" or "Option '--out <value>' argument missing".
-    process.stderr.write(`error: ${(err as Error).message.split("\n")[0]}\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(argv, { out: { type: "string" }, force: { type: "boolean", default: false } } as const, USAGE);
+  if (parsed === 2) return 2;
   const { values, positionals } = parsed;
-  const empty = Object.entries(values).find(([, v]) => v === "");
-  if (empty) {
-    process.stderr.write(`error: --${empty[0]} needs a value, got an empty one\n${USAGE}\n`);
-    return 2;
-  }
   const [peer] = positionals;
   if (positionals.length !== 1 || !PEER_NAME.test(peer)) {
     process.stderr.write(`${USAGE}\n  peer-name: one name of lower case letters, digits and '-', e.g. home-router\n`);

@@ -4,9 +4,8 @@
 // must belong to the peer: its public key must be the peer's publicKey.
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { parseIpv4 } from "../lib/input/cidr";
-import { announceSite } from "../lib/commands/cli";
+import { announceSite, parseCommandArgs } from "../lib/commands/cli";
 import { isInsideRepository, loadSite, REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
 import { publicKeyOf, readWireguardKeyFile } from "../lib/input/wireguard/keys";
 import { defaultKeyFile, writePrivateFile } from "../lib/commands/local-keys";
@@ -43,20 +42,9 @@ function trackableInRepository(file: string): boolean {
 }
 
 function run(argv: readonly string[], env: NodeJS.ProcessEnv): number {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { endpoint: { type: "string" }, key: { type: "string" }, out: { type: "string" } } });
-  } catch (err) {
-    // node:util's messages name the flag, e.g. "Unknown option '--bogus'" or "Option '--key <value>' argument missing".
-    process.stderr.write(`error: ${(err as Error).message.split("\n")[0]}\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(argv, { endpoint: { type: "string" }, key: { type: "string" }, out: { type: "string" } } as const, USAGE);
+  if (parsed === 2) return 2;
   const { values, positionals } = parsed;
-  const empty = Object.entries(values).find(([, v]) => v === "");
-  if (empty) {
-    process.stderr.write(`error: --${empty[0]} needs a value, got an empty one\n${USAGE}\n`);
-    return 2;
-  }
   const [peerName] = positionals;
   if (!peerName || positionals.length !== 1) {
     process.stderr.write(`${USAGE}\n`);

@@ -121,34 +121,15 @@ export class BootObservability extends Construct {
     });
 
     if (props.alertOnUnknownMac) {
-      this.unknownMacAlert = new MonitoringAlertPolicy(this, "unknown-mac", {
-        project: props.project,
+      this.unknownMacAlert = this.alertOnAny(props, "unknown-mac", this.noMatch, {
         displayName: `${props.namePrefix}: machine not known to Matchbox`,
-        combiner: "OR",
         severity: "WARNING",
-        notificationChannels: props.notificationChannels ? [...props.notificationChannels] : undefined,
-        conditions: [
-          {
-            displayName: "Matchbox answered No matching profile/group",
-            conditionThreshold: {
-              // A reference, not the literal name: the metric type must exist
-              // before the policy, and the reference orders the two creates.
-              filter: `metric.type="logging.googleapis.com/user/${this.noMatch.name}" AND resource.type="k8s_container"`,
-              comparison: "COMPARISON_GT",
-              thresholdValue: 0,
-              duration: "0s",
-              // One series per MAC, so the incident names the machine.
-              aggregations: [{ alignmentPeriod: "300s", perSeriesAligner: "ALIGN_SUM", crossSeriesReducer: "REDUCE_SUM", groupByFields: ["metric.label.mac"] }],
-            },
-          },
-        ],
-        alertStrategy: { autoClose: "1800s" },
-        documentation: {
-          mimeType: "text/markdown",
-          content:
-            "A machine network-booted but Matchbox has no group for its MAC (label `mac`). " +
-            "Add it to the inventory, or check the MAC with `npm run boot-preview -- <mac>` (docs/runbook.md, Troubleshooting).",
-        },
+        condition: "Matchbox answered No matching profile/group",
+        // One series per MAC, so the incident names the machine.
+        groupByFields: ["metric.label.mac"],
+        documentation:
+          "A machine network-booted but Matchbox has no group for its MAC (label `mac`). " +
+          "Add it to the inventory, or check the MAC with `npm run boot-preview -- <mac>` (docs/runbook.md, Troubleshooting).",
       });
     }
 
@@ -160,35 +141,48 @@ export class BootObservability extends Construct {
         filter: [...source, `textPayload=~"${GRPC_TLS_ERROR_REGEX}"`].join("\n"),
         metricDescriptor: { metricKind: "DELTA", valueType: "INT64", unit: "1" },
       });
-      this.grpcTlsAlert = new MonitoringAlertPolicy(this, "grpc-tls-errors-alert", {
-        project: props.project,
+      this.grpcTlsAlert = this.alertOnAny(props, "grpc-tls-errors-alert", this.grpcTlsErrors, {
         displayName: `${props.namePrefix}: Matchbox gRPC TLS handshakes fail`,
-        combiner: "OR",
         severity: "ERROR",
-        notificationChannels: props.notificationChannels ? [...props.notificationChannels] : undefined,
-        conditions: [
-          {
-            displayName: "Matchbox refused a gRPC TLS handshake",
-            conditionThreshold: {
-              // A reference, as above: the metric must exist before the policy.
-              filter: `metric.type="logging.googleapis.com/user/${this.grpcTlsErrors.name}" AND resource.type="k8s_container"`,
-              comparison: "COMPARISON_GT",
-              thresholdValue: 0,
-              duration: "0s",
-              aggregations: [{ alignmentPeriod: "300s", perSeriesAligner: "ALIGN_SUM", crossSeriesReducer: "REDUCE_SUM" }],
-            },
-          },
-        ],
-        alertStrategy: { autoClose: "1800s" },
-        documentation: {
-          mimeType: "text/markdown",
-          content:
-            "Matchbox's gRPC API (mutual TLS) refused a handshake, so the `matchbox-config` deploy cannot change what machines boot. " +
-            "The log line gives the reason (`kubectl -n netboot-matchbox logs deploy/matchbox -c matchbox | grep ServerHandshake`). " +
-            "An expired certificate: run the deploy (it renews certificates within 30 days of expiry) and see why the weekly drift workflow did not warn. " +
-            "Otherwise docs/runbook.md, Troubleshooting (`context deadline exceeded`) and 2.5.",
-        },
+        condition: "Matchbox refused a gRPC TLS handshake",
+        documentation:
+          "Matchbox's gRPC API (mutual TLS) refused a handshake, so the `matchbox-config` deploy cannot change what machines boot. " +
+          "The log line gives the reason (`kubectl -n netboot-matchbox logs deploy/matchbox -c matchbox | grep ServerHandshake`). " +
+          "An expired certificate: run the deploy (it renews certificates within 30 days of expiry) and see why the weekly drift workflow did not warn. " +
+          "Otherwise docs/runbook.md, Troubleshooting (`context deadline exceeded`) and 2.5.",
       });
     }
+  }
+
+  /** An alert policy that opens an incident as soon as a log-based metric counts anything in five minutes. */
+  private alertOnAny(
+    props: BootObservabilityProps,
+    id: string,
+    metric: LoggingMetric,
+    alert: { displayName: string; severity: "WARNING" | "ERROR"; condition: string; documentation: string; groupByFields?: string[] },
+  ): MonitoringAlertPolicy {
+    return new MonitoringAlertPolicy(this, id, {
+      project: props.project,
+      displayName: alert.displayName,
+      combiner: "OR",
+      severity: alert.severity,
+      notificationChannels: props.notificationChannels ? [...props.notificationChannels] : undefined,
+      conditions: [
+        {
+          displayName: alert.condition,
+          conditionThreshold: {
+            // A reference, not the literal name: the metric type must exist
+            // before the policy, and the reference orders the two creates.
+            filter: `metric.type="logging.googleapis.com/user/${metric.name}" AND resource.type="k8s_container"`,
+            comparison: "COMPARISON_GT",
+            thresholdValue: 0,
+            duration: "0s",
+            aggregations: [{ alignmentPeriod: "300s", perSeriesAligner: "ALIGN_SUM", crossSeriesReducer: "REDUCE_SUM", ...(alert.groupByFields ? { groupByFields: alert.groupByFields } : {}) }],
+          },
+        },
+      ],
+      alertStrategy: { autoClose: "1800s" },
+      documentation: { mimeType: "text/markdown", content: alert.documentation },
+    });
   }
 }

@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { displayPath } from "../input/settings";
 import { DataFileError } from "../input/yaml-source";
 
@@ -24,4 +25,28 @@ export function siteLine(file: string): string {
 
 export function announceSite(file: string): void {
   process.stderr.write(siteLine(file));
+}
+
+type ParsedCommandArgs<O extends NonNullable<ParseArgsConfig["options"]>> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>;
+
+/**
+ * A command's arguments, strictly parsed; on a mistake (unknown flag, missing
+ * or empty value) one error line naming the flag and the usage line go to
+ * stderr, and the result is the exit status 2.
+ */
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig["options"]>>(argv: readonly string[], options: O, usage: string): ParsedCommandArgs<O> | 2 {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
+  } catch (err) {
+    // node:util's messages name the flag, e.g. "Unknown option '--bogus'" or "Option '--out <value>' argument missing".
+    process.stderr.write(`error: ${(err as Error).message.split("\n")[0]}\n${usage}\n`);
+    return 2;
+  }
+  const empty = Object.entries(parsed.values).find(([, v]) => v === "");
+  if (empty) {
+    process.stderr.write(`error: --${empty[0]} needs a value, got an empty one\n${usage}\n`);
+    return 2;
+  }
+  return parsed;
 }
