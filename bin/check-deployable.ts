@@ -20,6 +20,7 @@
  * `  - ` line each: the pull-request workflow quotes those lines).
  */
 import { MATCHBOX_NAMESPACE } from "../stacks/boot-server-stack";
+import { MATCHBOX_RPC_PORT } from "../lib/model/wireguard/render";
 import { appendFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { announceSite, exitOnDataFileError } from "../lib/commands/cli";
@@ -32,7 +33,7 @@ import { DataFileError, formatProblem } from "../lib/input/yaml-source";
  * The gRPC endpoint CI uses: the workflows run `kubectl port-forward
  * svc/matchbox 8081:8081`, because the Matchbox API only has a ClusterIP.
  */
-export const CI_MATCHBOX_RPC_ENDPOINT = "127.0.0.1:8081";
+export const CI_MATCHBOX_RPC_ENDPOINT = `127.0.0.1:${MATCHBOX_RPC_PORT}`;
 
 /** The Talos release assets whose SHA-256 each checksum field holds. */
 const TALOS_ASSETS = { kernelSha256: "vmlinuz-amd64 (the Image Factory's kernel-amd64)", initramfsSha256: "initramfs-amd64.xz" } as const;

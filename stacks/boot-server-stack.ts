@@ -12,6 +12,7 @@ import { GATEWAY_LABELS, WireguardGateway } from "../constructs/wireguard-gatewa
 import { renderAssetManifest, siteBootAssets } from "../lib/input/boot-assets";
 import type { NetbootSite } from "../lib/input/site";
 import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules } from "../lib/model/wireguard/render";
+import { matchboxBaseUrl } from "../lib/model/matchbox/boot-plan";
 import type { ClusterAccess } from "./gke-stack";
 
 export interface BootServerStackProps {
@@ -126,7 +127,7 @@ export class BootServerStack extends TerraformStack {
     new TerraformOutput(this, "matchbox_client_cert", { value: tls.clientCertPem, sensitive: true });
     new TerraformOutput(this, "matchbox_client_key", { value: tls.clientKeyPem, sensitive: true });
     new TerraformOutput(this, "boot_url", {
-      value: `http://${settings.wireguard.gatewayAddress}:8080/boot.ipxe`,
+      value: `${matchboxBaseUrl(settings)}/boot.ipxe`,
       description: "The network-boot URL for the boot VLAN's DHCP (reached through the tunnel)",
     });
   }

@@ -39,12 +39,12 @@ export class NetworkStack extends TerraformStack {
       region: site.gcp.region,
       addressType: "EXTERNAL",
       networkTier: "PREMIUM",
-      description: "WireGuard endpoint of the netboot gateway (UDP 51820, home IPs only)",
+      description: `WireGuard endpoint of the netboot gateway (UDP ${site.wireguard.listenPort}, home IPs only)`,
     });
 
     new TerraformOutput(this, "wireguard_endpoint_ip", {
       value: this.wireguardAddress.address,
-      description: "Public IP the home router's WireGuard peer connects to (Endpoint = <ip>:51820)",
+      description: `Public IP the home router's WireGuard peer connects to (Endpoint = <ip>:${site.wireguard.listenPort})`,
     });
   }
 }

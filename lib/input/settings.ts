@@ -213,7 +213,7 @@ function checkSemantics(s: SiteSettings, src: YamlSource): Problem[] {
         problems.push(
           src.problem(
             ["homePublicCidrs", i],
-            "0.0.0.0/0 opens UDP 51820 to every address; set acceptHandshakesFromAnyAddress: true to accept this deliberately (for a home line whose public IP changes), or list the home router's public IP",
+            `0.0.0.0/0 opens UDP ${s.wireguard.listenPort} to every address; set acceptHandshakesFromAnyAddress: true to accept this deliberately (for a home line whose public IP changes), or list the home router's public IP`,
           ),
         );
       }
@@ -491,7 +491,7 @@ function checkConsumerRules(s: SiteSettings, src: YamlSource): Problem[] {
     if (typeof c === "string" || c.prefix === 0 || c.prefix >= BROADEST_HOME_PREFIX || s.acceptHandshakesFromAnyAddress || !isPublicCidr(c)) return;
     refuse(
       ["homePublicCidrs", i],
-      `${text} spans 2^${32 - c.prefix} addresses, broader than /${BROADEST_HOME_PREFIX}: as good as opening UDP 51820 to every address; set acceptHandshakesFromAnyAddress: true to accept this deliberately, or list the home router's public IP (e.g. 198.51.100.7/32) or its ISP's range (a /${BROADEST_HOME_PREFIX} or narrower)`,
+      `${text} spans 2^${32 - c.prefix} addresses, broader than /${BROADEST_HOME_PREFIX}: as good as opening UDP ${s.wireguard.listenPort} to every address; set acceptHandshakesFromAnyAddress: true to accept this deliberately, or list the home router's public IP (e.g. 198.51.100.7/32) or its ISP's range (a /${BROADEST_HOME_PREFIX} or narrower)`,
     );
   });
 
