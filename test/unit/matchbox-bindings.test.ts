@@ -1,25 +1,13 @@
 import { Testing } from "cdktf";
 import "cdktf/lib/testing/adapters/jest"; // types for toHave*WithProperties
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { Group } from "../../.gen/providers/matchbox/group";
 import { Profile } from "../../.gen/providers/matchbox/profile";
 import { MatchboxProvider } from "../../.gen/providers/matchbox/provider";
 import { generateProviderBindings, OFFLINE_PROVIDERS, REPO_ROOT } from "../../scripts/get-providers";
-
-function filesUnder(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else out.set(relative(dir, p), readFileSync(p, "utf8"));
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { filesUnder } from "../support/files";
 
 describe("matchbox provider bindings (.gen/providers/matchbox)", () => {
   test("cdktf.json pins the same constraint the offline generator uses", () => {

@@ -1,8 +1,8 @@
 import { TerraformOutput, Testing, Token } from "cdktf";
 import "cdktf/lib/testing/adapters/jest"; // types for toHave*WithProperties
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { DataTalosClientConfiguration } from "../../.gen/providers/talos/data-talos-client-configuration";
 import { DataTalosImageFactoryUrls } from "../../.gen/providers/talos/data-talos-image-factory-urls";
 import {
@@ -13,22 +13,10 @@ import { ImageFactorySchematic } from "../../.gen/providers/talos/image-factory-
 import { MachineSecrets } from "../../.gen/providers/talos/machine-secrets";
 import { TalosProvider } from "../../.gen/providers/talos/provider";
 import { generateProviderBindings, OFFLINE_PROVIDERS, REPO_ROOT } from "../../scripts/get-providers";
+import { filesUnder } from "../support/files";
 
 const TALOS_FQN = "registry.terraform.io/siderolabs/talos";
 const TALOS_CONSTRAINT = "siderolabs/talos@= 0.11.0";
-
-function filesUnder(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else out.set(relative(dir, p), readFileSync(p, "utf8"));
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** Dotted paths of every attribute (nested ones included) with `sensitive: true` in a schema block. */
 function sensitivePaths(attributes: Record<string, any>, prefix = ""): string[] {
