@@ -1,6 +1,6 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import ajvOptions from "./ajv-options.json";
-import type { FieldPath, Problem, YamlSource } from "./yaml-source";
+import { DataFileError, type FieldPath, type Problem, type YamlSource } from "./yaml-source";
 
 /**
  * The commands' bundle (scripts/build.js) carries the schemas' validators
@@ -45,6 +45,22 @@ export function checkAgainstSchema(schema: object, value: unknown, source: YamlS
   const validate = validatorFor(schema);
   if (validate(value)) return [];
   return (validate.errors ?? []).filter((e) => e.keyword !== "if").map((e) => toProblem(e, source));
+}
+
+/**
+ * The one way a YAML data file becomes a value: its document, checked against
+ * its JSON Schema (defaults filled in), then by `check` (the rules a schema
+ * cannot express); every problem of a stage at once, as a DataFileError
+ * naming `kind` and the file. (The inventory goes further: it checks the
+ * entries the schema accepted even when others failed.)
+ */
+export function validatedDocument<T>(source: YamlSource, schema: object, kind: string, check: (value: T) => Problem[]): T {
+  const value = source.value() ?? {};
+  const schemaProblems = checkAgainstSchema(schema, value, source);
+  if (schemaProblems.length > 0) throw new DataFileError(`${kind} ${source.file}`, schemaProblems);
+  const problems = check(value as T);
+  if (problems.length > 0) throw new DataFileError(`${kind} ${source.file}`, problems);
+  return value as T;
 }
 
 function toProblem(e: ErrorObject, source: YamlSource): Problem {

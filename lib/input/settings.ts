@@ -14,7 +14,7 @@ import {
 import { rescueBootAssets } from "./boot-assets";
 import { talosMetalKernelArgs } from "./talos/metal-kernel-args";
 import { checkTalosSettings } from "./talos/settings-check";
-import { checkAgainstSchema } from "./schema-check";
+import { validatedDocument } from "./schema-check";
 import { DataFileError, readSmallTextFile, YamlSource, type Problem } from "./yaml-source";
 
 /**
@@ -179,13 +179,7 @@ export function loadSite(file: string = siteFileFromEnv()): LoadedSite {
 }
 
 export function parseSite(source: YamlSource): SiteSettings {
-  const value = source.value() ?? {};
-  const schemaProblems = checkAgainstSchema(siteSchema, value, source);
-  if (schemaProblems.length > 0) throw new DataFileError(`site settings ${source.file}`, schemaProblems);
-  const settings = value as SiteSettings;
-  const problems = checkSemantics(settings, source);
-  if (problems.length > 0) throw new DataFileError(`site settings ${source.file}`, problems);
-  return settings;
+  return validatedDocument<SiteSettings>(source, siteSchema, "site settings", (settings) => checkSemantics(settings, source));
 }
 
 const PRIVATE_HINT = "allowed: RFC 1918 (10/8, 172.16/12, 192.168/16) or 100.64.0.0/10";

@@ -1,9 +1,9 @@
 import peersSchema from "../../../wireguard/peers.schema.json";
 import { cidrContains, cidrsOverlap, cidrWithin, lastAddress, parseIpv4, parseIpv4Cidr, type Ipv4Cidr } from "../cidr";
 import { FirstSeen } from "../first-seen";
-import { checkAgainstSchema } from "../schema-check";
+import { validatedDocument } from "../schema-check";
 import type { SiteSettings } from "../settings";
-import { DataFileError, YamlSource, type Problem } from "../yaml-source";
+import { YamlSource, type Problem } from "../yaml-source";
 import { checkWireguardKey } from "./keys";
 
 export interface WireguardPeer {
@@ -34,13 +34,7 @@ export function loadPeers(file: string, displayName: string, site: SiteSettings,
 }
 
 export function parsePeers(source: YamlSource, site: SiteSettings, gatewayPublicKey?: string): WireguardPeer[] {
-  const value = source.value() ?? {};
-  const schemaProblems = checkAgainstSchema(peersSchema, value, source);
-  if (schemaProblems.length > 0) throw new DataFileError(`WireGuard peers ${source.file}`, schemaProblems);
-  const peers = (value as { peers: WireguardPeer[] }).peers;
-  const problems = checkPeers(peers, site, source, gatewayPublicKey);
-  if (problems.length > 0) throw new DataFileError(`WireGuard peers ${source.file}`, problems);
-  return peers;
+  return validatedDocument<{ peers: WireguardPeer[] }>(source, peersSchema, "WireGuard peers", ({ peers }) => checkPeers(peers, site, source, gatewayPublicKey)).peers;
 }
 
 function checkPeers(peers: readonly WireguardPeer[], site: SiteSettings, src: YamlSource, gatewayPublicKey?: string): Problem[] {
