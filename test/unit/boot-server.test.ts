@@ -2,7 +2,7 @@ import { GATEWAY_NAMESPACE, MATCHBOX_NAMESPACE } from "../../stacks/boot-server-
 import { ASSET_FETCHER_IMAGE, MATCHBOX_IMAGE } from "../../constructs/matchbox-server";
 import { WIREGUARD_IMAGE } from "../../constructs/wireguard-gateway";
 import { fixtureSiteFrom } from "../support/site";
-import { buildStacks, onlyResource, resources, synthJson } from "../support/synth";
+import { buildStacks, onlyResource, resources, synthJson, structureOnly } from "../support/synth";
 
 /** The Kubernetes provider's exec block as synthesized (docs/runbook.md, "Reaching the control plane"). */
 const KUBERNETES_EXEC = { api_version: "client.authentication.k8s.io/v1beta1", command: "gke-gcloud-auth-plugin" };
@@ -19,7 +19,7 @@ describe("boot-server stack", () => {
   const matchboxPod = deployment.spec.template.spec;
 
   test("snapshot", () => {
-    expect(json).toMatchSnapshot();
+    expect(structureOnly(json)).toMatchSnapshot();
   });
 
   test("the Kubernetes provider uses the cluster's DNS-based endpoint (no cluster CA) and gke-gcloud-auth-plugin (no token in the configuration or state)", () => {
