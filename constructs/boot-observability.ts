@@ -3,7 +3,7 @@ import { LoggingMetric } from "@cdktf/provider-google/lib/logging-metric";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
 
 export interface BootObservabilityProps {
-  /** GCP project that receives the cluster's logs. */
+  /** GCP project that receives the cluster's logs; the metrics and alert policies are created in it. */
   readonly project: string;
   /** Prefix of the metric and alert names, e.g. `netboot`. */
   readonly namePrefix: string;
@@ -11,7 +11,7 @@ export interface BootObservabilityProps {
   readonly namespace: string;
   /**
    * Name of the Matchbox container inside its pod.
-   * @default - "matchbox"
+   * @default "matchbox"
    */
   readonly containerName?: string;
   /**
@@ -24,7 +24,7 @@ export interface BootObservabilityProps {
    * "No matching profile/group" (an unknown MAC, or a machine whose group was
    * removed). Off by default: during a provisioning window every new machine
    * hits this once before its group is deployed.
-   * @default - false (no alert policy)
+   * @default false - no alert policy
    */
   readonly alertOnUnknownMac?: boolean;
   /**
@@ -34,7 +34,7 @@ export interface BootObservabilityProps {
    * expired certificate that no deploy renewed, or a client certificate from
    * another CA. Needs Matchbox to log at gRPC INFO level
    * (`MATCHBOX_ENV` in constructs/matchbox-server).
-   * @default - false (no metric, no alert policy)
+   * @default false - no metric, no alert policy
    */
   readonly alertOnGrpcTlsErrors?: boolean;
   /**

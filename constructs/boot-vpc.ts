@@ -7,6 +7,7 @@ import { ComputeSubnetwork } from "@cdktf/provider-google/lib/compute-subnetwork
 export interface BootVpcProps {
   /** Prefix of every resource name, e.g. `netboot`. */
   readonly namePrefix: string;
+  /** GCP region of the subnet, the Cloud Router and Cloud NAT. */
   readonly region: string;
   /** Primary range of the subnet: the GKE nodes. */
   readonly nodesCidr: string;

@@ -6,13 +6,19 @@ import { ContainerNodePool } from "@cdktf/provider-google/lib/container-node-poo
 export const GATEWAY_SYSCTLS = ["net.ipv4.ip_forward"] as const;
 
 export interface GkeClusterProps {
+  /** GCP project of the cluster; its Workload Identity pool is `<project>.svc.id.goog`. */
   readonly project: string;
+  /** Name of the cluster; the node pool is `<name>-pool`. */
   readonly name: string;
   /** A zone: one zonal cluster is covered by GKE's free tier. */
   readonly zone: string;
+  /** Id of the VPC the cluster joins (BootVpc's network). */
   readonly networkId: string;
+  /** Id of the nodes' subnet (BootVpc's subnet), which holds the pod and Service secondary ranges. */
   readonly subnetId: string;
+  /** Name of the subnet's secondary range for pod IPs (VPC-native networking). */
   readonly podsRangeName: string;
+  /** Name of the subnet's secondary range for Service ClusterIPs. */
   readonly servicesRangeName: string;
   /** /28 for the control plane's private endpoint. */
   readonly controlPlaneCidr: string;
@@ -21,12 +27,21 @@ export interface GkeClusterProps {
    * They do not limit the DNS-based endpoint, which IAM alone guards (docs/adr/0010).
    */
   readonly controlPlaneAuthorizedCidrs: readonly string[];
+  /** GKE release channel (`RAPID`, `REGULAR` or `STABLE`): it picks the versions the control plane and the auto-upgraded nodes run. */
   readonly releaseChannel: string;
+  /** Email of the nodes' dedicated least-privilege service account (NodeServiceAccount), used instead of the Compute default one. */
   readonly nodeServiceAccountEmail: string;
+  /** Compute Engine machine type of the node pool, e.g. `e2-small`. */
   readonly machineType: string;
+  /** Run the node pool on Spot VMs: cheaper, but Compute Engine may reclaim them at any time. */
   readonly spot: boolean;
+  /** Number of nodes in the pool (fixed: no autoscaling). */
   readonly nodeCount: number;
-  /** @default true - `terraform destroy` refuses to delete the cluster. */
+  /**
+   * GKE deletion protection on the cluster: while on, `terraform destroy`
+   * refuses to delete it, so a mistaken destroy cannot take the boot service down.
+   * @default true
+   */
   readonly deletionProtection?: boolean;
 }
 

@@ -6,8 +6,12 @@ import type { BootPlan } from "../lib/model/matchbox/boot-plan";
 import { terraformLiteral, terraformLiteralMap } from "../lib/model/terraform-strings";
 
 export interface MatchboxBootConfigProps {
+  /** The profiles and groups to create (bootPlan in lib/model/matchbox/boot-plan.ts). */
   readonly plan: BootPlan;
-  /** Per installing machine: its Talos config for `/generic` (a Terraform expression). */
+  /**
+   * Per installing machine: its Talos config for `/generic` (a Terraform expression),
+   * keyed by machine name; a profile whose machine has no entry throws.
+   */
   readonly genericConfigs: Readonly<Record<string, string>>;
 }
 

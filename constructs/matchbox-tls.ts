@@ -24,9 +24,10 @@ export interface MatchboxTlsProps {
   /** IP SANs: the gateway's tunnel IP, the ClusterIP, 127.0.0.1 for `kubectl port-forward`. */
   readonly serverIpAddresses: readonly string[];
   /**
-   * Validity of the leaf certificates; Terraform renews them once they are
-   * within `earlyRenewalHours` of expiry on the next apply.
-   * @default - 1 year (8760 h), renewed in the last 30 days
+   * Validity of the leaf (server and client) certificates, not the CA's (5
+   * years); Terraform renews them once they are within `EARLY_RENEWAL_HOURS`
+   * (30 days) of expiry on the next apply.
+   * @default 8760 - one year (LEAF_VALIDITY_HOURS)
    */
   readonly validityHours?: number;
 }

@@ -3,7 +3,9 @@ import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member"
 import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 
 export interface NodeServiceAccountProps {
+  /** GCP project whose IAM policy grants the account NODE_ROLES. */
   readonly project: string;
+  /** Prefix of the account id, `<namePrefix>-gke-nodes`. */
   readonly namePrefix: string;
 }
 

@@ -5,6 +5,7 @@ import { NetworkPolicyV1, type NetworkPolicyV1SpecEgress } from "@cdktf/provider
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 
 export interface PodSecurityNamespaceProps {
+  /** Name of the namespace. */
   readonly name: string;
   /** The Pod Security Standard level the API server enforces (rejects). */
   readonly enforce: PodSecurityLevel;

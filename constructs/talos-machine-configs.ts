@@ -24,11 +24,13 @@ export const GO_TEMPLATE_LITERAL_BRACES = '{{"{{"}}';
 export const goTemplateLiteral = (expression: string) => `replace(${expression}, "{{", ${JSON.stringify(GO_TEMPLATE_LITERAL_BRACES)})`;
 
 export interface TalosMachineConfigsProps {
+  /** The site's `talos` settings: Talos and Kubernetes versions, schematic, cluster name and endpoint, secrets of an existing cluster. */
   readonly settings: SiteSettings["talos"];
+  /** One per installing machine (BootPlan's `talosConfigs`): each gets one generated machine config. */
   readonly configs: readonly TalosConfigSpec[];
   /** The content of a patch file named in settings or the inventory (repository-relative path). */
   readonly readPatchFile: (path: string) => string;
-  /** Control-plane addresses for talosctl's endpoints and nodes. */
+  /** Control-plane addresses for talosctl's endpoints and nodes (the `talosconfig` output). */
   readonly controlPlaneAddresses: readonly string[];
 }
 

@@ -21,7 +21,9 @@ export const GATEWAY_LABELS = { "app.kubernetes.io/name": "wireguard-gateway", "
 export const GATEWAY_PROBE_COMMAND = ["/bin/bash", "/opt/netboot/gateway.sh", "check"];
 
 export interface WireguardGatewayProps {
+  /** GCP project: the pod reads its key from this project's Secret Manager, and Workload Identity binds in its pool `<project>.svc.id.goog`. */
   readonly project: string;
+  /** Prefix of the Google service account id, `<namePrefix>-wg-gateway`. */
   readonly namePrefix: string;
   /** Namespace of the gateway (Pod Security level `privileged`: it adds NET_ADMIN). */
   readonly namespace: string;
@@ -31,9 +33,11 @@ export interface WireguardGatewayProps {
   readonly expectedPublicKey: string;
   /** Rendered by lib/model/wireguard/render.ts for interfaces wg0/eth0. */
   readonly wireguardConfig: string;
+  /** The gateway's packet filter in iptables-restore format (rules.v4), rendered by lib/model/wireguard/render.ts for wg0/eth0. */
   readonly rules: string;
   /** wireguard/gateway.sh: the same script the end-to-end test runs. */
   readonly gatewayScript: string;
+  /** UDP port WireGuard listens on, in the pod and on the load balancer. */
   readonly listenPort: number;
   /** Name of the reserved regional external address (network stack). */
   readonly staticAddressName: string;

@@ -62,12 +62,21 @@ export interface MatchboxServerProps {
   readonly assetManifest: string;
   /** The fetch-and-verify script (constructs/matchbox-server/fetch-assets.sh). */
   readonly fetchAssetsScript: string;
-  /** Only pods with these labels in this namespace reach Matchbox. */
+  /** Namespace of the only pods that reach Matchbox (the WireGuard gateway's); see `clientLabels`. */
   readonly clientNamespace: string;
+  /** Labels of those pods in `clientNamespace`: the NetworkPolicy admits HTTP and gRPC from them alone. */
   readonly clientLabels: Readonly<Record<string, string>>;
-  /** @default 1 */
+  /**
+   * Size in GiB of the persistent volume claim for Matchbox's data path
+   * (the profiles and groups written through its gRPC API).
+   * @default 1
+   */
   readonly dataVolumeGi?: number;
-  /** @default 2 */
+  /**
+   * Size limit in GiB of the emptyDir that holds the boot assets, refetched
+   * and re-verified at every start.
+   * @default 2
+   */
   readonly assetsVolumeGi?: number;
 }
 
