@@ -1,7 +1,8 @@
 import { rescueBootAssets, talosBootAssets, type BootAsset } from "../../input/boot-assets";
 import type { Machine } from "../../input/inventory";
 import type { SiteSettings } from "../../input/settings";
-import { machineKernelArgs, machineSchematic, netbootMachinePatches } from "../talos/machine-patches";
+import { baseTalosKernelArgs } from "../../input/talos/settings-check";
+import { machineKernelArgs, machineSchematic, metalInstallerImage, netbootMachinePatches } from "../talos/machine-patches";
 import { MATCHBOX_HTTP_PORT } from "../wireguard/render";
 import { talosMetalKernelArgs } from "../../input/talos/metal-kernel-args";
 
@@ -61,7 +62,7 @@ export const talosProfileName = (machine: string) => `talos-${machine}`;
 export function talosKernelArgs(site: SiteSettings): string[] {
   const known = talosMetalKernelArgs(site.talos.version);
   if ("error" in known) throw new Error(known.error);
-  return [...known.args, ...(site.talos.schematicExtraKernelArgs ?? [])];
+  return baseTalosKernelArgs(site);
 }
 
 /** Matchbox's base URL as booting machines reach it: the gateway's tunnel IP. */
@@ -126,5 +127,5 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
  * tooling uses; `installer/` is the older form.
  */
 export function talosInstallerImage(site: SiteSettings): string {
-  return `factory.talos.dev/metal-installer/${site.talos.schematic}:${site.talos.version}`;
+  return metalInstallerImage(site.talos.schematic, site.talos.version);
 }

@@ -1,7 +1,7 @@
 import type { NetbootSite } from "../../input/site";
 import { normalizeMac, type CanonicalMac } from "../../input/mac";
 import { metalInstallerImage } from "../talos/machine-patches";
-import { bootPlan, INSTALLER_IMAGE_PLACEHOLDER, type TalosConfigSpec } from "./boot-plan";
+import { bootPlan, INSTALLER_IMAGE_PLACEHOLDER, talosInstallerImage, type TalosConfigSpec } from "./boot-plan";
 import { talosMetalKernelArgs } from "../../input/talos/metal-kernel-args";
 import { BOOT_IPXE, matchboxStoreFromPlan, renderIpxe, selectGroup, type MatchboxStore, type StoredGroup, type StoredProfile } from "./selection";
 
@@ -73,7 +73,7 @@ export function previewBoot(site: NetbootSite, store: MatchboxStore, macInput: s
     spec,
     installer: spec.schematic
       ? metalInstallerImage("<id of the schematic below>", site.settings.talos.version)
-      : metalInstallerImage(site.settings.talos.schematic, site.settings.talos.version),
+      : talosInstallerImage(site.settings),
   };
   return { kind: "boot", mac: parsed.mac, group, profile, ipxe: renderIpxe(profile), args: argOrigins(site, profile, machine?.kernelArgs ?? []), talos };
 }
