@@ -17,6 +17,12 @@ import { terraformLiteral } from "../lib/model/terraform-strings";
  */
 const wholeObject = <T>(reference: IResolvable): T => reference as unknown as T;
 
+function patchText(files: ReadonlyMap<string, string>, path: string): string {
+  const text = files.get(path);
+  if (text === undefined) throw new Error(`the Talos patch file ${path} was not loaded with the site (NetbootSite.patchFiles)`);
+  return text;
+}
+
 /** A literal `{{` in Matchbox's Go template language: the config is served as written. */
 export const GO_TEMPLATE_LITERAL_BRACES = '{{"{{"}}';
 
@@ -28,8 +34,8 @@ export interface TalosMachineConfigsProps {
   readonly settings: SiteSettings["talos"];
   /** One per installing machine (BootPlan's `talosConfigs`): each gets one generated machine config. */
   readonly configs: readonly TalosConfigSpec[];
-  /** The content of a patch file named in settings or the inventory (repository-relative path). */
-  readonly readPatchFile: (path: string) => string;
+  /** The text of every patch file `configs` names, by repository-relative path (loaded with the site: NetbootSite.patchFiles). */
+  readonly patchFiles: ReadonlyMap<string, string>;
   /** Control-plane addresses for talosctl's endpoints and nodes (the `talosconfig` output). */
   readonly controlPlaneAddresses: readonly string[];
 }
@@ -83,7 +89,7 @@ export class TalosMachineConfigs extends Construct {
         // netboot's own patches first, then the operator's files byte for byte.
         configPatches: [
           ...spec.patches.map((p) => terraformLiteral(p).split(INSTALLER_IMAGE_PLACEHOLDER).join(image)),
-          ...spec.patchFiles.map((file) => terraformLiteral(props.readPatchFile(file))),
+          ...spec.patchFiles.map((file) => terraformLiteral(patchText(props.patchFiles, file))),
         ],
         docs: false,
         examples: false,

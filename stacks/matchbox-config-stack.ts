@@ -42,7 +42,7 @@ export class MatchboxConfigStack extends TerraformStack {
     const talos = new TalosMachineConfigs(this, "talos-configs", {
       settings: settings.talos,
       configs: plan.talosConfigs,
-      readPatchFile: props.site.readPatchFile,
+      patchFiles: props.site.patchFiles,
       controlPlaneAddresses: controlPlaneAddresses(props.machines, settings.talos.cluster.endpoint),
     });
     this.bootConfig = new MatchboxBootConfig(this, "boot", { plan, genericConfigs: talos.genericConfigs });

@@ -18,8 +18,8 @@ export interface NetbootSite {
   readonly gatewayPublicKey: string;
   /** Project scripts shipped to pods; the tests run the same files. */
   readonly scripts: { readonly gateway: string; readonly fetchAssets: string };
-  /** A Talos patch file named in the settings or the inventory (validated when they were loaded), byte for byte. */
-  readonly readPatchFile: (path: string) => string;
+  /** Every Talos patch file named in the settings or the inventory, by its repository-relative path, byte for byte. */
+  readonly patchFiles: ReadonlyMap<string, string>;
 }
 
 export const GATEWAY_SCRIPT_FILE = join(REPO_ROOT, "wireguard", "gateway.sh");
@@ -44,7 +44,8 @@ export function completeSite(loaded: LoadedSite): NetbootSite {
     machines,
     gatewayPublicKey: readPublicKey(loaded.resolvePath(settings.wireguard.gatewayPublicKeyFile), settings.wireguard.gatewayPublicKeyFile),
     scripts: { gateway: readFileSync(GATEWAY_SCRIPT_FILE, "utf8"), fetchAssets: readFileSync(FETCH_ASSETS_SCRIPT_FILE, "utf8") },
-    readPatchFile: (path) => readFileSync(loaded.resolvePath(path), "utf8"),
+    // Read here, with the rest of the input, so no construct reads files (the checks above validated them).
+    patchFiles: new Map([...settings.talos.patches, ...machines.flatMap((m) => m.patches)].map((path) => [path, readFileSync(loaded.resolvePath(path), "utf8")])),
   };
 }
 
