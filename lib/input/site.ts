@@ -4,6 +4,7 @@ import { loadInventory, type Machine } from "./inventory";
 import { readWireguardKeyFile } from "./wireguard/keys";
 import { loadPeers, type WireguardPeer } from "./wireguard/peers";
 import { loadSite, REPO_ROOT, siteFileFromEnv, type LoadedSite, type SiteSettings } from "./settings";
+import { patchFilePath } from "./talos/patch-files";
 import { DataFileError } from "./yaml-source";
 
 /** Everything a synth reads from disk, loaded and validated once, before any stack is built. */
@@ -45,7 +46,7 @@ export function completeSite(loaded: LoadedSite): NetbootSite {
     gatewayPublicKey: readPublicKey(loaded.resolvePath(settings.wireguard.gatewayPublicKeyFile), settings.wireguard.gatewayPublicKeyFile),
     scripts: { gateway: readFileSync(GATEWAY_SCRIPT_FILE, "utf8"), fetchAssets: readFileSync(FETCH_ASSETS_SCRIPT_FILE, "utf8") },
     // Read here, with the rest of the input, so no construct reads files (the checks above validated them).
-    patchFiles: new Map([...settings.talos.patches, ...machines.flatMap((m) => m.patches)].map((path) => [path, readFileSync(loaded.resolvePath(path), "utf8")])),
+    patchFiles: new Map([...settings.talos.patches, ...machines.flatMap((m) => m.patches)].map((path) => [path, readFileSync(patchFilePath(path), "utf8")])),
   };
 }
 

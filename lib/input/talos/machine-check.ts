@@ -1,8 +1,7 @@
-import { resolve } from "node:path";
 import type { InstallDiskSelector, NodeTaint, RawMachine } from "../inventory";
-import { REPO_ROOT, type SiteSettings } from "../settings";
+import type { SiteSettings } from "../settings";
 import { kernelArgProblem } from "./kernel-args";
-import { readPatchFile } from "./patch-files";
+import { patchFilePath, readPatchFile } from "./patch-files";
 import { baseTalosKernelArgs } from "./settings-check";
 
 export const DEFAULT_INSTALL_DISK = "/dev/sda";
@@ -105,7 +104,7 @@ export function checkMachineTalosFields(
   }
 
   (m.patches ?? []).forEach((path, i) => {
-    const read = readPatchFile(resolve(REPO_ROOT, path));
+    const read = readPatchFile(patchFilePath(path));
     if ("error" in read) problem(`patches[${i}]`, `${path}: ${read.error}`);
   });
 

@@ -1,5 +1,10 @@
 import { lstatSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { REPO_ROOT } from "../settings";
+
+/** Where a patch file named in settings or the inventory is: relative to the repository root, like every path in them. */
+export const patchFilePath = (path: string): string => resolve(REPO_ROOT, path);
 
 /** Patch files are small YAML documents; anything larger is a mistake, not a patch. */
 export const MAX_PATCH_FILE_BYTES = 256 * 1024;

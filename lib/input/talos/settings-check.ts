@@ -1,9 +1,9 @@
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute } from "node:path";
 import { talosMetalKernelArgs } from "./metal-kernel-args";
-import { isInsideRepository, REPO_ROOT, type SiteSettings } from "../settings";
+import { isInsideRepository, type SiteSettings } from "../settings";
 import type { Problem, YamlSource } from "../yaml-source";
 import { kernelArgProblem } from "./kernel-args";
-import { readPatchFile } from "./patch-files";
+import { patchFilePath, readPatchFile } from "./patch-files";
 
 /** The kernel arguments every Talos profile has before the site's own: Talos's, then the schematic's. */
 export function baseTalosKernelArgs(s: SiteSettings): string[] {
@@ -21,7 +21,7 @@ export function checkTalosSettings(s: SiteSettings, src: YamlSource): Problem[] 
     line.push(arg);
   });
   s.talos.patches.forEach((path, i) => {
-    const read = readPatchFile(resolve(REPO_ROOT, path));
+    const read = readPatchFile(patchFilePath(path));
     if ("error" in read) problems.push(src.problem(["talos", "patches", i], `${path}: ${read.error}`));
   });
   const endpoint = (() => {
