@@ -15,6 +15,7 @@ import { rescueBootAssets } from "./boot-assets";
 import { talosMetalKernelArgs } from "./talos/metal-kernel-args";
 import { checkTalosSettings } from "./talos/settings-check";
 import { validatedDocument } from "./schema-check";
+import { CONTROL_CHARACTER, notOneToken } from "./tokens";
 import { DataFileError, readSmallTextFile, YamlSource, type Problem } from "./yaml-source";
 
 /**
@@ -284,7 +285,7 @@ function checkSemantics(s: SiteSettings, src: YamlSource): Problem[] {
   const talosArgs = talosMetalKernelArgs(s.talos.version);
   if ("error" in talosArgs) problems.push(src.problem(["talos", "version"], talosArgs.error));
   (s.talos.schematicExtraKernelArgs ?? []).forEach((arg, i) => {
-    if (!/^[^\s]+$/.test(arg)) problems.push(src.problem(["talos", "schematicExtraKernelArgs", i], `${JSON.stringify(arg)} is not one kernel argument; allowed: one token without spaces or newlines, e.g. console=ttyS1,115200n8`));
+    if (notOneToken(arg)) problems.push(src.problem(["talos", "schematicExtraKernelArgs", i], `${JSON.stringify(arg)} is not one kernel argument; allowed: one token without spaces or newlines, e.g. console=ttyS1,115200n8`));
   });
   problems.push(...checkTalosSettings(s, src));
   if (s.gke.mode === "existing" && !s.gke.location) {
@@ -299,18 +300,6 @@ function checkSemantics(s: SiteSettings, src: YamlSource): Problem[] {
 // checks refuse values that the thing they end up in (a GCP name, a URL, an
 // iPXE line, a kernel argument, a GitHub Actions output) would reject or
 // misread, before anything is synthesized.
-
-/** Control characters (line feed, carriage return, tab, ...): they end a line or split a token for every line-oriented consumer. */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-
-/** What is wrong with a value that must be one token on one line, if anything. */
-function notOneToken(value: string): string | undefined {
-  if (value.includes("\n")) return "contains a newline";
-  if (value.includes("\r")) return "contains a carriage return";
-  if (CONTROL_CHARACTER.test(value)) return "contains a control character (e.g. a tab)";
-  if (/\s/.test(value)) return "contains a space";
-  return undefined;
-}
 
 /** Terraform template syntax; GCP names and ids never contain `$`, `%` or `{`. */
 function templateSyntax(value: string): string | undefined {

@@ -1,3 +1,5 @@
+import { notOneToken } from "../tokens";
+
 /** Kernel arguments whose value the boot profile sets itself; a second one would contradict it. */
 export const PROFILE_OWNED_ARG_KEYS = ["initrd", "talos.platform", "talos.config"] as const;
 
@@ -10,8 +12,7 @@ const keyOf = (arg: string) => arg.split("=", 1)[0];
  * repeat of one already there.
  */
 export function kernelArgProblem(arg: string, before: readonly string[]): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  if (!/^[^\s\x00-\x1f\x7f]+$/.test(arg)) {
+  if (arg === "" || notOneToken(arg)) {
     return `${JSON.stringify(arg)} is not one kernel argument; allowed: one token without spaces, newlines or control characters, e.g. console=ttyS1,115200n8`;
   }
   if ((PROFILE_OWNED_ARG_KEYS as readonly string[]).includes(keyOf(arg))) {
