@@ -198,7 +198,12 @@ describeE2E(
           const cmdline = printedCmdline(serial);
           if (cmdline !== undefined) return { scenario: s, outcome: "booted", cmdline, ms: Date.now() - started, console: consoleText() };
           if (gaveUp(s.firmware, cleanConsole(serial), vm.debug())) return { scenario: s, outcome: "gave-up", ms: Date.now() - started, console: consoleText() };
-          if (exited) return { scenario: s, outcome: "exited", ms: Date.now() - started, console: `${consoleText()}\n--- qemu ---\n${vm.bg.output()}` };
+          if (exited) {
+            // The VM may have printed its command line and powered off within one poll: read the finished log once more.
+            const last = printedCmdline(vm.serial());
+            if (last !== undefined) return { scenario: s, outcome: "booted", cmdline: last, ms: Date.now() - started, console: consoleText() };
+            return { scenario: s, outcome: "exited", ms: Date.now() - started, console: `${consoleText()}\n--- qemu ---\n${vm.bg.output()}` };
+          }
           if (Date.now() - started > limitMs) return { scenario: s, outcome: "timeout", ms: Date.now() - started, console: consoleText() };
           await new Promise((r) => setTimeout(r, 250));
         }

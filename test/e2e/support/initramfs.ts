@@ -14,15 +14,32 @@ import { E2E_PATH } from "./prerequisites";
 export const CMDLINE_BEGIN = "NETBOOT-E2E-CMDLINE-BEGIN";
 export const CMDLINE_END = "NETBOOT-E2E-CMDLINE-END";
 
-/** The kernel command line printed by the stand-in initramfs, from a serial log; undefined until it appears. */
+const KERNEL_LOG_LINE = /^\[\s*\d+\.\d+\]/;
+
+/**
+ * The kernel command line printed by the stand-in initramfs, from a serial
+ * log; undefined until both markers appear. Kernel log lines that land
+ * between the markers (the kernel and /init share the console; a CI run saw
+ * one) are not the command line and are skipped.
+ */
 export function printedCmdline(serial: string): string | undefined {
-  const m = new RegExp(`${CMDLINE_BEGIN}\\r?\\n([^\\r\\n]*)\\r?\\n${CMDLINE_END}`).exec(serial);
-  return m?.[1];
+  const text = serial.replace(/\r/g, "");
+  const begin = text.indexOf(`${CMDLINE_BEGIN}\n`);
+  if (begin < 0) return undefined;
+  const end = text.indexOf(`\n${CMDLINE_END}`, begin);
+  if (end < 0) return undefined;
+  const lines = text
+    .slice(begin + CMDLINE_BEGIN.length + 1, end)
+    .split("\n")
+    .filter((line) => line !== "" && !KERNEL_LOG_LINE.test(line));
+  return lines.length === 1 ? lines[0] : undefined;
 }
 
 const INIT = `#!/bin/busybox sh
 # netboot e2e stand-in for Talos's init: print /proc/cmdline on the first serial port and power off.
 /bin/busybox mount -t proc proc /proc
+# Only emergencies on the console from here on, so kernel messages do not split the markers.
+echo 1 > /proc/sys/kernel/printk
 {
   echo
   echo ${CMDLINE_BEGIN}
