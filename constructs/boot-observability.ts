@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { LoggingMetric } from "@cdktf/provider-google/lib/logging-metric";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
+import { prefixedName } from "../lib/input/gcp-names";
 
 export interface BootObservabilityProps {
   /** GCP project that receives the cluster's logs; the metrics and alert policies are created in it. */
@@ -99,7 +100,7 @@ export class BootObservability extends Construct {
 
     this.bootRequests = new LoggingMetric(this, "boot-requests", {
       project: props.project,
-      name: `${props.namePrefix}-matchbox-boot-requests`,
+      name: prefixedName(props.namePrefix, "bootRequestsMetric"),
       description: "Boot requests (/boot.ipxe, /ipxe, /generic) served by Matchbox",
       filter: [...source, 'textPayload=~"HTTP GET /(boot[.]ipxe|ipxe|generic)([^a-z]|$)"'].join("\n"),
       metricDescriptor: {
@@ -113,7 +114,7 @@ export class BootObservability extends Construct {
 
     this.noMatch = new LoggingMetric(this, "no-match", {
       project: props.project,
-      name: `${props.namePrefix}-matchbox-no-match`,
+      name: prefixedName(props.namePrefix, "noMatchMetric"),
       description: 'Matchbox "No matching profile/group" answers (HTTP 404 to a machine it does not know)',
       filter: [...source, 'textPayload=~"No matching (profile|group)"'].join("\n"),
       metricDescriptor: { metricKind: "DELTA", valueType: "INT64", unit: "1", labels: [macLabel] },
@@ -136,7 +137,7 @@ export class BootObservability extends Construct {
     if (props.alertOnGrpcTlsErrors) {
       this.grpcTlsErrors = new LoggingMetric(this, "grpc-tls-errors", {
         project: props.project,
-        name: `${props.namePrefix}-matchbox-grpc-tls-errors`,
+        name: prefixedName(props.namePrefix, "grpcTlsErrorsMetric"),
         description: "Failed TLS handshakes on Matchbox's gRPC API (mutual TLS): expired, unrenewed or foreign certificates",
         filter: [...source, `textPayload=~"${GRPC_TLS_ERROR_REGEX}"`].join("\n"),
         metricDescriptor: { metricKind: "DELTA", valueType: "INT64", unit: "1" },

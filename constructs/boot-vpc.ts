@@ -3,6 +3,7 @@ import { ComputeNetwork } from "@cdktf/provider-google/lib/compute-network";
 import { ComputeRouter } from "@cdktf/provider-google/lib/compute-router";
 import { ComputeRouterNat } from "@cdktf/provider-google/lib/compute-router-nat";
 import { ComputeSubnetwork } from "@cdktf/provider-google/lib/compute-subnetwork";
+import { prefixedName } from "../lib/input/gcp-names";
 
 export interface BootVpcProps {
   /** Prefix of every resource name, e.g. `netboot`. */
@@ -33,17 +34,17 @@ export class BootVpc extends Construct {
 
   constructor(scope: Construct, id: string, props: BootVpcProps) {
     super(scope, id);
-    this.podsRangeName = `${props.namePrefix}-pods`;
-    this.servicesRangeName = `${props.namePrefix}-services`;
+    this.podsRangeName = prefixedName(props.namePrefix, "podsRange");
+    this.servicesRangeName = prefixedName(props.namePrefix, "servicesRange");
 
     this.network = new ComputeNetwork(this, "network", {
-      name: `${props.namePrefix}-vpc`,
+      name: prefixedName(props.namePrefix, "vpc"),
       autoCreateSubnetworks: false,
       routingMode: "REGIONAL",
     });
 
     this.subnet = new ComputeSubnetwork(this, "subnet", {
-      name: `${props.namePrefix}-nodes`,
+      name: prefixedName(props.namePrefix, "nodesSubnet"),
       network: this.network.id,
       region: props.region,
       ipCidrRange: props.nodesCidr,
@@ -56,13 +57,13 @@ export class BootVpc extends Construct {
     });
 
     const router = new ComputeRouter(this, "router", {
-      name: `${props.namePrefix}-router`,
+      name: prefixedName(props.namePrefix, "router"),
       network: this.network.id,
       region: props.region,
     });
 
     new ComputeRouterNat(this, "nat", {
-      name: `${props.namePrefix}-nat`,
+      name: prefixedName(props.namePrefix, "nat"),
       router: router.name,
       region: props.region,
       natIpAllocateOption: "AUTO_ONLY",

@@ -2,9 +2,6 @@ import { Construct } from "constructs";
 import { ContainerCluster } from "@cdktf/provider-google/lib/container-cluster";
 import { ContainerNodePool } from "@cdktf/provider-google/lib/container-node-pool";
 
-/** The one sysctl the WireGuard gateway sets in its own pod (see docs/adr/0005). */
-export const GATEWAY_SYSCTLS = ["net.ipv4.ip_forward"] as const;
-
 export interface GkeClusterProps {
   /** GCP project of the cluster; its Workload Identity pool is `<project>.svc.id.goog`. */
   readonly project: string;
@@ -43,6 +40,13 @@ export interface GkeClusterProps {
    * @default true
    */
   readonly deletionProtection?: boolean;
+  /**
+   * Namespaced "unsafe" sysctls the kubelet lets pods set (a pod that sets
+   * one the node does not allow is rejected). The workloads that need them
+   * own the list, e.g. the WireGuard gateway's `GATEWAY_SYSCTLS`.
+   * @default [] (pods may set only the safe sysctls)
+   */
+  readonly allowedUnsafeSysctls?: readonly string[];
 }
 
 /**
@@ -56,6 +60,7 @@ export class GkeCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: GkeClusterProps) {
     super(scope, id);
+    const allowedUnsafeSysctls = props.allowedUnsafeSysctls ?? [];
 
     this.cluster = new ContainerCluster(this, "cluster", {
       name: props.name,
@@ -126,7 +131,7 @@ export class GkeCluster extends Construct {
         shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
         workloadMetadataConfig: { mode: "GKE_METADATA" },
         metadata: { "disable-legacy-endpoints": "true" },
-        kubeletConfig: { allowedUnsafeSysctls: [...GATEWAY_SYSCTLS] },
+        ...(allowedUnsafeSysctls.length > 0 ? { kubeletConfig: { allowedUnsafeSysctls: [...allowedUnsafeSysctls] } } : {}),
         labels: { "netboot/pool": "boot" },
       },
     });

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
 import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
+import { prefixedName } from "../lib/input/gcp-names";
 
 export interface NodeServiceAccountProps {
   /** GCP project whose IAM policy grants the account NODE_ROLES. */
@@ -29,7 +30,7 @@ export class NodeServiceAccount extends Construct {
   constructor(scope: Construct, id: string, props: NodeServiceAccountProps) {
     super(scope, id);
     this.account = new ServiceAccount(this, "account", {
-      accountId: `${props.namePrefix}-gke-nodes`,
+      accountId: prefixedName(props.namePrefix, "nodeServiceAccount"),
       displayName: "netboot GKE nodes (least privilege)",
     });
     for (const role of NODE_ROLES) {

@@ -11,12 +11,16 @@ import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { terraformLiteral } from "../lib/model/terraform-strings";
-import { GATEWAY_SYSCTLS } from "./gke-cluster";
 import { PUBLIC_HTTPS_EGRESS } from "./pod-security-namespace";
+import { prefixedName } from "../lib/input/gcp-names";
 
 /** Pinned WireGuard image: Alpine with wireguard-tools, iptables, bash, curl and jq. */
 export const WIREGUARD_IMAGE = "lscr.io/linuxserver/wireguard:1.0.20250521-r1-ls110";
 export const GATEWAY_LABELS = { "app.kubernetes.io/name": "wireguard-gateway", "app.kubernetes.io/part-of": "netboot" };
+/** The one sysctl the gateway sets in its own pod; the node pool must allow it (docs/adr/0005). */
+export const GATEWAY_SYSCTLS = ["net.ipv4.ip_forward"] as const;
+/** The gateway pod's interfaces: the tunnel it creates and the pod network's uplink. */
+export const GATEWAY_INTERFACES = { tunnel: "wg0", uplink: "eth0" } as const;
 /** The gateway container's readiness and liveness probe: `gateway.sh check` (reads WG_IFACE and WG_RULES from the container's env). */
 export const GATEWAY_PROBE_COMMAND = ["/bin/bash", "/opt/netboot/gateway.sh", "check"];
 
@@ -31,9 +35,9 @@ export interface WireguardGatewayProps {
   readonly privateKeySecret: string;
   /** The committed public key (wireguard/gateway.pub); the pod refuses a private key that does not match. */
   readonly expectedPublicKey: string;
-  /** Rendered by lib/model/wireguard/render.ts for interfaces wg0/eth0. */
+  /** Rendered by lib/model/wireguard/render.ts for `GATEWAY_INTERFACES`. */
   readonly wireguardConfig: string;
-  /** The gateway's packet filter in iptables-restore format (rules.v4), rendered by lib/model/wireguard/render.ts for wg0/eth0. */
+  /** The gateway's packet filter in iptables-restore format (rules.v4), rendered by lib/model/wireguard/render.ts for `GATEWAY_INTERFACES`. */
   readonly rules: string;
   /** wireguard/gateway.sh: the same script the end-to-end test runs. */
   readonly gatewayScript: string;
@@ -70,7 +74,7 @@ export class WireguardGateway extends Construct {
       labels: { "managed-by": "netboot" },
     });
     this.googleServiceAccount = new ServiceAccount(this, "gsa", {
-      accountId: `${props.namePrefix}-wg-gateway`,
+      accountId: prefixedName(props.namePrefix, "gatewayServiceAccount"),
       displayName: "netboot WireGuard gateway (reads its private key only)",
     });
     new SecretManagerSecretIamMember(this, "key-accessor", {
@@ -131,7 +135,7 @@ export class WireguardGateway extends Construct {
                 image: WIREGUARD_IMAGE,
                 command: ["/bin/bash", "/opt/netboot/gateway.sh"],
                 env: [
-                  { name: "WG_IFACE", value: "wg0" },
+                  { name: "WG_IFACE", value: GATEWAY_INTERFACES.tunnel },
                   { name: "WG_CONFIG", value: "/etc/netboot/wireguard/gateway.conf" },
                   { name: "WG_RULES", value: "/etc/netboot/wireguard/rules.v4" },
                   { name: "WG_PRIVATE_KEY_FILE", value: "/run/netboot/private.key" },
@@ -147,8 +151,8 @@ export class WireguardGateway extends Construct {
                   capabilities: { add: ["NET_ADMIN"], drop: ["ALL"] },
                 },
                 resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
-                // Ready and alive only with wg0 up and the packet filter loaded (every NETBOOT-* chain
-                // of rules.v4, and its rules, per table), not merely with wg0 present: a gateway whose
+                // Ready and alive only with the tunnel up and the packet filter loaded (every NETBOOT-* chain
+                // of rules.v4, and its rules, per table), not merely with the interface present: a gateway whose
                 // rules failed or were flushed restarts, and gateway.sh installs them again.
                 readinessProbe: { exec: { command: GATEWAY_PROBE_COMMAND }, periodSeconds: 10, timeoutSeconds: 5 },
                 livenessProbe: { exec: { command: GATEWAY_PROBE_COMMAND }, initialDelaySeconds: 30, periodSeconds: 30, timeoutSeconds: 5 },

@@ -8,7 +8,7 @@ import { MATCHBOX_LABELS, MatchboxServer } from "../constructs/matchbox-server";
 import { MatchboxTls } from "../constructs/matchbox-tls";
 import { PodSecurityNamespace } from "../constructs/pod-security-namespace";
 import { useStateBackend } from "../constructs/state-backend";
-import { GATEWAY_LABELS, WireguardGateway } from "../constructs/wireguard-gateway";
+import { GATEWAY_INTERFACES, GATEWAY_LABELS, WireguardGateway } from "../constructs/wireguard-gateway";
 import { renderAssetManifest, siteBootAssets } from "../lib/input/boot-assets";
 import type { NetbootSite } from "../lib/input/site";
 import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules } from "../lib/model/wireguard/render";
@@ -80,7 +80,7 @@ export class BootServerStack extends TerraformStack {
       privateKeySecret: settings.wireguard.privateKeySecret,
       expectedPublicKey: props.site.gatewayPublicKey,
       wireguardConfig: renderGatewayConfig(rendered),
-      rules: renderGatewayRules(rendered, { tunnel: "wg0", uplink: "eth0" }),
+      rules: renderGatewayRules(rendered, GATEWAY_INTERFACES),
       gatewayScript: props.site.scripts.gateway,
       listenPort: settings.wireguard.listenPort,
       staticAddressName: props.wireguardAddressName,

@@ -4,6 +4,7 @@ import { DataGoogleContainerCluster } from "@cdktf/provider-google/lib/data-goog
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { GkeCluster } from "../constructs/gke-cluster";
 import { NodeServiceAccount } from "../constructs/node-service-account";
+import { GATEWAY_SYSCTLS } from "../constructs/wireguard-gateway";
 import { useStateBackend } from "../constructs/state-backend";
 import type { SiteSettings } from "../lib/input/settings";
 import type { NetworkStack } from "./network-stack";
@@ -58,6 +59,7 @@ export class GkeStack extends TerraformStack {
         spot: site.gke.spot,
         nodeCount: site.gke.nodeCount,
         deletionProtection: site.gke.deletionProtection,
+        allowedUnsafeSysctls: GATEWAY_SYSCTLS,
       });
       const c = this.cluster.cluster;
       this.access = {

@@ -5,6 +5,7 @@ import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { BootVpc } from "../constructs/boot-vpc";
 import { useStateBackend } from "../constructs/state-backend";
 import type { SiteSettings } from "../lib/input/settings";
+import { prefixedName } from "../lib/input/gcp-names";
 
 export interface NetworkStackProps {
   readonly site: SiteSettings;
@@ -35,7 +36,7 @@ export class NetworkStack extends TerraformStack {
     // Regional and external: GKE's passthrough NLB takes it by name
     // (networking.gke.io/load-balancer-ip-addresses).
     this.wireguardAddress = new ComputeAddress(this, "wireguard-endpoint", {
-      name: `${site.namePrefix}-wireguard`,
+      name: prefixedName(site.namePrefix, "wireguardAddress"),
       region: site.gcp.region,
       addressType: "EXTERNAL",
       networkTier: "PREMIUM",

@@ -12,6 +12,7 @@ import {
   type Ipv4Cidr,
 } from "./cidr";
 import { rescueBootAssets } from "./boot-assets";
+import { MAX_NAME_PREFIX_LENGTH, PREFIXED_GCP_NAMES } from "./gcp-names";
 import { talosMetalKernelArgs } from "./talos/metal-kernel-args";
 import { checkTalosSettings } from "./talos/settings-check";
 import { validatedDocument } from "./schema-check";
@@ -306,40 +307,6 @@ function templateSyntax(value: string): string | undefined {
   return /[$%]\{/.test(value) ? 'contains Terraform template syntax ("${" or "%{")' : undefined;
 }
 
-/**
- * GCP resource names the constructs build from namePrefix, with the limits
- * GCP documents for each type, checked on the whole name (prefix + suffix):
- * - Compute Engine names (VPC network, subnet and its secondary ranges, Cloud
- *   Router, Cloud NAT, address): 1-63 characters, [a-z]([-a-z0-9]*[a-z0-9])?
- *   (https://cloud.google.com/compute/docs/naming-resources#resource-name-format);
- * - service account ids: "must be 6-30 characters long, and match the regular
- *   expression [a-z]([-a-z0-9]*[a-z0-9])" (IAM CreateServiceAccountRequest.account_id,
- *   https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts/create);
- * - log-based metric names: "limited to 100 characters" (Cloud Logging LogMetric.name,
- *   https://cloud.google.com/logging/docs/reference/v2/rest/v2/projects.metrics).
- * (Secret ids, at most 255 of [A-Za-z0-9_-] per Secret Manager's
- * CreateSecretRequest.secret_id, take no prefix: the schema checks them whole.)
- * Keep the suffixes in step with constructs/boot-vpc.ts, stacks/network-stack.ts,
- * constructs/node-service-account.ts, constructs/wireguard-gateway.ts and
- * constructs/boot-observability.ts.
- */
-const PREFIXED_NAMES: readonly { readonly kind: string; readonly suffix: string; readonly min: number; readonly max: number }[] = [
-  { kind: "VPC network name", suffix: "-vpc", min: 1, max: 63 },
-  { kind: "subnet name", suffix: "-nodes", min: 1, max: 63 },
-  { kind: "secondary range name", suffix: "-pods", min: 1, max: 63 },
-  { kind: "secondary range name", suffix: "-services", min: 1, max: 63 },
-  { kind: "Cloud Router name", suffix: "-router", min: 1, max: 63 },
-  { kind: "Cloud NAT name", suffix: "-nat", min: 1, max: 63 },
-  { kind: "address name", suffix: "-wireguard", min: 1, max: 63 },
-  { kind: "service account id", suffix: "-gke-nodes", min: 6, max: 30 },
-  { kind: "service account id", suffix: "-wg-gateway", min: 6, max: 30 },
-  { kind: "log-based metric name", suffix: "-matchbox-boot-requests", min: 1, max: 100 },
-  { kind: "log-based metric name", suffix: "-matchbox-no-match", min: 1, max: 100 },
-  { kind: "log-based metric name", suffix: "-matchbox-grpc-tls-errors", min: 1, max: 100 },
-];
-
-/** The longest namePrefix every prefixed name allows. */
-export const MAX_NAME_PREFIX_LENGTH = Math.min(...PREFIXED_NAMES.map((n) => n.max - n.suffix.length));
 
 /**
  * GKE cluster and node pool names: at most 40 characters. Cluster.name "can be
@@ -380,7 +347,7 @@ function checkConsumerRules(s: SiteSettings, src: YamlSource): Problem[] {
   };
 
   // GCP names after prefixing.
-  const refused = PREFIXED_NAMES.map((n) => ({ ...n, name: `${s.namePrefix}${n.suffix}` })).filter((n) => n.name.length > n.max || n.name.length < n.min);
+  const refused = Object.values(PREFIXED_GCP_NAMES).map((n) => ({ ...n, name: `${s.namePrefix}${n.suffix}` })).filter((n) => n.name.length > n.max || n.name.length < n.min);
   if (refused.length > 0) {
     const names = refused.map((n) => `${n.kind} "${n.name}" has ${n.name.length} characters (GCP allows ${n.min}-${n.max})`).join(", ");
     refuse(["namePrefix"], `"${s.namePrefix}" (${s.namePrefix.length} characters) makes names GCP refuses: ${names}; allowed: a namePrefix of at most ${MAX_NAME_PREFIX_LENGTH} characters`);
