@@ -5,6 +5,8 @@
 // Type errors are caught by `tsc --noEmit` in `npm test`; ts-jest only transpiles
 // (isolatedModules in tsconfig.json), which keeps the unit run fast.
 const tsJest = ["ts-jest", { diagnostics: false }];
+// Builds dist/ (the bundled app and commands) once per run; tests run them as npm does.
+const globalSetup = "<rootDir>/test/global-setup.js";
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -15,6 +17,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+      globalSetup,
     },
     {
       // The real Terraform CLI on provider-less stand-ins of every stack, and
@@ -25,6 +28,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/terraform/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+      globalSetup,
     },
     {
       displayName: "e2e",
@@ -32,6 +36,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+      globalSetup,
     },
     {
       // A copy of the repository with the live data edited as a user's pull
@@ -41,6 +46,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/user-repo/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+      globalSetup,
     },
     {
       // terraform validate/plan and the provider-schema comparison: run with
@@ -50,6 +56,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/plan/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+      globalSetup,
     },
   ],
   reporters: ["default", "<rootDir>/test/skip-reporter.js"],

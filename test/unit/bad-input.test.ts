@@ -2,7 +2,6 @@
 // entry, field, what is wrong, what is allowed), nothing is written, and no
 // command prints a stack trace. One describe per category. Every site here is
 // built from the tests' own fixtures (test/support/site.ts, test/fixtures/site).
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,13 +9,13 @@ import { parse, stringify } from "yaml";
 import { githubOutputProblems, main as checkDeployableMain } from "../../bin/check-deployable";
 import { main as peerConfigMain } from "../../bin/wg-peer-config";
 import { main as keygenMain } from "../../bin/wg-keygen";
-import { parseSite, REPO_ROOT, loadSite, siteFileFromEnv } from "../../lib/input/settings";
+import { parseSite, loadSite, siteFileFromEnv } from "../../lib/input/settings";
 import { generateWireguardKeyPair, publicKeyOf, readWireguardKeyFile } from "../../lib/input/wireguard/keys";
 import { parsePeers } from "../../lib/input/wireguard/peers";
 import { DataFileError, YamlSource, type Problem } from "../../lib/input/yaml-source";
+import { startCommand } from "../support/commands";
 import { fixtureSiteFrom, fixtureSiteValue, FIXTURES, siteFrom } from "../support/site";
 
-const TSX = join(REPO_ROOT, "node_modules/.bin/tsx");
 const FIXTURE_PEERS = join(FIXTURES, "site/peers.yaml");
 const FIXTURE_GATEWAY_PUB = readFileSync(join(FIXTURES, "site/gateway.pub"), "utf8").trim();
 const STACK_LINE = /^ {4}at /m;
@@ -45,29 +44,6 @@ function siteProblem(field: string, edit: (site: Record<string, any>) => void): 
   const found = siteProblems(edit).filter((p) => p.startsWith(`${field}: `));
   expect(found).toHaveLength(1);
   return found[0];
-}
-
-interface Run {
-  readonly status: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a command as `npm run` does (tsx), without blocking, so several run at once. */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(TSX, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (status, signal) => {
-      clearTimeout(timer);
-      done({ status, signal, stdout, stderr });
-    });
-  });
 }
 
 /** Captures what an in-process command writes to stdout and stderr. */
@@ -134,7 +110,7 @@ describe("YAML and JSON files: a size limit, an alias limit, regular files only"
   test("npm run validate refuses SITE_CONFIG=/dev/zero and an alias bomb: one line each, exit 1, no stack trace, no hang", async () => {
     const bomb = join(tempDir("bomb"), "site.yaml");
     writeFileSync(bomb, ALIAS_BOMB);
-    const [zero, aliases] = await Promise.all([runCli(["bin/validate.ts"], { SITE_CONFIG: "/dev/zero" }), runCli(["bin/validate.ts"], { SITE_CONFIG: bomb })]);
+    const [zero, aliases] = await Promise.all([startCommand("validate", [], { env: { SITE_CONFIG: "/dev/zero" } }), startCommand("validate", [], { env: { SITE_CONFIG: bomb } })]);
     expect(zero.signal).toBeNull(); // not killed by the timeout
     expect(zero.status).toBe(1);
     expect(zero.stderr).toBe(
@@ -298,8 +274,8 @@ describe("key files and the key-writing commands", () => {
   test("argument errors: one error line naming the flag, the usage line, exit 2, no stack trace, nothing written (the real commands)", async () => {
     const keyDir = tempDir("keys");
     const [unknown, missing] = await Promise.all([
-      runCli(["bin/wg-keygen.ts", "home-router", "--bogus"], { NETBOOT_KEY_DIR: keyDir }),
-      runCli(["bin/wg-peer-config.ts", "fixture-router", "--key"], { SITE_CONFIG: resolve(FIXTURES, "site/site.yaml") }),
+      startCommand("wg-keygen", ["home-router", "--bogus"], { env: { NETBOOT_KEY_DIR: keyDir } }),
+      startCommand("wg-peer-config", ["fixture-router", "--key"], { env: { SITE_CONFIG: resolve(FIXTURES, "site/site.yaml") } }),
     ]);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/^error: Unknown option '--bogus'\..*\nusage: npm run wg:keygen -- <peer-name> \[--out <private-key-file>\] \[--force\]\n$/);

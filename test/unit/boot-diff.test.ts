@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { BootDiffError, bootDiff, changeLines, formatBootDiff, formatBootDiffMarkdown } from "../../lib/commands/boot-diff";
-import { REPO_ROOT } from "../../lib/input/settings";
 import { FIXTURE_INVENTORY } from "../support/inventory";
 import { fixtureSiteValue } from "../support/site";
+import { runCommand } from "../support/commands";
 
 /** A git repository holding the fixture site and inventory, committed once; the working tree is the head side. */
 function fixtureRepository() {
@@ -169,7 +169,7 @@ describe("boot-diff", () => {
 
 describe("npm run boot-diff (the real command)", () => {
   const run = (args: string[]) =>
-    spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/boot-diff.ts", ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000, env: { ...process.env, SITE_CONFIG: "test/fixtures/site/site.yaml" } });
+    runCommand("boot-diff", args, { env: { SITE_CONFIG: "test/fixtures/site/site.yaml" } });
 
   test("usage errors and unknown refs exit 2 with the reason; the site is named once", () => {
     const missing = run([]);

@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/input/settings";
 import { validateCommand } from "../../lib/commands/validate";
@@ -36,5 +38,62 @@ describe("the commands' bundle (scripts/build.js)", () => {
     expect(inProcess.stderr.split("\n").filter(Boolean)).toHaveLength(5);
     expect(bundled.status).toBe(1);
     expect(bundled.stderr).toBe(`site: test/fixtures/site/site.yaml\n${inProcess.stderr}`);
+  });
+});
+
+describe("the bundle's up-to-date check", () => {
+  const { build, buildIdentity, isUpToDate } = require("../../scripts/build.js") as {
+    build(o?: { force?: boolean }): Promise<boolean>;
+    buildIdentity(): string;
+    isUpToDate(stamp: unknown): boolean;
+  };
+  const dir = mkdtempSync(join(tmpdir(), "netboot-build-stamp-"));
+  const input = join(dir, "input.ts");
+  const output = join(dir, "out.js");
+  const fp = (file: string) => {
+    const s = require("node:fs").statSync(file);
+    return `${s.size}:${s.mtimeMs}`;
+  };
+  const stampNow = () => ({ identity: buildIdentity(), inputs: { [input]: fp(input) }, outputs: [output], outputFingerprints: { [output]: fp(output) } });
+  beforeEach(() => {
+    writeFileSync(input, "export const a = 1;\n");
+    writeFileSync(output, "exports.a = 1;\n");
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("GIVEN nothing changed since the build THEN it is up to date", () => {
+    expect(isUpToDate(stampNow())).toBe(true);
+  });
+
+  test("an input edited, even to the same size, means a new build", () => {
+    const stamp = stampNow();
+    writeFileSync(input, "export const a = 2;\n");
+    utimesSync(input, new Date(), new Date(Date.now() + 5_000));
+    expect(isUpToDate(stamp)).toBe(false);
+  });
+
+  test("an input deleted, an output changed or deleted, another build script or esbuild, or no stamp: a new build", () => {
+    let stamp = stampNow();
+    rmSync(input);
+    expect(isUpToDate(stamp)).toBe(false);
+    writeFileSync(input, "export const a = 1;\n");
+    stamp = stampNow();
+    writeFileSync(output, "tampered\n");
+    expect(isUpToDate(stamp)).toBe(false);
+    stamp = stampNow();
+    rmSync(output);
+    expect(isUpToDate(stamp)).toBe(false);
+    writeFileSync(output, "exports.a = 1;\n");
+    expect(isUpToDate({ ...stampNow(), identity: "another build" })).toBe(false);
+    expect(isUpToDate(undefined)).toBe(false);
+  });
+
+  test("the repository's own stamp names every entry point's bundle and the sources they were built from", async () => {
+    await build();
+    expect(await build()).toBe(false); // nothing changed: nothing written
+    const stamp = JSON.parse(readFileSync(join(REPO_ROOT, "dist/.build-stamp.json"), "utf8"));
+    expect(stamp.outputs).toEqual(expect.arrayContaining(["dist/main.js", "dist/bin/validate.js"]));
+    expect(Object.keys(stamp.inputs)).toEqual(expect.arrayContaining(["main.ts", "lib/input/settings.ts", "sites/site.schema.json", "lib/input/ajv-options.json"]));
+    expect(isUpToDate(stamp)).toBe(true);
   });
 });

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -10,6 +9,7 @@ import { parseSite, REPO_ROOT, type LoadedSite } from "../../lib/input/settings"
 import { checkWireguardKey } from "../../lib/input/wireguard/keys";
 import { YamlSource } from "../../lib/input/yaml-source";
 import { fixtureSiteValue } from "../support/site";
+import { runCommand } from "../support/commands";
 
 // Every site here is built from the tests' own fixtures (test/fixtures/site),
 // never from sites/example.yaml, wireguard/ or matchbox-config/: users edit
@@ -287,8 +287,7 @@ describe("check-deployable", () => {
     const site = deployableValue();
     site.talos.kernelSha256 = null;
     writeFileSync(file, stringify(site));
-    const tsx = join(REPO_ROOT, "node_modules/.bin/tsx");
-    const run = spawnSync(tsx, ["bin/check-deployable.ts", file], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
+    const run = runCommand("check-deployable", [file]);
     expect(run.status).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr.match(/^site: /gm)).toEqual(["site: "]);

@@ -1,12 +1,10 @@
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { parseInventory } from "../../lib/input/inventory";
 import { normalizeMac } from "../../lib/input/mac";
-import { REPO_ROOT } from "../../lib/input/settings";
 import { validateCommand } from "../../lib/commands/validate";
 import { DataFileError, YamlSource } from "../../lib/input/yaml-source";
 import { writeInventory } from "../support/inventory";
 import { FIXTURE_SITE_FILE, siteFrom } from "../support/site";
+import { runCommand } from "../support/commands";
 
 /** The validate command in-process (the same function bin/validate.ts runs). */
 function validate(file: string) {
@@ -16,8 +14,7 @@ function validate(file: string) {
 
 /** The real command, as `npm run validate` starts it. */
 function validateProcess(file: string, site = FIXTURE_SITE_FILE) {
-  const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/validate.ts", file], { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, SITE_CONFIG: site } });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  return runCommand("validate", [file], { env: { SITE_CONFIG: site } });
 }
 
 describe("MAC addresses", () => {

@@ -14,6 +14,7 @@ import { FIXTURE_SITE_FILE, FIXTURES, fixtureSiteValue, fixtureSiteFrom, siteFro
 import { bootPlan } from "../../lib/model/matchbox/boot-plan";
 import { runApp } from "../support/app-run";
 import { resources, synthJson, structureOnly } from "../support/synth";
+import { runCommand } from "../support/commands";
 
 const fixtureSite = fixtureSiteFrom();
 const withMachines = (edit: (m: Record<string, any>[]) => void): NetbootSite => {
@@ -345,11 +346,7 @@ describe("Matchbox selection rules", () => {
 
 describe("npm run boot-preview (the real command)", () => {
   const run = (mac: string) =>
-    require("node:child_process").spawnSync(join(__dirname, "../../node_modules/.bin/tsx"), ["bin/boot-preview.ts", mac], {
-      cwd: join(__dirname, "../.."),
-      encoding: "utf8",
-      env: { ...process.env, SITE_CONFIG: FIXTURE_SITE_FILE },
-    });
+    runCommand("boot-preview", [mac], { env: { SITE_CONFIG: FIXTURE_SITE_FILE } });
 
   test("prints the group, profile and iPXE script for a known MAC (exit 0), a 404 for an unknown one (exit 3)", () => {
     const known = run("02:6E:62:00:00:04");

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { GATEWAY_PROBE_COMMAND } from "../../constructs/wireguard-gateway";
 import { buildStacks, onlyResource, synthJson } from "../support/synth";
 import { DataFileError, YamlSource } from "../../lib/input/yaml-source";
 import { runApp } from "../support/app-run";
+import { runCommand } from "../support/commands";
 import { fixtureSiteFrom, fixtureSiteValue, siteFrom } from "../support/site";
 
 // Fixed test keys (RFC 7748 §6.1 test vectors: Alice's private key and its public key).
@@ -149,11 +149,7 @@ describe("peers data", () => {
 describe("wg:keygen", () => {
   test("writes the private key 0600 outside the repo and prints only the matching public key on stdout", () => {
     const dir = mkdtempSync(join(tmpdir(), "netboot-keys-"));
-    const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/wg-keygen.ts", "test-peer"], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NETBOOT_KEY_DIR: dir },
-      encoding: "utf8",
-    });
+    const run = runCommand("wg-keygen", ["test-peer"], { env: { NETBOOT_KEY_DIR: dir } });
     expect(run.status).toBe(0);
     const keyFile = join(dir, "test-peer.key");
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
@@ -163,14 +159,13 @@ describe("wg:keygen", () => {
   });
 
   test("refuses to write inside the repository", () => {
-    const run = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), ["bin/wg-keygen.ts", "x", "--out", join(REPO_ROOT, "x.key")], { cwd: REPO_ROOT, encoding: "utf8" });
+    const run = runCommand("wg-keygen", ["x", "--out", join(REPO_ROOT, "x.key")]);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/refusing to write a private key inside the repository/);
   });
 });
 
 describe("wg:peer-config --out", () => {
-  const tsx = join(REPO_ROOT, "node_modules/.bin/tsx");
   /** A site whose only peer's private key this test holds (outside the repository). */
   function siteWithPeer(): { env: NodeJS.ProcessEnv; dir: string } {
     const dir = mkdtempSync(join(tmpdir(), "netboot-peer-config-"));
@@ -183,7 +178,7 @@ describe("wg:peer-config --out", () => {
     return { env: { ...process.env, SITE_CONFIG: join(dir, "site.yaml"), NETBOOT_KEY_DIR: dir }, dir };
   }
   const run = (env: NodeJS.ProcessEnv, out: string) =>
-    spawnSync(tsx, ["bin/wg-peer-config.ts", "fixture-router", "--endpoint", "198.51.100.7", "--out", out], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 30_000 });
+    runCommand("wg-peer-config", ["fixture-router", "--endpoint", "198.51.100.7", "--out", out], { env });
 
   test("refuses a path inside the repository that git would track, and writes nothing", () => {
     const { env } = siteWithPeer();
