@@ -12,6 +12,7 @@ import {
   type Ipv4Cidr,
 } from "./cidr";
 import { rescueBootAssets } from "./boot-assets";
+import type { NetbootSiteSettings } from "./site-settings.generated";
 import { MAX_NAME_PREFIX_LENGTH, PREFIXED_GCP_NAMES } from "./gcp-names";
 import { talosMetalKernelArgs } from "./talos/metal-kernel-args";
 import { checkTalosSettings } from "./talos/settings-check";
@@ -34,90 +35,16 @@ function findRepoRoot(from: string): string {
 }
 export const EXAMPLE_SITE_FILE = resolve(REPO_ROOT, "sites/example.yaml");
 
-/** One site, as written in `sites/*.yaml` and checked against `sites/site.schema.json`. */
-export interface SiteSettings {
-  /** true only for the built-in example site; CI refuses to deploy it. */
-  readonly example: boolean;
-  readonly gcp: { readonly project: string; readonly region: string; readonly zone: string };
-  readonly namePrefix: string;
-  /** Public address(es) of the home router: the only sources of UDP 51820. */
-  readonly homePublicCidrs: readonly string[];
-  readonly acceptHandshakesFromAnyAddress: boolean;
-  /** Private boot VLAN(s) at home, routed through the tunnel. */
-  readonly bootVlanCidrs: readonly string[];
-  /** Default gateway per boot VLAN, keyed by CIDR. */
-  readonly bootVlanGateways: Readonly<Record<string, string>>;
-  readonly network: {
-    readonly nodesCidr: string;
-    readonly podsCidr: string;
-    readonly servicesCidr: string;
-    readonly controlPlaneCidr: string;
-    readonly controlPlaneAuthorizedCidrs: readonly string[];
-  };
-  readonly gke: {
-    readonly mode: "create" | "existing";
-    readonly clusterName: string;
-    readonly location?: string;
-    readonly machineType: string;
-    readonly spot: boolean;
-    readonly nodeCount: number;
-    readonly releaseChannel: "RAPID" | "REGULAR" | "STABLE";
-    readonly deletionProtection: boolean;
-  };
-  readonly wireguard: {
-    readonly tunnelCidr: string;
-    readonly gatewayAddress: string;
-    readonly listenPort: number;
-    readonly mtu: number;
-    readonly persistentKeepalive: number;
-    readonly privateKeySecret: string;
-    readonly peersFile: string;
-    readonly gatewayPublicKeyFile: string;
-    readonly endpoint?: string;
-  };
-  readonly matchbox: {
-    readonly clusterIp: string;
-    readonly inventoryFile: string;
-    readonly rpcEndpoint?: string;
-    readonly assetsVolumeGi: number;
-    readonly dataVolumeGi: number;
-  };
-  readonly talos: {
-    readonly version: string;
-    readonly schematic: string;
-    readonly kernelSha256: string | null;
-    readonly initramfsSha256: string | null;
-    /** The schematic's `customization.extraKernelArgs`, appended after Talos's own (the Image Factory's metal cmdline). */
-    readonly schematicExtraKernelArgs?: readonly string[];
-    /** Kubernetes release pinned in every generated machine config. */
-    readonly kubernetesVersion: string;
-    /** The official extensions in `schematic`, so a machine's own schematic can carry them too. */
-    readonly extensions: readonly string[];
-    /** Kernel arguments for every Talos machine (PXE and, through a generated schematic, installed). */
-    readonly kernelArgs: readonly string[];
-    /** Talos config patch files (repository-relative) for every machine, after netboot's own. */
-    readonly patches: readonly string[];
-    readonly cluster: {
-      readonly name: string;
-      /** Kubernetes API endpoint, e.g. https://10.0.20.10:6443. */
-      readonly endpoint: string;
-      /** The cluster exists already: its secrets are imported from `secretsFile`, never generated. */
-      readonly existing: boolean;
-      readonly secretsFile?: string;
-    };
-  };
-  readonly rescue?: {
-    readonly kernelUrl: string;
-    readonly kernelSha256: string;
-    readonly initrdUrl: string;
-    readonly initrdSha256: string;
-    readonly args: readonly string[];
-  };
-  /** The embedded-script iPXE EFI binary for UEFI HTTP boot (docs/adr/0008). */
-  readonly ipxeChainEfi?: { readonly url: string; readonly sha256: string };
-  readonly state: { readonly backend: "local" | "gcs"; readonly bucket?: string; readonly prefix: string };
-  readonly observability: { readonly alertOnUnknownMac: boolean };
-}
+/** `T` with every property readonly, through arrays and nested objects (optional stays optional). */
+type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/**
+ * One site, as written in `sites/*.yaml` and checked against
+ * `sites/site.schema.json`, after validation (every field with a default is
+ * present). The type is generated from the schema (`npm run gen:site-types`,
+ * lib/input/site-settings.generated.ts): change the schema, not this.
+ */
+export type SiteSettings = DeepReadonly<NetbootSiteSettings>;
 
 /** Settings plus where they came from, so later errors can name the file. */
 export interface LoadedSite {
