@@ -25,7 +25,7 @@ export interface GkeClusterProps {
    */
   readonly controlPlaneAuthorizedCidrs: readonly string[];
   /** GKE release channel (`RAPID`, `REGULAR` or `STABLE`): it picks the versions the control plane and the auto-upgraded nodes run. */
-  readonly releaseChannel: string;
+  readonly releaseChannel: "RAPID" | "REGULAR" | "STABLE";
   /** Email of the nodes' dedicated least-privilege service account (NodeServiceAccount), used instead of the Compute default one. */
   readonly nodeServiceAccountEmail: string;
   /** Compute Engine machine type of the node pool, e.g. `e2-small`. */
@@ -61,6 +61,16 @@ export class GkeCluster extends Construct {
   constructor(scope: Construct, id: string, props: GkeClusterProps) {
     super(scope, id);
     const allowedUnsafeSysctls = props.allowedUnsafeSysctls ?? [];
+    // Both pools' nodes: the dedicated service account, whose IAM governs
+    // access (scopes only cap it), shielded VMs, the GKE metadata server (pods
+    // never see the node's credentials) and no legacy metadata endpoints.
+    const hardening = {
+      serviceAccount: props.nodeServiceAccountEmail,
+      oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+      shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+      workloadMetadataConfig: { mode: "GKE_METADATA" },
+      metadata: { "disable-legacy-endpoints": "true" },
+    };
 
     this.cluster = new ContainerCluster(this, "cluster", {
       name: props.name,
@@ -104,12 +114,7 @@ export class GkeCluster extends Construct {
       loggingService: "logging.googleapis.com/kubernetes",
       monitoringService: "monitoring.googleapis.com/kubernetes",
       // Node config of the short-lived default pool: same hardening as ours.
-      nodeConfig: {
-        serviceAccount: props.nodeServiceAccountEmail,
-        oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
-        shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
-        workloadMetadataConfig: { mode: "GKE_METADATA" },
-      },
+      nodeConfig: { ...hardening },
       lifecycle: { ignoreChanges: ["node_config"] },
     });
 
@@ -125,12 +130,7 @@ export class GkeCluster extends Construct {
         diskSizeGb: 30,
         diskType: "pd-standard",
         imageType: "COS_CONTAINERD",
-        serviceAccount: props.nodeServiceAccountEmail,
-        // Access is governed by IAM on the service account; scopes only cap it.
-        oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
-        shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
-        workloadMetadataConfig: { mode: "GKE_METADATA" },
-        metadata: { "disable-legacy-endpoints": "true" },
+        ...hardening,
         ...(allowedUnsafeSysctls.length > 0 ? { kubeletConfig: { allowedUnsafeSysctls: [...allowedUnsafeSysctls] } } : {}),
         labels: { "netboot/pool": "boot" },
       },

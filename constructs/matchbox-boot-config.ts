@@ -59,6 +59,7 @@ export class MatchboxBootConfig extends Construct {
     }
     for (const spec of props.plan.groups) {
       const profile = this.profiles[spec.profile];
+      if (!profile) throw new Error(`group ${spec.name}: its profile ${spec.profile} is not in the boot plan`);
       // The group's own content is known at synth time; the profile's name may not be.
       const content = hash(JSON.stringify([spec.selector, spec.metadata]));
       const profileName = `${profile.terraformResourceType}.${profile.friendlyUniqueId}.name`;

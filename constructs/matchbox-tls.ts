@@ -49,6 +49,9 @@ export class MatchboxTls extends Construct {
   constructor(scope: Construct, id: string, props: MatchboxTlsProps) {
     super(scope, id);
     const validity = props.validityHours ?? LEAF_VALIDITY_HOURS;
+    if (!Number.isInteger(validity) || validity <= EARLY_RENEWAL_HOURS) {
+      throw new Error(`validityHours ${validity}: must be a whole number of hours above EARLY_RENEWAL_HOURS (${EARLY_RENEWAL_HOURS}), or every apply renews the certificates`);
+    }
     const key = (name: string) => new PrivateKey(this, `${name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" });
 
     const caKey = key("ca");

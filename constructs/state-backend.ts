@@ -8,7 +8,8 @@ import type { SiteSettings } from "../lib/input/settings";
  */
 export function useStateBackend(stack: TerraformStack, state: SiteSettings["state"], stackName: string): void {
   if (state.backend === "gcs") {
-    new GcsBackend(stack, { bucket: state.bucket!, prefix: `${state.prefix}/${stackName}` });
+    if (!state.bucket) throw new Error(`stack ${stackName}: state.backend is "gcs" but state.bucket is unset`);
+    new GcsBackend(stack, { bucket: state.bucket, prefix: `${state.prefix}/${stackName}` });
   } else {
     // Relative to cdktf.out/stacks/<stack>/, i.e. the repository root, so that
     // re-synthesizing never touches state and snapshots hold no absolute path.

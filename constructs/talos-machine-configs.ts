@@ -63,7 +63,11 @@ export class TalosMachineConfigs extends Construct {
         ignoreChanges: ["talos_version"],
       },
     });
-    if (talos.cluster.existing && talos.cluster.secretsFile) secrets.importFrom(talos.cluster.secretsFile);
+    // Generating secrets for an existing cluster would keep reinstalled nodes from rejoining it.
+    if (talos.cluster.existing !== (talos.cluster.secretsFile !== undefined)) {
+      throw new Error("talos.cluster.existing and talos.cluster.secretsFile go together: an existing cluster's secrets are imported from secretsFile, a new cluster's are generated");
+    }
+    if (talos.cluster.secretsFile) secrets.importFrom(talos.cluster.secretsFile);
 
     const installers = new Map<string, string>();
     const installerImage = (schematic: string | undefined): string => {
