@@ -52,7 +52,8 @@ port_open() {
 for ((attempt = 1; attempt <= attempts; attempt++)); do
   kubectl port-forward svc/matchbox 8081:8081 -n "$MATCHBOX_NAMESPACE" </dev/null >"$log" 2>&1 &
   pid=$!
-  for ((second = 0; second < wait_seconds; second++)); do
+  # Polled five times a second: kubectl exits within a moment when no pod is running.
+  for ((tick = 0; tick < wait_seconds * 5; tick++)); do
     if port_open; then
       echo "port-forward ready: pid $pid"
       exit 0
@@ -61,7 +62,7 @@ for ((attempt = 1; attempt <= attempts; attempt++)); do
     if ! kill -0 "$pid" 2>/dev/null; then
       break
     fi
-    sleep 1
+    sleep 0.2
   done
   echo "port-forward-matchbox: attempt $attempt of $attempts: 127.0.0.1:8081 not reachable yet; kubectl said:" >&2
   sed 's/^/  /' "$log" >&2 || true
