@@ -97,3 +97,30 @@ describe("the bundle's up-to-date check", () => {
     expect(isUpToDate(stamp)).toBe(true);
   });
 });
+
+describe("scripts/run.js (every npm command and cdktf.json's app)", () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, ["scripts/run.js", ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000 });
+
+  test("runs the bundle as the main module, with the command's own arguments", () => {
+    const r = run("wg-keygen");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^usage: npm run wg:keygen -- <peer-name>/);
+  });
+
+  test("refuses an unknown entry, listing the known ones, exit 2", () => {
+    const r = run("no-such-command");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("usage: node scripts/run.js <entry> [args...]; entries: main, boot-diff, boot-preview, check-deployable, synth, validate, wg-keygen, wg-peer-config\n");
+  });
+
+  test("every npm script and cdktf.json's app that runs an entry names one that exists", () => {
+    const scripts = Object.values(JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).scripts as Record<string, string>);
+    const app = JSON.parse(readFileSync(join(REPO_ROOT, "cdktf.json"), "utf8")).app as string;
+    const named = [...scripts, app].flatMap((c) => [...c.matchAll(/node scripts\/run\.js ([\w-]+)/g)].map((m) => m[1]));
+    expect(named.length).toBeGreaterThanOrEqual(8);
+    expect(app).toBe("node scripts/run.js main");
+    const known = /entries: (.*)\n$/.exec(run().stderr)?.[1].split(", ");
+    expect(known).toContain("main");
+    expect(named.filter((entry) => !known!.includes(entry))).toEqual([]);
+  });
+});
