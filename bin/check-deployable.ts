@@ -20,6 +20,7 @@
  * `  - ` line each: the pull-request workflow quotes those lines).
  */
 import { MATCHBOX_NAMESPACE } from "../stacks/boot-server-stack";
+import { PLAN_STACKS } from "../stacks";
 import { MATCHBOX_RPC_PORT } from "../lib/model/wireguard/render";
 import { appendFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -113,6 +114,8 @@ const GITHUB_OUTPUT_SOURCES: Readonly<Record<string, string>> = {
   cluster_location: "gke.location, else gcp.zone",
   state_bucket: "state.bucket",
   inventory_file: "matchbox.inventoryFile",
+  matchbox_namespace: "MATCHBOX_NAMESPACE, stacks/boot-server-stack.ts",
+  plan_stacks: "PLAN_STACKS, stacks/index.ts",
 };
 
 /**
@@ -144,6 +147,8 @@ export function githubOutputs(loaded: LoadedSite): Record<string, string> {
     inventory_file: s.matchbox.inventoryFile,
     // Owned by the boot-server stack; the deploy workflow's port-forward reads it from here.
     matchbox_namespace: MATCHBOX_NAMESPACE,
+    // The stacks the diff and drift jobs plan, in deploy order, space-separated.
+    plan_stacks: PLAN_STACKS.join(" "),
   };
 }
 

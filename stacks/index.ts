@@ -16,6 +16,15 @@ export interface NetbootStacks {
 export const STACK_ORDER = ["network", "gke", "boot-server", "matchbox-config"] as const;
 
 /**
+ * The stacks the read-only plan identity diffs (pull requests, the drift
+ * check), in deploy order. matchbox-config is left out: its provider dials
+ * Matchbox's gRPC API when configured, which would need a port-forward the
+ * plan identity may not open; `npm run boot-diff` is its diff. The workflows
+ * read this list from `check-deployable --github-output` (plan_stacks).
+ */
+export const PLAN_STACKS = STACK_ORDER.filter((s) => s !== "matchbox-config");
+
+/**
  * Adds every stack of a site to `app`. Stack ids are a contract: they name the
  * state prefixes and the `cdktf.out/stacks/<id>` directories.
  */

@@ -1,7 +1,7 @@
 // Renders the pull-request workflow's two reports as Markdown on stdout:
 //
 //   node .github/scripts/pr-report.js data <dir>             the `data` job: boot-diff, validate, synth
-//   node .github/scripts/pr-report.js plan <dir> <stack>...  the `diff` job: one `cdktf diff` per stack
+//   node .github/scripts/pr-report.js plan <dir> [<stack>...]  the `diff` job: one `cdktf diff` per stack
 //
 // Both run in jobs that already run the branch's code and hold no write token,
 // so their output is treated as untrusted text by whatever posts it (the
@@ -192,7 +192,8 @@ function main(argv, env) {
     process.stdout.write(dataReport(readDataInputs(dir, env)));
     return 0;
   }
-  if (kind === "plan" && dir && rest.length > 0) {
+  // No stacks when the site could not be planned: the report shows NOTE.md.
+  if (kind === "plan" && dir) {
     const note = readIfExists(path.join(dir, "NOTE.md"));
     const results = readPlanResults(dir, rest);
     const anyRan = results.some((r) => r.exitCode !== undefined || r.skipReason);
@@ -205,7 +206,7 @@ function main(argv, env) {
     );
     return 0;
   }
-  process.stderr.write("usage: pr-report.js data <dir> | pr-report.js plan <dir> <stack>...\n");
+  process.stderr.write("usage: pr-report.js data <dir> | pr-report.js plan <dir> [<stack>...]\n");
   return 2;
 }
 

@@ -265,6 +265,7 @@ describe("check-deployable", () => {
           "state_bucket=homelab-boot-tfstate",
           "inventory_file=test/fixtures/site/machines.yaml",
           "matchbox_namespace=netboot-matchbox",
+          "plan_stacks=network gke boot-server",
         ]),
       );
       expect(err.mock.calls.map((c) => String(c[0])).join("")).toBe(`site: ${file}\n`);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
-import { STACK_ORDER } from "../../stacks";
+import { PLAN_STACKS, STACK_ORDER } from "../../stacks";
 import { MATCHBOX_NAMESPACE } from "../../stacks/boot-server-stack";
 import { MATCHBOX_RPC_PORT } from "../../lib/model/wireguard/render";
 
@@ -20,6 +20,18 @@ const PORT_FORWARD_SCRIPT = ".github/scripts/port-forward-matchbox.sh";
 const DEPLOY_ORDER = ["network", "gke", "boot-server", "matchbox-config"];
 /** What the pull-request `diff` job plans: everything but matchbox-config (its provider dials Matchbox). */
 const PR_DIFF_STACKS = ["network", "gke", "boot-server"];
+/** How a step names the stacks to plan: check-deployable's output, never a list in the YAML. */
+const PLAN_STACKS_OUTPUT = "${{ steps.site.outputs.plan_stacks }}";
+
+/** Every step of a job whose script reads $STACKS gets it from check-deployable's `plan_stacks` output, and the job names no other list. */
+function expectStacksFromCheckDeployable(job: { env?: Record<string, string>; steps: Step[] }): void {
+  expect(job.env?.STACKS).toBeUndefined();
+  const site = job.steps.find((s) => s.id === "site");
+  expect(site?.run).toContain("check-deployable -- --github-output");
+  const readers = job.steps.filter((s) => s.run?.includes("$STACKS"));
+  expect(readers.length).toBeGreaterThanOrEqual(3);
+  for (const step of readers) expect({ step: step.name, STACKS: step.env?.STACKS }).toEqual({ step: step.name, STACKS: PLAN_STACKS_OUTPUT });
+}
 /** The Node line every job runs, and the floor the `test` job also runs (package.json engines, README). */
 const NODE = "24";
 const NODE_FLOOR = "20.9.0";
@@ -391,7 +403,8 @@ describe("pull-request.yml", () => {
     expect(diff.needs).toBe("data");
     expect(diff.if).toBe(`${SAME_REPO} && needs.data.outputs.plannable == 'true'`);
     expect(diff.permissions).toEqual({ contents: "read", "id-token": "write" });
-    expect(diff.env?.STACKS.split(" ")).toEqual(PR_DIFF_STACKS);
+    expectStacksFromCheckDeployable(diff);
+    expect(PLAN_STACKS).toEqual(PR_DIFF_STACKS);
     expect(runsOf(diff)).toContain('cdktf diff "$stack"');
     const auth = usesOf(diff, "google-github-actions/auth");
     expect(auth.map((s) => s.with?.service_account)).toEqual(["${{ vars.GCP_PLAN_SERVICE_ACCOUNT }}"]);
@@ -589,9 +602,24 @@ describe("pr-report.js", () => {
     const stderr = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
     try {
       expect(prReport.main(["bogus"], {})).toBe(2);
-      expect(prReport.main(["plan", "/nonexistent"], {})).toBe(2);
+      expect(prReport.main(["plan"], {})).toBe(2);
     } finally {
       stderr.mockRestore();
+    }
+  });
+
+  test("plan without stacks (check-deployable refused the site, so it named none) shows why, from NOTE.md", () => {
+    const dir = mkdtempSync(join(tmpdir(), "netboot-pr-report-"));
+    writeFileSync(join(dir, "NOTE.md"), "No diff: the site cannot be planned against real state:\n\n- talos.kernelSha256: is unset (null)\n");
+    const out = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      expect(prReport.main(["plan", dir], {})).toBe(0);
+      const written = out.mock.calls.map((c) => String(c[0])).join("");
+      expect(written).toContain("- talos.kernelSha256: is unset (null)");
+      expect(written).not.toContain("| stack | plan |");
+    } finally {
+      out.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -774,7 +802,7 @@ describe("drift.yml", () => {
   });
 
   test("diffs network, gke and boot-server without the state lock; never matchbox-config, never a port-forward", () => {
-    expect(job.env?.STACKS.split(" ")).toEqual(PR_DIFF_STACKS);
+    expectStacksFromCheckDeployable(job);
     const diff = job.steps.find((s) => s.run?.includes('cdktf diff "$stack"'))!;
     expect(diff.env?.TF_CLI_ARGS_plan).toBe("-lock=false");
     expect(diff.run).toContain("show -json plan");
@@ -785,7 +813,7 @@ describe("drift.yml", () => {
   });
 
   /** Runs the failing step's script on plans written as cdktf diff would leave them. */
-  function judge(plans: Record<string, unknown | "failed">) {
+  function judge(plans: Record<string, unknown | "failed">, stacks = PR_DIFF_STACKS.join(" ")) {
     const dir = mkdtempSync(join(tmpdir(), "netboot-drift-"));
     try {
       for (const stack of PR_DIFF_STACKS) {
@@ -796,7 +824,7 @@ describe("drift.yml", () => {
       // As GitHub runs a `run:` step: bash --noprofile --norc -eo pipefail.
       const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", failStep.run!], {
         encoding: "utf8",
-        env: { PATH: process.env.PATH, HOME: dir, DIFF_DIR: dir, STACKS: PR_DIFF_STACKS.join(" ") },
+        env: { PATH: process.env.PATH, HOME: dir, DIFF_DIR: dir, STACKS: stacks },
       });
       return { status: r.status, out: `${r.stdout}${r.stderr}` };
     } finally {
@@ -807,6 +835,12 @@ describe("drift.yml", () => {
   const hasJq = spawnSync("jq", ["--version"]).status === 0;
   const jqTest = hasJq ? test : test.skip;
   const noJq = hasJq ? "" : "SKIPPED: jq not installed (GitHub's runners have it), so ";
+
+  test("fails when check-deployable named no stacks (it refused the site): nothing checked is no pass", () => {
+    const r = judge({}, "");
+    expect(r.status).toBe(1);
+    expect(r.out).toContain("no stacks to check: check-deployable did not name them");
+  });
 
   jqTest(`${noJq}passes when every stack plans no change (reads are not changes)`, () => {
     const r = judge({ gke: { resource_changes: [change("google_container_cluster", "c", ["no-op"]), change("data.google_container_cluster", "e", ["read"])] } });
