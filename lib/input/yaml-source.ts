@@ -10,7 +10,7 @@ export interface Problem {
   /** Dotted field path, e.g. `homePublicCidrs[0]` or `machines[2].mac`. */
   readonly field: string;
   readonly message: string;
-  /** Inventory entries: the machine's name, when known. */
+  /** A list entry's name, when known: the machine (`machines[i]`) or peer (`peers[i]`) the field belongs to. */
   readonly entry?: string;
 }
 
@@ -18,9 +18,13 @@ export function formatPath(path: FieldPath): string {
   return path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${key}` : key), "");
 }
 
+/** What an entry of each named list is called in messages (the README's glossary). */
+const ENTRY_NOUNS: Readonly<Record<string, string>> = { machines: "machine", peers: "peer" };
+
 export function formatProblem(p: Problem): string {
   const where = p.line ? `${p.file}:${p.line}` : p.file;
-  const entry = p.entry ? ` machine "${p.entry}":` : "";
+  const noun = ENTRY_NOUNS[/^(\w+)\[/.exec(p.field)?.[1] ?? ""] ?? "entry";
+  const entry = p.entry ? ` ${noun} "${p.entry}":` : "";
   return `${where}:${entry} ${p.field || "(document)"}: ${p.message}`;
 }
 

@@ -7,12 +7,10 @@ import { checkWireguardKey, generateWireguardKeyPair, publicKeyOf } from "../../
 import { parsePeers, type WireguardPeer } from "../../lib/input/wireguard/peers";
 import { renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/model/wireguard/render";
 import { GATEWAY_REFUSED_CHAIN, GATEWAY_REFUSED_LOG_PREFIX, GATEWAY_RULES_MARKER_CHAIN, refusedComment } from "../../lib/model/wireguard/render";
-import { GATEWAY_PROBE_COMMAND } from "../../constructs/wireguard-gateway";
-import { buildStacks, onlyResource, synthJson } from "../support/synth";
 import { DataFileError, YamlSource } from "../../lib/input/yaml-source";
 import { runApp } from "../support/app-run";
 import { runCommand } from "../support/commands";
-import { fixtureSiteFrom, fixtureSiteValue, siteFrom } from "../support/site";
+import { fixtureSiteValue, siteFrom } from "../support/site";
 
 // Fixed test keys (RFC 7748 §6.1 test vectors: Alice's private key and its public key).
 const ALICE_PRIVATE = Buffer.from("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", "hex").toString("base64");
@@ -119,7 +117,7 @@ describe("peers data", () => {
   });
 
   test.each([
-    ["bad key", (p: any[]) => (p[0].publicKey = "not-a-key"), /peers\.yaml:\d+: machine "home-router": peers\[0\]\.publicKey: "not-a-key" is not a WireGuard key/],
+    ["bad key", (p: any[]) => (p[0].publicKey = "not-a-key"), /peers\.yaml:\d+: peer "home-router": peers\[0\]\.publicKey: "not-a-key" is not a WireGuard key/],
     ["duplicate key", (p: any[]) => (p[1].publicKey = p[0].publicKey), /peers\[1\]\.publicKey: duplicate public key \(also peers\[0\] "home-router"\)/],
     ["duplicate tunnel IP", (p: any[]) => (p[1].tunnelAddress = "10.99.0.2"), /peers\[1\]\.tunnelAddress: duplicate tunnel address 10\.99\.0\.2 \(also peers\[0\] "home-router"\)/],
     ["tunnel IP outside the tunnel CIDR", (p: any[]) => (p[1].tunnelAddress = "10.98.0.3"), /peers\[1\]\.tunnelAddress: 10\.98\.0\.3 is outside wireguard\.tunnelCidr 10\.99\.0\.0\/24/],
@@ -142,7 +140,7 @@ describe("peers data", () => {
     writeFileSync(siteFile, stringify(siteValue));
     const run = runApp({ SITE_CONFIG: siteFile });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/peers\.yaml:\d+: machine "home-router": peers\[0\]\.tunnelAddress: 192\.168\.0\.2 is outside wireguard\.tunnelCidr/);
+    expect(run.stderr).toMatch(/peers\.yaml:\d+: peer "home-router": peers\[0\]\.tunnelAddress: 192\.168\.0\.2 is outside wireguard\.tunnelCidr/);
   });
 });
 
@@ -279,7 +277,7 @@ describe("router source NAT mode (sourceNat)", () => {
     [
       "sourceNat without routedCidrs",
       (p: any[]) => Object.assign(p[0], { sourceNat: true, routedCidrs: [] }),
-      /peers\.yaml:\d+: machine "home-router": peers\[0\]\.sourceNat: sourceNat: true needs routedCidrs: a masquerading router's tunnel address is admitted to Matchbox HTTP \(8080\) in place of the boot VLAN it hides/,
+      /peers\.yaml:\d+: peer "home-router": peers\[0\]\.sourceNat: sourceNat: true needs routedCidrs: a masquerading router's tunnel address is admitted to Matchbox HTTP \(8080\) in place of the boot VLAN it hides/,
     ],
     [
       "sourceNat on an admin peer",
@@ -289,20 +287,5 @@ describe("router source NAT mode (sourceNat)", () => {
     ["sourceNat that is not a boolean", (p: any[]) => (p[0].sourceNat = "yes"), /peers\[0\]\.sourceNat: got "yes"; must be of type boolean/],
   ])("rejects %s with the file, entry and field", (_name, edit, message) => {
     expect(rejection(edit)).toMatch(message);
-  });
-});
-
-// Issue 13, part 3: readiness requires the packet filter, not only the interface.
-describe("gateway probes", () => {
-  test("the DaemonSet's readiness and liveness probes run gateway.sh check (interface up and packet filter loaded), not `wg show`", () => {
-    const daemonSet = onlyResource(synthJson(buildStacks(fixtureSiteFrom()).bootServer), "kubernetes_daemon_set_v1");
-    const container = daemonSet.spec.template.spec.container[0];
-    expect(GATEWAY_PROBE_COMMAND).toEqual(["/bin/bash", "/opt/netboot/gateway.sh", "check"]);
-    expect(container.command).toEqual(GATEWAY_PROBE_COMMAND.slice(0, 2)); // the same script the container runs
-    for (const probe of [container.readiness_probe, container.liveness_probe]) {
-      expect(probe.exec.command).toEqual(GATEWAY_PROBE_COMMAND);
-      expect(probe.timeout_seconds).toBeGreaterThanOrEqual(5);
-    }
-    expect(container.env).toEqual(expect.arrayContaining([{ name: "WG_RULES", value: "/etc/netboot/wireguard/rules.v4" }, { name: "WG_IFACE", value: "wg0" }]));
   });
 });

@@ -197,7 +197,11 @@ describe("WireguardGateway", () => {
       readiness_probe: { exec: { command: GATEWAY_PROBE_COMMAND } },
       liveness_probe: { exec: { command: GATEWAY_PROBE_COMMAND } },
     });
+    // Issue 13: readiness needs the packet filter loaded, not only the interface up (`gateway.sh check`, not `wg show`),
+    // run by the same script the container runs, with time for it.
     expect(GATEWAY_PROBE_COMMAND).toEqual(["/bin/bash", "/opt/netboot/gateway.sh", "check"]);
+    expect(container(fixture.json).command).toEqual(GATEWAY_PROBE_COMMAND.slice(0, 2));
+    for (const probe of [container(fixture.json).readiness_probe, container(fixture.json).liveness_probe]) expect(probe.timeout_seconds).toBeGreaterThanOrEqual(5);
     // The first apply must not wait for pods that need the key version added by hand.
     expect(daemonSet(fixture.json).wait_for_rollout).toBe(false);
   });
