@@ -61,6 +61,11 @@ export function deployProblems(site: SiteSettings, file: string): string[] {
       `${file}: matchbox.rpcEndpoint: is ${current}; CI reaches Matchbox's gRPC API through kubectl port-forward, so set matchbox.rpcEndpoint: ${CI_MATCHBOX_RPC_ENDPOINT}`,
     );
   }
+  if (site.gke.mode === "create" && site.network.controlPlaneAuthorizedCidrs.length === 0) {
+    problems.push(
+      `${file}: network.controlPlaneAuthorizedCidrs: is empty, which leaves the control plane's IP endpoint open to every address (IAM still applies); list the addresses admins reach it from, e.g. your homePublicCidrs. CI needs none: it uses the DNS-based endpoint (docs/adr/0010)`,
+    );
+  }
   for (const field of ["kernelSha256", "initramfsSha256"] as const) {
     if (site.talos[field] !== null && site.talos[field] !== undefined) continue;
     const version = site.talos.version;

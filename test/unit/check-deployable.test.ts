@@ -122,6 +122,16 @@ describe("check-deployable", () => {
     ]);
   });
 
+  test("refuses an empty network.controlPlaneAuthorizedCidrs for a cluster it creates (the IP endpoint would admit every address)", () => {
+    const result = checkDeployable(siteIn(dir, (s) => (s.network.controlPlaneAuthorizedCidrs = [])));
+    expect(result.ok).toBe(false);
+    expect(problemLines(result.stderr)).toEqual([
+      expect.stringContaining("sites/home.yaml: network.controlPlaneAuthorizedCidrs: is empty, which leaves the control plane's IP endpoint open to every address"),
+    ]);
+    // An existing cluster's endpoints are not this repository's to set.
+    expect(checkDeployable(siteIn(dir, (s) => Object.assign(s, { network: { ...s.network, controlPlaneAuthorizedCidrs: [] }, gke: { ...s.gke, mode: "existing", location: "europe-west1-b" } }))).stderr).not.toContain("controlPlaneAuthorizedCidrs");
+  });
+
   test("refuses local state", () => {
     const result = checkDeployable(siteIn(dir, (s) => (s.state = { backend: "local" })));
     expect(result.ok).toBe(false);

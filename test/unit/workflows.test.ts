@@ -32,9 +32,13 @@ function expectStacksFromCheckDeployable(job: { env?: Record<string, string>; st
   expect(readers.length).toBeGreaterThanOrEqual(3);
   for (const step of readers) expect({ step: step.name, STACKS: step.env?.STACKS }).toEqual({ step: step.name, STACKS: PLAN_STACKS_OUTPUT });
 }
-/** The Node line every job runs, and the floor the `test` job also runs (package.json engines, README). */
-const NODE = "24";
-const NODE_FLOOR = "20.9.0";
+/**
+ * What package.json's engines claim (`^20.9.0 || ^22.0.0 || ^24.0.0`): the `test` job runs the
+ * floor exactly and every other claimed line; every other job runs the newest line.
+ */
+const CLAIMED_NODE = (require("../../package.json").engines.node as string).split("||").map((range) => range.trim().replace(/^\^/, ""));
+const NODE_MATRIX = [CLAIMED_NODE[0], ...CLAIMED_NODE.slice(1).map((version) => version.split(".")[0])];
+const NODE = NODE_MATRIX[NODE_MATRIX.length - 1];
 
 interface Step {
   name?: string;
@@ -132,7 +136,7 @@ describe.each(FILES)("%s", (file) => {
     expect(text(file)).not.toContain("SITE_CONFIG");
   });
 
-  test.each(jobEntries(file))("job $id: every job that runs Node sets up Node 24 (the test job also the floor)", ({ id, job }) => {
+  test.each(jobEntries(file))("job $id: every job that runs Node sets up Node 24 (the test job also the floor and every other line package.json claims)", ({ id, job }) => {
     const setups = usesOf(job, "actions/setup-node");
     const runsNode = /\b(npm|npx|node)\b/.test(runsOf(job));
     if (!runsNode) {
@@ -143,7 +147,7 @@ describe.each(FILES)("%s", (file) => {
     const version = String(setups[0].with?.["node-version"]);
     if (version === "${{ matrix.node }}") {
       expect(id).toBe("test");
-      expect(job.strategy?.matrix?.node).toEqual([NODE_FLOOR, NODE]);
+      expect(job.strategy?.matrix?.node).toEqual(NODE_MATRIX);
     } else {
       expect(version).toBe(NODE);
     }
@@ -189,11 +193,11 @@ test("the schema validator rejects a broken workflow (so the check above can fai
   expect(validateWorkflow(broken).errors.length).toBeGreaterThan(0);
 });
 
-test("package.json's engines floor is the floor the test job runs", () => {
-  const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { engines: { node: string } };
-  expect(pkg.engines.node.match(/\d+\.\d+\.\d+/)?.[0]).toBe(NODE_FLOOR);
-  // The line every job runs is inside the claim.
-  expect(pkg.engines.node).toContain(`^${NODE}.`);
+test("the README claims the Node versions package.json's engines claim (which the test job runs)", () => {
+  const readme = readFileSync(join(REPO, "README.md"), "utf8");
+  const floor = CLAIMED_NODE[0].split(".").slice(0, 2).join(".");
+  const lines = NODE_MATRIX.map((version) => version.split(".")[0]);
+  expect(readme).toContain(`Node ≥ ${floor}, on the ${lines.slice(0, -1).join(", ")} or ${lines[lines.length - 1]} line (\`engines\` in \`package.json\`)`);
 });
 
 /** GitHub's filter globs, as far as paths-ignore uses them: `**` crosses directories, `*` does not. */
@@ -345,14 +349,14 @@ describe("pull-request.yml", () => {
     expect(wf.permissions).toEqual({ contents: "read" });
   });
 
-  test("test: the tests on fixtures and the plan tests, on Node 24 and the floor, without credentials", () => {
+  test("test: the tests on fixtures and the plan tests, on every Node line package.json claims (from the floor), without credentials", () => {
     const runs = runsOf(testJob);
     expect(runs).toContain("npm ci");
     expect(runs).toContain("npm test");
     const plan = testJob.steps.find((s) => s.run?.includes("--selectProjects plan"));
     expect(plan?.env?.PLAN_TESTS).toBe("1");
     expect(testJob.permissions).toBeUndefined();
-    expect(testJob.strategy?.matrix?.node).toEqual([NODE_FLOOR, NODE]);
+    expect(testJob.strategy?.matrix?.node).toEqual(NODE_MATRIX);
     expect(usesOf(testJob, "google-github-actions/auth")).toEqual([]);
     // The user's data is the data job's business, not the tests'.
     expect(runs).not.toContain("npm run validate");
