@@ -223,11 +223,11 @@ function resolveCommit(repoRoot: string, ref: string): string {
 
 /** A file's content at a commit, or undefined when the commit has no such file. */
 function gitShow(repoRoot: string, commit: string, path: string): string | undefined {
-  const exists = git(repoRoot, ["cat-file", "-e", `${commit}:${path}`]);
-  if (exists.status !== 0) return undefined;
   const run = git(repoRoot, ["show", `${commit}:${path}`]);
-  if (run.status !== 0) throw new BootDiffError(`git show ${commit}:${path} failed: ${run.stderr.trim()}`);
-  return run.stdout;
+  if (run.status === 0) return run.stdout;
+  // Only when show failed: was it a missing file (expected) or something else?
+  if (git(repoRoot, ["cat-file", "-e", `${commit}:${path}`]).status !== 0) return undefined;
+  throw new BootDiffError(`git show ${commit}:${path} failed: ${run.stderr.trim()}`);
 }
 
 /** Counts for the summary line. */

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -7,6 +7,9 @@ import { BootDiffError, bootDiff, changeLines, formatBootDiff, formatBootDiffMar
 import { FIXTURE_INVENTORY } from "../support/inventory";
 import { fixtureSiteValue } from "../support/site";
 import { runCommand } from "../support/commands";
+
+/** The committed base every test starts from, made once per file (git's start-up is most of a test's time); each test gets a copy. */
+let baseRepository: string | undefined;
 
 /** A git repository holding the fixture site and inventory, committed once; the working tree is the head side. */
 function fixtureRepository() {
@@ -23,10 +26,16 @@ function fixtureRepository() {
     require("node:fs").mkdirSync(join(dir, "inventory"), { recursive: true });
     writeFileSync(join(dir, "inventory/machines.yaml"), stringify({ machines: m }));
   };
-  write(site, machines);
-  git("init", "-q");
-  git("add", "-A");
-  git("commit", "-qm", "base");
+  if (baseRepository === undefined) {
+    write(site, machines);
+    git("init", "-q");
+    git("add", "-A");
+    git("commit", "-qm", "base");
+    baseRepository = mkdtempSync(join(tmpdir(), "netboot-boot-diff-base-"));
+    cpSync(dir, baseRepository, { recursive: true });
+  } else {
+    cpSync(baseRepository, dir, { recursive: true });
+  }
   return {
     dir,
     /** Rewrites the working tree from edited copies of the base data. */
