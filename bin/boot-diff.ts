@@ -6,13 +6,14 @@
 // 2 when it cannot compare (usage, unknown ref, invalid working-tree data).
 import { parseArgs } from "node:util";
 import { BootDiffError, bootDiff, formatBootDiff, formatBootDiffMarkdown } from "../lib/commands/boot-diff";
-import { siteLine } from "../lib/commands/cli";
+import { helpRequested, siteLine } from "../lib/commands/cli";
 import { REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
 import { DataFileError } from "../lib/input/yaml-source";
 
 const USAGE = "usage: npm run boot-diff -- --base <git-ref> [--markdown] [--exit-code]\n";
 
 function main(): number {
+  if (helpRequested(process.argv.slice(2), USAGE)) return 0;
   let values: { base?: string; markdown?: boolean; "exit-code"?: boolean };
   try {
     ({ values } = parseArgs({

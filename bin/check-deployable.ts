@@ -24,7 +24,7 @@ import { PLAN_STACKS } from "../stacks";
 import { MATCHBOX_RPC_PORT } from "../lib/model/wireguard/render";
 import { appendFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { announceSite, exitOnDataFileError } from "../lib/commands/cli";
+import { announceSite, exitOnDataFileError, helpRequested } from "../lib/commands/cli";
 import { EXAMPLE_GATEWAY_PUBLIC_KEY, EXAMPLE_PROJECT, exampleMachineWithMac, examplePeerWithKey } from "../lib/commands/example-site";
 import { loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from "../lib/input/settings";
 import { completeSite, type NetbootSite } from "../lib/input/site";
@@ -189,12 +189,15 @@ export function checkDeployable(loaded: LoadedSite): CheckResult {
   };
 }
 
+const USAGE = "usage: npm run check-deployable -- [<site.yaml>] [--github-output]\n";
+
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+  if (helpRequested(argv, USAGE)) return 0;
   const writeGithubOutput = argv.includes("--github-output");
   const unknown = argv.filter((a) => a.startsWith("-") && a !== "--github-output");
   const files = argv.filter((a) => !a.startsWith("-"));
   if (unknown.length > 0 || files.length > 1) {
-    process.stderr.write("usage: check-deployable [<site.yaml>] [--github-output]\n");
+    process.stderr.write(USAGE);
     return 1;
   }
   const file = files[0] !== undefined ? resolve(process.cwd(), files[0]) : exitOnDataFileError(() => siteFileFromEnv(env));

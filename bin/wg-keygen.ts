@@ -2,7 +2,7 @@
 // Creates an X25519 key pair, writes the private key (mode 0600) outside the
 // repository, and prints the public key for wireguard/peers.yaml.
 import { resolve } from "node:path";
-import { parseCommandArgs } from "../lib/commands/cli";
+import { helpRequested, parseCommandArgs } from "../lib/commands/cli";
 import { isInsideRepository } from "../lib/input/settings";
 import { generateWireguardKeyPair } from "../lib/input/wireguard/keys";
 import { defaultKeyFile, writePrivateFile } from "../lib/commands/local-keys";
@@ -12,6 +12,7 @@ const PEER_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 
 /** Exit status: 0 written, 1 refused (nothing written), 2 bad arguments (one error line and the usage line). */
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+  if (helpRequested(argv, USAGE)) return 0;
   const parsed = parseCommandArgs(argv, { out: { type: "string" }, force: { type: "boolean", default: false } } as const, USAGE);
   if (parsed === 2) return 2;
   const { values, positionals } = parsed;

@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { parseIpv4 } from "../lib/input/cidr";
-import { announceSite, parseCommandArgs } from "../lib/commands/cli";
+import { announceSite, helpRequested, parseCommandArgs } from "../lib/commands/cli";
 import { isInsideRepository, loadSite, REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
 import { publicKeyOf, readWireguardKeyFile } from "../lib/input/wireguard/keys";
 import { defaultKeyFile, writePrivateFile } from "../lib/commands/local-keys";
@@ -42,6 +42,7 @@ function trackableInRepository(file: string): boolean {
 }
 
 function run(argv: readonly string[], env: NodeJS.ProcessEnv): number {
+  if (helpRequested(argv, USAGE)) return 0;
   const parsed = parseCommandArgs(argv, { endpoint: { type: "string" }, key: { type: "string" }, out: { type: "string" } } as const, USAGE);
   if (parsed === 2) return 2;
   const { values, positionals } = parsed;

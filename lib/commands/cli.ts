@@ -27,6 +27,24 @@ export function announceSite(file: string): void {
   process.stderr.write(siteLine(file));
 }
 
+/** `--help` or `-h` anywhere before a `--`. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  const own = end === -1 ? argv : argv.slice(0, end);
+  return own.includes("--help") || own.includes("-h");
+}
+
+/**
+ * On `--help`/`-h`, the command's usage on stdout, for the caller to exit 0
+ * without doing anything else (never "not a MAC address" or "cannot read
+ * file --help").
+ */
+export function helpRequested(argv: readonly string[], usage: string): boolean {
+  if (!wantsHelp(argv)) return false;
+  process.stdout.write(usage.endsWith("\n") ? usage : `${usage}\n`);
+  return true;
+}
+
 type ParsedCommandArgs<O extends NonNullable<ParseArgsConfig["options"]>> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>;
 
 /**

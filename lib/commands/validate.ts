@@ -1,5 +1,6 @@
 import { relative, resolve } from "node:path";
 import { loadInventory } from "../input/inventory";
+import { wantsHelp } from "./cli";
 import { loadSite, REPO_ROOT, siteFileFromEnv } from "../input/settings";
 import { DataFileError, formatProblem } from "../input/yaml-source";
 
@@ -16,7 +17,10 @@ export interface CommandResult {
  * settings without synthesizing. Exit 0 when valid; 1 with one line per
  * problem (file:line: machine "name": field: message) otherwise.
  */
+export const VALIDATE_USAGE = "usage: npm run validate -- [<inventory.yaml>]   (default: the site's matchbox.inventoryFile)\n";
+
 export function validateCommand(args: readonly string[], env: NodeJS.ProcessEnv = process.env): CommandResult {
+  if (wantsHelp(args)) return { code: 0, stdout: VALIDATE_USAGE, stderr: "" };
   let siteFile: string | undefined;
   try {
     siteFile = siteFileFromEnv(env);

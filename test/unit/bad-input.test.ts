@@ -290,6 +290,32 @@ describe("key files and the key-writing commands", () => {
     expect(readdirSync(keyDir)).toEqual([]);
   }, 60_000);
 
+  test("--help and -h: every command prints its usage on stdout and exits 0, reading nothing", async () => {
+    const keyDir = tempDir("keys");
+    // An unreadable site proves nothing was read: any command that got past --help would fail on it.
+    const env = { NETBOOT_KEY_DIR: keyDir, SITE_CONFIG: join(keyDir, "no-such-site.yaml") };
+    // The scripts without an exported main, as npm runs them ...
+    const spawned: [string, string[], RegExp][] = [
+      ["validate", ["--help"], /^usage: npm run validate -- /],
+      ["boot-preview", ["-h"], /^usage: npm run boot-preview -- <mac>/],
+      ["boot-diff", ["--help"], /^usage: npm run boot-diff -- --base <git-ref>/],
+    ];
+    const runs = await Promise.all(spawned.map(([name, args]) => startCommand(name, args, { env })));
+    runs.forEach((run, i) => {
+      const [name, args, usage] = spawned[i];
+      expect({ command: `${name} ${args.join(" ")}`, status: run.status, stderr: run.stderr }).toEqual({ command: `${name} ${args.join(" ")}`, status: 0, stderr: "" });
+      expect(run.stdout).toMatch(usage);
+    });
+    // ... and the others' mains in process.
+    const io = captureOutput();
+    expect(checkDeployableMain(["--help"], env)).toBe(0);
+    expect(keygenMain(["home-router", "--help"], env)).toBe(0);
+    expect(peerConfigMain(["-h"], env)).toBe(0);
+    expect(io.stderr()).toBe("");
+    expect(io.stdout()).toMatch(/^usage: npm run check-deployable -- .*\nusage: npm run wg:keygen -- <peer-name>.*\nusage: npm run wg:peer-config -- <peer>.*\n$/);
+    expect(readdirSync(keyDir)).toEqual([]);
+  }, 60_000);
+
   test("argument errors in process: a missing or empty value names the flag, exit 2, nothing written", () => {
     const dir = tempDir("keys");
     const io = captureOutput();
