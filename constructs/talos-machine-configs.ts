@@ -81,8 +81,10 @@ export class TalosMachineConfigs extends Construct {
     };
 
     const genericConfigs: Record<string, string> = {};
+    const installerImages: Record<string, string> = {};
     for (const spec of props.configs) {
       const image = installerImage(spec.schematic);
+      installerImages[spec.machine] = image;
       const config = new DataTalosMachineConfiguration(this, `config-${spec.machine}`, {
         clusterName: terraformLiteral(talos.cluster.name),
         clusterEndpoint: terraformLiteral(talos.cluster.endpoint),
@@ -116,5 +118,13 @@ export class TalosMachineConfigs extends Construct {
       description: "talosctl's client configuration (admin access to every node): terraform output -raw talosconfig > ~/netboot-talos/talosconfig",
     });
     output.overrideLogicalId("talosconfig");
+    // What `talosctl upgrade --image` needs per node: a machine with kernel
+    // arguments of its own installs from its own schematic, and upgrading it
+    // with the site's would drop them (docs/runbook.md, "Upgrade Talos").
+    const installerOutput = new TerraformOutput(this, "installer_images", {
+      value: installerImages,
+      description: "each installing machine's Talos installer image for talosctl upgrade --image: terraform output -json installer_images",
+    });
+    installerOutput.overrideLogicalId("installer_images");
   }
 }

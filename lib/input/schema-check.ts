@@ -48,15 +48,23 @@ export function checkAgainstSchema(schema: object, value: unknown, source: YamlS
 }
 
 /**
+ * Fields an earlier version of netboot read and this one does not, by dotted
+ * path: an upgrading site gets what to do instead of "unknown field".
+ */
+export type RetiredFields = Readonly<Record<string, string>>;
+
+const UNKNOWN_FIELD = "unknown field";
+
+/**
  * The one way a YAML data file becomes a value: its document, checked against
  * its JSON Schema (defaults filled in), then by `check` (the rules a schema
  * cannot express); every problem of a stage at once, as a DataFileError
  * naming `kind` and the file. (The inventory goes further: it checks the
  * entries the schema accepted even when others failed.)
  */
-export function validatedDocument<T>(source: YamlSource, schema: object, kind: string, check: (value: T) => Problem[]): T {
+export function validatedDocument<T>(source: YamlSource, schema: object, kind: string, check: (value: T) => Problem[], retired: RetiredFields = {}): T {
   const value = source.value() ?? {};
-  const schemaProblems = checkAgainstSchema(schema, value, source);
+  const schemaProblems = checkAgainstSchema(schema, value, source).map((p) => (retired[p.field] && p.message.startsWith(UNKNOWN_FIELD) ? { ...p, message: retired[p.field] } : p));
   if (schemaProblems.length > 0) throw new DataFileError(`${kind} ${source.file}`, schemaProblems);
   const problems = check(value as T);
   if (problems.length > 0) throw new DataFileError(`${kind} ${source.file}`, problems);
@@ -77,7 +85,7 @@ function toProblem(e: ErrorObject, source: YamlSource): Problem {
       return source.problem(path, `missing required field "${e.params.missingProperty}"`);
     case "additionalProperties": {
       const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).filter((k) => k !== "$schema");
-      return source.problem([...path, e.params.additionalProperty], `unknown field; allowed here: ${allowed.join(", ")}`);
+      return source.problem([...path, e.params.additionalProperty], `${UNKNOWN_FIELD}; allowed here: ${allowed.join(", ")}`);
     }
     case "enum":
       return source.problem(path, `${got.trim()} allowed: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`.trim());

@@ -16,7 +16,7 @@ import type { NetbootSiteSettings } from "./site-settings.generated";
 import { MAX_NAME_PREFIX_LENGTH, PREFIXED_GCP_NAMES } from "./gcp-names";
 import { talosMetalKernelArgs } from "./talos/metal-kernel-args";
 import { checkTalosSettings } from "./talos/settings-check";
-import { validatedDocument } from "./schema-check";
+import { validatedDocument, type RetiredFields } from "./schema-check";
 import { CONTROL_CHARACTER, notOneToken } from "./tokens";
 import { DataFileError, readSmallTextFile, YamlSource, type Problem } from "./yaml-source";
 
@@ -107,8 +107,14 @@ export function loadSite(file: string = siteFileFromEnv()): LoadedSite {
   return { settings: parseSite(source), file: source.file, resolvePath: (p) => resolve(REPO_ROOT, p) };
 }
 
+/** Site fields of earlier versions, and what a site that still has them must do. */
+export const RETIRED_SITE_FIELDS: RetiredFields = {
+  "talos.configSecrets":
+    "retired: netboot now generates each machine's Talos config with the Talos provider, and no longer reads configs uploaded to Secret Manager. A cluster installed from those uploads must be adopted before this site deploys, or its nodes could not rejoin it: follow docs/runbook.md, \"Upgrading a site whose Talos configs were in Secret Manager\", then remove this field",
+};
+
 export function parseSite(source: YamlSource): SiteSettings {
-  return validatedDocument<SiteSettings>(source, siteSchema, "site settings", (settings) => checkSemantics(settings, source));
+  return validatedDocument<SiteSettings>(source, siteSchema, "site settings", (settings) => checkSemantics(settings, source), RETIRED_SITE_FIELDS);
 }
 
 const PRIVATE_HINT = "allowed: RFC 1918 (10/8, 172.16/12, 192.168/16) or 100.64.0.0/10";

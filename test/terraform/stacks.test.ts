@@ -202,6 +202,10 @@ if (missing) {
       expect(patchOf("fixture-cp-1")).toContain(image(idOf("console=ttyS1,115200n8", 2)));
       expect(patchOf("fixture-cp-2")).toContain(image(idOf("console=ttyS0,115200n8", 1)));
       expect(patchOf("fixture-cp-1")).not.toContain(site.settings.talos.schematic);
+      // The installer_images output (talosctl upgrade --image, runbook "Upgrade Talos") names the installer each config installs.
+      const installers = app.evaluated["matchbox-config"].outputs.installer_images as Record<string, string>;
+      expect(Object.keys(installers).sort()).toEqual(bootPlan(site.settings, site.machines).talosConfigs.map((c) => c.machine).sort());
+      for (const [machine, image] of Object.entries(installers)) expect(patchOf(machine)).toContain(`image: "${image}"`);
     });
 
     test("an unescaped ${ in an embedded file makes Terraform itself refuse the stack", () => {

@@ -124,6 +124,14 @@ describe("YAML and JSON files: a size limit, an alias limit, regular files only"
 });
 
 describe("site settings: what each value's consumer forbids", () => {
+  test("a field an earlier version read says what to do instead of \"unknown field\" (talos.configSecrets: adopt the cluster first)", () => {
+    const retired = siteProblem("talos.configSecrets", (v) => (v.talos.configSecrets = { controlplane: "netboot-talos-controlplane", worker: "netboot-talos-worker" }));
+    expect(retired).toMatch(/^talos\.configSecrets: retired: netboot now generates each machine's Talos config with the Talos provider/);
+    expect(retired).toContain('docs/runbook.md, "Upgrading a site whose Talos configs were in Secret Manager"');
+    // Any other unknown field is still just that.
+    expect(siteProblem("talos.configSecret", (v) => (v.talos.configSecret = "x"))).toMatch(/^talos\.configSecret: unknown field; allowed here: version, /);
+  });
+
   test("line-oriented consumers (GitHub Actions outputs, the backend block): no newline, no template syntax", () => {
     expect(siteProblem("gke.location", (v) => ((v.gke.mode = "existing"), (v.gke.location = "europe-west1-b\nproject=attacker")))).toMatch(
       /^gke\.location: "europe-west1-b\\nproject=attacker" contains a newline; allowed: a GCP zone or region .*cluster_location output/,

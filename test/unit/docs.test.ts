@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import siteSchema from "../../sites/site.schema.json";
 import { REPO_ROOT } from "../../lib/input/settings";
+import { filesUnder } from "../support/files";
 
 const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
 
@@ -42,5 +43,18 @@ describe("documentation matches the code", () => {
     const dir = readdirSync(join(REPO_ROOT, "docs/adr"));
     const referenced = new Set([...readme.matchAll(/docs\/adr\/(\d{4}-[a-z0-9-]+\.md)/g)].map((m) => m[1]));
     for (const name of referenced) expect(dir).toContain(name);
+  });
+
+  test('every runbook section an error message or document names (docs/runbook.md, "…") exists', () => {
+    const runbook = readFileSync(join(REPO_ROOT, "docs/runbook.md"), "utf8");
+    // Headings without their number and remark ("## 1. Bootstrap (once per site)"), and bold paragraph titles ("**Talos asset checksums.**").
+    const sections = new Set([
+      ...[...runbook.matchAll(/^#{2,4} (?:[\d.]+ )?(.+?)(?: \([^)]*\))?$/gm)].map((m) => m[1].trim()),
+      ...[...runbook.matchAll(/^\*\*([^*]+?)\.?\*\*/gm)].map((m) => m[1].trim()),
+    ]);
+    const texts = [readme, runbook, ...["lib", "bin", "constructs", "stacks"].flatMap((dir) => [...filesUnder(join(REPO_ROOT, dir)).values()])];
+    const named = new Set(texts.flatMap((text) => [...text.matchAll(/runbook(?:\.md)?, \\?"([^"\\]+)\\?"/g)].map((m) => m[1])));
+    expect(named.size).toBeGreaterThan(5);
+    expect([...named].filter((name) => !sections.has(name))).toEqual([]);
   });
 });

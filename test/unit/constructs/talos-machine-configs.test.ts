@@ -155,6 +155,18 @@ describe("TalosMachineConfigs", () => {
     expect(goTemplateLiteral("x")).toBe('replace(x, "{{", "{{\\"{{\\"}}")');
   });
 
+  test("installer_images: each machine's installer for talosctl upgrade, its own schematic's where it has one, not sensitive", () => {
+    const { json } = fixture;
+    const [schematicId] = Object.keys(json.resource.talos_image_factory_schematic);
+    expect(json.output.installer_images).toEqual({
+      value: {
+        "fixture-cp-1": `factory.talos.dev/metal-installer/${FIXTURE_SCHEMATIC}:v1.13.9`,
+        "fixture-worker-1": `factory.talos.dev/metal-installer/\${talos_image_factory_schematic.${schematicId}.id}:v1.13.9`,
+      },
+      description: "each installing machine's Talos installer image for talosctl upgrade --image: terraform output -json installer_images",
+    });
+  });
+
   test("GIVEN no configs THEN no machine config, no schematic, but still the secrets and the talosconfig", () => {
     const { json, construct } = synth({ configs: [] });
     expect(json.data.talos_machine_configuration).toBeUndefined();
@@ -175,6 +187,7 @@ describe("TalosMachineConfigs", () => {
       },
     ]);
     expect(json.output).toEqual({
+      installer_images: expect.any(Object),
       talosconfig: {
         value: `\${data.talos_client_configuration.${clientId}.talos_config}`,
         sensitive: true,
