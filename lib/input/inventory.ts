@@ -5,7 +5,7 @@ import { normalizeMac, type CanonicalMac } from "./mac";
 import { checkAgainstSchema } from "./schema-check";
 import type { SiteSettings } from "./settings";
 import { checkMachineTalosFields } from "./talos/machine-check";
-import { DataFileError, YamlSource, type Problem } from "./yaml-source";
+import { DataFileError, YamlSource, type FieldPath, type Problem } from "./yaml-source";
 
 export type MachineRole = "controlplane" | "worker";
 export type BootMode = "install" | "maintenance" | "rescue" | "disk";
@@ -99,7 +99,7 @@ function checkMachines(raw: readonly RawMachine[], site: SiteSettings, src: Yaml
 
   const machines = raw.flatMap((m, i): Machine[] => {
     if (skip.has(i)) return [];
-    const problem = (field: string, message: string) => problems.push(src.problem(["machines", i, field], message, m.name));
+    const problem = (field: string | FieldPath, message: string) => problems.push(src.problem(["machines", i, ...(typeof field === "string" ? [field] : field)], message, m.name));
     const duplicate = (kind: string, field: string, key: string, shown: string) => {
       const before = seen.before(kind, key, i);
       if (before !== undefined) problem(field, `duplicate ${kind} ${shown} (also machines[${before}] "${raw[before].name}")`);

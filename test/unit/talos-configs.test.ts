@@ -133,6 +133,34 @@ describe("bad Talos fields in the inventory: file, entry and field named", () =>
   writeFileSync(join(dir, "broken.yaml"), "machine: [\n");
   symlinkSync(join(dir, "list.yaml"), join(dir, "link.yaml"));
 
+  test("each problem is placed on its field's own line, not the entry's first line", () => {
+    const text = [
+      "machines:",
+      "  - name: m1", // 2
+      "    mac: 02:6e:62:00:01:01",
+      "    role: controlplane",
+      "    kernelArgs:",
+      "      - console=ttyS1,115200n8",
+      "      - talos.config=http://elsewhere/", // 7
+      "    nodeLabels:",
+      "      kubernetes.io/role: x", // 9
+      "    patches:",
+      `      - ${join(dir, "missing.yaml")}`, // 11
+    ].join("\n");
+    let err: unknown;
+    try {
+      parseInventory(YamlSource.parse(text, "machines.yaml"), siteFrom());
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DataFileError);
+    expect((err as DataFileError).problems.map((p) => [p.field, p.line])).toEqual([
+      ["machines[0].kernelArgs[1]", 7],
+      ["machines[0].nodeLabels.kubernetes.io/role", 9],
+      ["machines[0].patches[0]", 11],
+    ]);
+  });
+
   test.each<[string, Record<string, unknown>, RegExp]>([
     ["both installDisk and installDiskSelector", { installDisk: "/dev/sda", installDiskSelector: { type: "ssd" } }, /machines\[0\]\.installDiskSelector: give either installDisk or installDiskSelector, not both/],
     ["an install disk that leaves /dev", { installDisk: "/dev/../etc/passwd" }, /machines\[0\]\.installDisk: \/dev\/\.\.\/etc\/passwd leaves \/dev/],

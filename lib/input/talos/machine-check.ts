@@ -3,6 +3,7 @@ import type { SiteSettings } from "../settings";
 import { kernelArgProblem } from "./kernel-args";
 import { patchFilePath, readPatchFile } from "./patch-files";
 import { baseTalosKernelArgs } from "./settings-check";
+import type { FieldPath } from "../yaml-source";
 
 export const DEFAULT_INSTALL_DISK = "/dev/sda";
 
@@ -63,7 +64,8 @@ export function parseTaint(text: string): NodeTaint | string {
   return { key, ...(value ? { value } : {}), effect: effect as NodeTaint["effect"] };
 }
 
-type Report = (field: string, message: string) => void;
+/** A problem of one inventory entry, by the field's path inside the entry (so its line is the field's, not the entry's). */
+type Report = (field: string | FieldPath, message: string) => void;
 
 /** The Talos fields of one inventory entry, checked; problems go to `problem(field, message)`. */
 export function checkMachineTalosFields(
@@ -83,20 +85,20 @@ export function checkMachineTalosFields(
   const line = [...baseTalosKernelArgs(site), ...site.talos.kernelArgs];
   (m.kernelArgs ?? []).forEach((arg, i) => {
     const why = kernelArgProblem(arg, line);
-    if (why) problem(`kernelArgs[${i}]`, why);
+    if (why) problem(["kernelArgs", i], why);
     line.push(arg);
   });
 
   for (const [key, value] of Object.entries(m.nodeLabels ?? {})) {
     const why = qualifiedNameProblem(key) ?? restrictedLabelProblem(key) ?? (VALUE.test(value) ? undefined : `"${value}": a label value must be at most 63 characters of letters, digits, '-', '_', '.', starting and ending with a letter or digit (or empty)`);
-    if (why) problem(`nodeLabels.${key}`, why);
+    if (why) problem(["nodeLabels", key], why);
   }
 
   const nodeTaints: NodeTaint[] = [];
   (m.nodeTaints ?? []).forEach((text, i) => {
     const taint = parseTaint(text);
-    if (typeof taint === "string") return problem(`nodeTaints[${i}]`, taint);
-    if (nodeTaints.some((t) => t.key === taint.key)) return problem(`nodeTaints[${i}]`, `a second taint with key "${taint.key}"; Talos keeps one taint per key`);
+    if (typeof taint === "string") return problem(["nodeTaints", i], taint);
+    if (nodeTaints.some((t) => t.key === taint.key)) return problem(["nodeTaints", i], `a second taint with key "${taint.key}"; Talos keeps one taint per key`);
     nodeTaints.push(taint);
   });
   if (nodeTaints.length > 0 && m.role === "worker") {
@@ -105,7 +107,7 @@ export function checkMachineTalosFields(
 
   (m.patches ?? []).forEach((path, i) => {
     const read = readPatchFile(patchFilePath(path));
-    if ("error" in read) problem(`patches[${i}]`, `${path}: ${read.error}`);
+    if ("error" in read) problem(["patches", i], `${path}: ${read.error}`);
   });
 
   return { installDisk, installDiskSelector, kernelArgs: m.kernelArgs ?? [], nodeLabels: m.nodeLabels ?? {}, nodeTaints, patches: m.patches ?? [] };
