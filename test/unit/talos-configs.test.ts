@@ -1,4 +1,4 @@
-import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -7,6 +7,7 @@ import { bootPlan, INSTALLER_IMAGE_PLACEHOLDER } from "../../lib/model/matchbox/
 import { machineSchematic, netbootMachinePatches, usesHostnameConfig } from "../../lib/model/talos/machine-patches";
 import { DataFileError, YamlSource } from "../../lib/input/yaml-source";
 import { siteFrom } from "../support/site";
+import { REPO_ROOT } from "../../lib/input/settings";
 
 /** One inventory entry on the fixture site (or a variant), parsed as `npm run validate` does. */
 function machine(entry: Record<string, unknown>, site = siteFrom()): Machine {
@@ -128,7 +129,9 @@ describe("netboot's Talos patches, per inventory shape (exact YAML)", () => {
 });
 
 describe("bad Talos fields in the inventory: file, entry and field named", () => {
-  const dir = mkdtempSync(join(tmpdir(), "netboot-patches-"));
+  // Inside the repository, as patch files must be (ignored by git: test/.tmp-*).
+  const dir = mkdtempSync(join(REPO_ROOT, "test", ".tmp-patches-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "list.yaml"), "- a\n- b\n");
   writeFileSync(join(dir, "broken.yaml"), "machine: [\n");
   symlinkSync(join(dir, "list.yaml"), join(dir, "link.yaml"));
@@ -177,6 +180,7 @@ describe("bad Talos fields in the inventory: file, entry and field named", () =>
     ["two taints with one key", { nodeTaints: ["example.com/a:NoSchedule", "example.com/a=x:NoExecute"] }, /nodeTaints\[1\]: a second taint with key "example\.com\/a"/],
     ["a taint on a worker", { role: "worker", nodeTaints: ["example.com/a:NoSchedule"] }, /nodeTaints: Talos applies node taints with the node's own credentials/],
     ["a patch file that does not exist", { patches: ["patches/missing.yaml"] }, /patches\[0\]: patches\/missing\.yaml: the patch file does not exist/],
+    ["a patch file outside the repository", { patches: [join(tmpdir(), "netboot-outside.yaml")] }, /patches\[0\]: .*netboot-outside\.yaml: is outside the repository; a patch file is reviewed data/],
     ["a patch file that is a list", { patches: [join(dir, "list.yaml")] }, /patches\[0\]: .*list\.yaml: document 1 is not a mapping/],
     ["a patch file with a YAML error", { patches: [join(dir, "broken.yaml")] }, /patches\[0\]: .*broken\.yaml: document 1: YAML syntax/],
     ["a patch file that is a symlink", { patches: [join(dir, "link.yaml")] }, /patches\[0\]: .*link\.yaml: is not a regular file/],

@@ -1,7 +1,7 @@
 import { lstatSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { REPO_ROOT } from "../settings";
+import { isInsideRepository, REPO_ROOT } from "../settings";
 
 /** Where a patch file named in settings or the inventory is: relative to the repository root, like every path in them. */
 export const patchFilePath = (path: string): string => resolve(REPO_ROOT, path);
@@ -11,10 +11,14 @@ export const MAX_PATCH_FILE_BYTES = 256 * 1024;
 
 /**
  * Reads a Talos config patch file as it will be passed to the Talos provider
- * (byte for byte), after checking that it is a regular file of sane size whose
- * every YAML document is a mapping. Returns the text or the problem.
+ * (byte for byte), after checking that it is a file of this repository (so it
+ * is reviewed, and CI has it), a regular file of sane size, and that its every
+ * YAML document is a mapping. Returns the text or the problem.
  */
 export function readPatchFile(absolutePath: string): { text: string } | { error: string } {
+  if (!isInsideRepository(absolutePath)) {
+    return { error: "is outside the repository; a patch file is reviewed data that CI deploys from: put it in the repository (e.g. talos-patches/) and name it relative to the repository root" };
+  }
   let stat;
   try {
     stat = lstatSync(absolutePath);
