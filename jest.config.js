@@ -16,7 +16,6 @@ module.exports = {
       testEnvironment: "node",
       testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
-      setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
       globalSetup,
     },
     {
@@ -27,7 +26,6 @@ module.exports = {
       testEnvironment: "node",
       testMatch: ["<rootDir>/test/terraform/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
-      setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
       globalSetup,
     },
     {
@@ -35,7 +33,6 @@ module.exports = {
       testEnvironment: "node",
       testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
-      setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
       globalSetup,
     },
     {
@@ -45,7 +42,6 @@ module.exports = {
       testEnvironment: "node",
       testMatch: ["<rootDir>/test/user-repo/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
-      setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
       globalSetup,
     },
     {
@@ -55,7 +51,6 @@ module.exports = {
       testEnvironment: "node",
       testMatch: ["<rootDir>/test/plan/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
-      setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
       globalSetup,
     },
   ],

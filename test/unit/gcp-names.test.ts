@@ -1,8 +1,9 @@
 // Every GCP name built from namePrefix comes from the one table the site check
 // reads (lib/input/gcp-names.ts), so no prefixed name escapes the length check.
 import { PREFIXED_GCP_NAMES, prefixedName, type PrefixedGcpName } from "../../lib/input/gcp-names";
-import { fixtureSiteFrom } from "../support/site";
-import { buildStacks, synthJson, type StackJson } from "../support/synth";
+import { synthesizedStacks } from "../support/app-run";
+
+type StackJson = Record<string, any>;
 
 const NAME_FIELDS = new Set(["name", "account_id", "range_name"]);
 
@@ -24,11 +25,15 @@ function googleResourceNames(json: StackJson): string[] {
 }
 
 describe("prefixed GCP names", () => {
-  const site = fixtureSiteFrom((v) => (v.namePrefix = "lab7"));
-  const stacks = buildStacks(site);
-  const names = [stacks.network, stacks.gke, stacks.bootServer].flatMap((s) => googleResourceNames(synthJson(s)));
-  const prefixed = names.filter((n) => n.startsWith("lab7-"));
   const table = Object.keys(PREFIXED_GCP_NAMES) as PrefixedGcpName[];
+  let prefixed: string[];
+  beforeAll(async () => {
+    const stacks = await synthesizedStacks((v) => (v.namePrefix = "lab7"));
+    expect(Object.keys(stacks).sort()).toEqual(["boot-server", "gke", "matchbox-config", "network"]);
+    prefixed = Object.values(stacks)
+      .flatMap(googleResourceNames)
+      .filter((n) => n.startsWith("lab7-"));
+  }, 60_000);
 
   test("GIVEN namePrefix lab7 THEN every GCP name starting with it is one of the checked names", () => {
     const checked = new Set(table.map((k) => prefixedName("lab7", k)));

@@ -9,6 +9,9 @@ import { MatchboxProvider } from "../../.gen/providers/matchbox/provider";
 import { generateProviderBindings, OFFLINE_PROVIDERS, REPO_ROOT } from "../../scripts/get-providers";
 import { filesUnder } from "../support/files";
 
+// cdktf's jest matchers (toHaveResourceWithProperties, ...): only these files use them, so only they load them.
+Testing.setupJest();
+
 describe("matchbox provider bindings (.gen/providers/matchbox)", () => {
   test("cdktf.json pins the same constraint the offline generator uses", () => {
     const cdktfJson = JSON.parse(readFileSync(join(REPO_ROOT, "cdktf.json"), "utf8"));

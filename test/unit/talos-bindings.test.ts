@@ -15,6 +15,9 @@ import { TalosProvider } from "../../.gen/providers/talos/provider";
 import { generateProviderBindings, OFFLINE_PROVIDERS, REPO_ROOT } from "../../scripts/get-providers";
 import { filesUnder } from "../support/files";
 
+// cdktf's jest matchers (toHaveResourceWithProperties, ...): only these files use them, so only they load them.
+Testing.setupJest();
+
 const TALOS_FQN = "registry.terraform.io/siderolabs/talos";
 const TALOS_CONSTRAINT = "siderolabs/talos@= 0.11.0";
 
