@@ -12,13 +12,13 @@ export interface CommandResult {
   readonly siteFile?: string;
 }
 
+export const VALIDATE_USAGE = "usage: npm run validate -- [<inventory.yaml>]   (default: the site's matchbox.inventoryFile)\n";
+
 /**
  * `npm run validate -- [inventory]`: checks an inventory against the site
  * settings without synthesizing. Exit 0 when valid; 1 with one line per
  * problem (file:line: machine "name": field: message) otherwise.
  */
-export const VALIDATE_USAGE = "usage: npm run validate -- [<inventory.yaml>]   (default: the site's matchbox.inventoryFile)\n";
-
 export function validateCommand(args: readonly string[], env: NodeJS.ProcessEnv = process.env): CommandResult {
   if (wantsHelp(args)) return { code: 0, stdout: VALIDATE_USAGE, stderr: "" };
   let siteFile: string | undefined;
