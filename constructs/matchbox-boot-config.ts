@@ -1,18 +1,18 @@
 import { createHash } from "node:crypto";
+import { TerraformIterator, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import { Group } from "../.gen/providers/matchbox/group";
 import { Profile } from "../.gen/providers/matchbox/profile";
 import type { BootPlan } from "../lib/model/matchbox/boot-plan";
 import { terraformLiteral, terraformLiteralMap } from "../lib/model/terraform-strings";
+import { formerLogicalId, MovedAddresses } from "./moved-addresses";
+import type { GenericConfigSource } from "./talos-machine-configs";
 
 export interface MatchboxBootConfigProps {
   /** The profiles and groups to create (bootPlan in lib/model/matchbox/boot-plan.ts). */
   readonly plan: BootPlan;
-  /**
-   * Per installing machine: its Talos config for `/generic` (a Terraform expression),
-   * keyed by machine name; a profile whose machine has no entry throws.
-   */
-  readonly genericConfigs: Readonly<Record<string, string>>;
+  /** Each installing machine's generated Talos config for `/generic` (TalosMachineConfigs); a profile whose machine has none throws. */
+  readonly genericConfigs: GenericConfigSource;
 }
 
 /** Hex digits of the content hash in every profile and group name. */
@@ -25,51 +25,117 @@ export function logicalName(stored: string): string {
 
 const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, NAME_HASH_LENGTH);
 
+/** What a profile boots; profiles that boot the same share one entry. */
+interface BootValues {
+  readonly kernel: string;
+  readonly initrd: string[];
+  readonly args: string[];
+}
+
+/** A profile's values, one `for_each` instance per profile. */
+interface ProfileInstance {
+  /** The key of its BootValues (a hash of them, part of its name). */
+  readonly boot_hash: string;
+  /** The machine whose generated config the profile serves; "" for a shared profile (maintenance, rescue). */
+  readonly machine: string;
+}
+
+/** A group's values, one `for_each` instance per group. */
+interface GroupInstance {
+  readonly profile: string;
+  readonly content_hash: string;
+  readonly selector: Record<string, string>;
+  readonly metadata: Record<string, string>;
+}
+
 /**
- * Matchbox profiles and groups through the Matchbox provider. Every attribute
- * of both forces replacement, and Matchbox stores them by name, so each name
- * ends in a hash of its content and both are created before the old ones are
- * destroyed: a change never leaves a window in which a machine gets a 404.
- * Construct ids come from profile and machine names, so adding a machine adds
- * exactly its own resources to the plan.
+ * Matchbox profiles and groups through the Matchbox provider, one `for_each`
+ * resource each, keyed by profile and group name (a per-machine resource cost
+ * seconds of synth for 1,000 machines: docs/adr/0014). Every attribute of both
+ * forces replacement, and Matchbox stores them by name, so each name ends in a
+ * hash of its content and both are created before the old ones are destroyed:
+ * a change never leaves a window in which a machine gets a 404. Adding a
+ * machine adds exactly its own instances to the plan. `moved` blocks carry
+ * state from the earlier one-resource-per-profile addresses, whose names were
+ * the same, so upgrading moves them instead of replacing them.
  */
 export class MatchboxBootConfig extends Construct {
-  readonly profiles: Record<string, Profile> = {};
-  readonly groups: Record<string, Group> = {};
+  /** Every profile: an instance per profile name (`matchbox_profile.<id>["talos-cp-1"]`). */
+  readonly profiles: Profile;
+  /** Kernel, initrd and arguments by boot hash, shared by the profiles that boot alike. */
+  readonly bootValues: TerraformLocal;
+  /** Every group, an instance per group name; undefined when no machine boots from the network. */
+  readonly groups?: Group;
 
   constructor(scope: Construct, id: string, props: MatchboxBootConfigProps) {
     super(scope, id);
+    const bootValues: Record<string, BootValues> = {};
+    const profileInstances: Record<string, ProfileInstance> = {};
     for (const spec of props.plan.profiles) {
-      const generic = spec.machine ? props.genericConfigs[spec.machine] : undefined;
-      if (spec.machine && generic === undefined) throw new Error(`profile ${spec.name}: no Talos config for machine ${spec.machine}`);
-      const boot = hash(JSON.stringify([spec.kernel, spec.initrd, spec.args]));
-      // The generated config is known only at apply time: its hash joins the name there.
-      // A SHA-256 of the config reveals nothing of it, so the name need not be sensitive.
-      // Terraform expressions as strings rather than cdktf's Fn tokens, which cost
-      // seconds for 1,000 machines; names are DNS labels and hashes hex, so nothing needs escaping.
-      const name = generic === undefined ? terraformLiteral(`${spec.name}-${boot}`) : `${spec.name}-\${substr(nonsensitive(sha256("${boot}\\n${generic}")), 0, ${NAME_HASH_LENGTH})}`;
-      this.profiles[spec.name] = new Profile(this, `profile-${spec.name}`, {
-        name,
-        kernel: terraformLiteral(spec.kernel),
-        initrd: spec.initrd.map(terraformLiteral),
-        args: spec.args.map(terraformLiteral),
-        genericConfig: generic,
-        lifecycle: { createBeforeDestroy: true },
-      });
+      if (spec.machine && !props.genericConfigs.machines.has(spec.machine)) throw new Error(`profile ${spec.name}: no Talos config for machine ${spec.machine}`);
+      const bootHash = hash(JSON.stringify([spec.kernel, spec.initrd, spec.args]));
+      bootValues[bootHash] ??= { kernel: terraformLiteral(spec.kernel), initrd: spec.initrd.map(terraformLiteral), args: spec.args.map(terraformLiteral) };
+      profileInstances[spec.name] = { boot_hash: bootHash, machine: spec.machine ?? "" };
     }
+    // Machines mostly boot alike: each distinct kernel, initrd and command line
+    // is written once, and a profile names it by hash (fewer values for a
+    // reviewer to read and for cdktf to resolve).
+    this.bootValues = new TerraformLocal(this, "boot-values", bootValues);
+    const boot = `local.${this.bootValues.friendlyUniqueId}[each.value.boot_hash]`;
+    const installs = props.plan.profiles.some((spec) => spec.machine);
+    const generic = installs ? props.genericConfigs.expression("each.value.machine") : "null";
+    // A generated config is known only at apply time: its hash joins the name there.
+    // A SHA-256 of the config reveals nothing of it, so the name need not be sensitive.
+    // Terraform's conditional evaluates only the branch it takes, so a shared
+    // profile never indexes the configs with "". Names are DNS labels and
+    // hashes hex: nothing in these expressions needs escaping.
+    const ownName = `"\${each.key}-\${substr(nonsensitive(sha256("\${each.value.boot_hash}\\n\${${generic}}")), 0, ${NAME_HASH_LENGTH})}"`;
+    this.profiles = new Profile(this, "profiles", {
+      forEach: TerraformIterator.fromMap(profileInstances),
+      name: installs ? `\${each.value.machine == "" ? "\${each.key}-\${each.value.boot_hash}" : ${ownName}}` : "${each.key}-${each.value.boot_hash}",
+      kernel: `\${${boot}.kernel}`,
+      initrd: `\${${boot}.initrd}` as unknown as string[],
+      args: `\${${boot}.args}` as unknown as string[],
+      genericConfig: installs ? `\${each.value.machine == "" ? null : ${generic}}` : undefined,
+      lifecycle: { createBeforeDestroy: true },
+    });
+
+    const groupInstances: Record<string, GroupInstance> = {};
     for (const spec of props.plan.groups) {
-      const profile = this.profiles[spec.profile];
-      if (!profile) throw new Error(`group ${spec.name}: its profile ${spec.profile} is not in the boot plan`);
-      // The group's own content is known at synth time; the profile's name may not be.
-      const content = hash(JSON.stringify([spec.selector, spec.metadata]));
-      const profileName = `${profile.terraformResourceType}.${profile.friendlyUniqueId}.name`;
-      this.groups[spec.name] = new Group(this, `group-${spec.name}`, {
-        name: `${spec.name}-\${substr(sha256("\${${profileName}}\\n${content}"), 0, ${NAME_HASH_LENGTH})}`,
-        profile: profile.name,
+      if (!profileInstances[spec.profile]) throw new Error(`group ${spec.name}: its profile ${spec.profile} is not in the boot plan`);
+      groupInstances[spec.name] = {
+        profile: spec.profile,
+        // The group's own content is known at synth time; the profile's name may not be.
+        content_hash: hash(JSON.stringify([spec.selector, spec.metadata])),
         selector: terraformLiteralMap(spec.selector),
         metadata: terraformLiteralMap(spec.metadata),
+      };
+    }
+    const profileName = `${this.profiles.terraformResourceType}.${this.profiles.friendlyUniqueId}[each.value.profile].name`;
+    if (props.plan.groups.length > 0) {
+      this.groups = new Group(this, "groups", {
+        forEach: TerraformIterator.fromMap(groupInstances),
+        name: `\${each.key}-\${substr(sha256("\${${profileName}}\\n\${each.value.content_hash}"), 0, ${NAME_HASH_LENGTH})}`,
+        profile: `\${${profileName}}`,
+        selector: "${each.value.selector}" as unknown as Record<string, string>,
+        metadata: "${each.value.metadata}" as unknown as Record<string, string>,
         lifecycle: { createBeforeDestroy: true },
       });
     }
+
+    // netboot 0.1 had one resource per profile (`profile-<name>`) and group (`group-<name>`).
+    const moved = new MovedAddresses(this, "moved-from-0.1");
+    for (const name of Object.keys(profileInstances)) moved.add({ from: `matchbox_profile.${formerLogicalId(this, `profile-${name}`)}`, to: this.profileAddress(name) });
+    for (const name of Object.keys(groupInstances)) moved.add({ from: `matchbox_group.${formerLogicalId(this, `group-${name}`)}`, to: this.groupAddress(name)! });
+  }
+
+  /** The resource address of profile `name`'s instance. */
+  profileAddress(name: string): string {
+    return `${this.profiles.terraformResourceType}.${this.profiles.friendlyUniqueId}[${JSON.stringify(name)}]`;
+  }
+
+  /** The resource address of group `name`'s instance; undefined when there are no groups. */
+  groupAddress(name: string): string | undefined {
+    return this.groups && `${this.groups.terraformResourceType}.${this.groups.friendlyUniqueId}[${JSON.stringify(name)}]`;
   }
 }

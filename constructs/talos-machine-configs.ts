@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { TerraformOutput, type IResolvable } from "cdktf";
+import { TerraformIterator, TerraformOutput, type IResolvable } from "cdktf";
 import { Construct } from "constructs";
 import { DataTalosClientConfiguration, type DataTalosClientConfigurationClientConfiguration } from "../.gen/providers/talos/data-talos-client-configuration";
 import { DataTalosMachineConfiguration, type DataTalosMachineConfigurationMachineSecrets } from "../.gen/providers/talos/data-talos-machine-configuration";
@@ -29,6 +29,17 @@ export const GO_TEMPLATE_LITERAL_BRACES = '{{"{{"}}';
 /** The Terraform expression that escapes every `{{` of `expression` once for Go's text/template. */
 export const goTemplateLiteral = (expression: string) => `replace(${expression}, "{{", ${JSON.stringify(GO_TEMPLATE_LITERAL_BRACES)})`;
 
+/** Where a Matchbox profile finds its machine's generated config. */
+export interface GenericConfigSource {
+  /** The machines (inventory names) that have a generated config. */
+  readonly machines: ReadonlySet<string>;
+  /**
+   * The Terraform expression (without `${}`) of a machine's config, given an
+   * expression that evaluates to its name (a quoted literal or `each.value.machine`).
+   */
+  expression(machineKey: string): string;
+}
+
 export interface TalosMachineConfigsProps {
   /** The site's `talos` settings: Talos and Kubernetes versions, schematic, cluster name and endpoint, secrets of an existing cluster. */
   readonly settings: SiteSettings["talos"];
@@ -47,8 +58,10 @@ export interface TalosMachineConfigsProps {
  * (docs/adr/0011-secrets-in-terraform-state.md), never in cdktf.out or git.
  */
 export class TalosMachineConfigs extends Construct {
-  /** Per machine: its generated config, escaped once for Matchbox's Go template engine, as a Terraform template string (`${replace(...)}`). */
-  readonly genericConfigs: Readonly<Record<string, string>>;
+  /** Each installing machine's generated config, escaped once for Matchbox's Go template engine. */
+  readonly genericConfig: GenericConfigSource;
+  /** The generated configs, one instance per installing machine keyed by machine name; undefined when no machine installs. */
+  readonly configs?: DataTalosMachineConfiguration;
 
   constructor(scope: Construct, id: string, props: TalosMachineConfigsProps) {
     super(scope, id);
@@ -80,31 +93,48 @@ export class TalosMachineConfigs extends Construct {
       return installers.get(key)!;
     };
 
-    const genericConfigs: Record<string, string> = {};
     const installerImages: Record<string, string> = {};
+    const perMachine: Record<string, { machine_type: string; config_patches: string[] }> = {};
     for (const spec of props.configs) {
       const image = installerImage(spec.schematic);
       installerImages[spec.machine] = image;
-      const config = new DataTalosMachineConfiguration(this, `config-${spec.machine}`, {
-        clusterName: terraformLiteral(talos.cluster.name),
-        clusterEndpoint: terraformLiteral(talos.cluster.endpoint),
-        machineType: spec.role,
-        machineSecrets: wholeObject<DataTalosMachineConfigurationMachineSecrets>(secrets.machineSecrets),
-        talosVersion: talos.version,
-        kubernetesVersion: talos.kubernetesVersion,
+      perMachine[spec.machine] = {
+        machine_type: spec.role,
         // netboot's own patches first, then the operator's files byte for byte.
-        configPatches: [
+        config_patches: [
           ...spec.patches.map((p) => terraformLiteral(p).split(INSTALLER_IMAGE_PLACEHOLDER).join(image)),
           ...spec.patchFiles.map((file) => terraformLiteral(patchText(props.patchFiles, file))),
         ],
+      };
+    }
+    // One data source with an instance per machine rather than one per machine:
+    // cdktf's per-element cost made 1,000 machines' synth take seconds
+    // (docs/adr/0014). A data source has no state to move, so its address may change.
+    const machines = new Set(Object.keys(perMachine));
+    if (machines.size > 0) {
+      const each = TerraformIterator.fromMap(perMachine);
+      this.configs = new DataTalosMachineConfiguration(this, "configs", {
+        forEach: each,
+        clusterName: terraformLiteral(talos.cluster.name),
+        clusterEndpoint: terraformLiteral(talos.cluster.endpoint),
+        machineType: "${each.value.machine_type}",
+        machineSecrets: wholeObject<DataTalosMachineConfigurationMachineSecrets>(secrets.machineSecrets),
+        talosVersion: talos.version,
+        kubernetesVersion: talos.kubernetesVersion,
+        configPatches: "${each.value.config_patches}" as unknown as string[],
         docs: false,
         examples: false,
       });
-      // Written as a Terraform expression, not with cdktf's Fn: 1,000 machines'
-      // tokens cost seconds of synth (npm run bench). The literals need no escaping.
-      genericConfigs[spec.machine] = `\${${goTemplateLiteral(`data.${config.terraformResourceType}.${config.friendlyUniqueId}.machine_configuration`)}}`;
     }
-    this.genericConfigs = genericConfigs;
+    const address = this.configs && `data.${this.configs.terraformResourceType}.${this.configs.friendlyUniqueId}`;
+    this.genericConfig = {
+      machines,
+      // Written as a Terraform expression, not with cdktf's Fn: tokens cost seconds of synth for 1,000 machines.
+      expression: (machineKey) => {
+        if (!address) throw new Error("no machine installs Talos: there is no generated config to serve");
+        return goTemplateLiteral(`${address}[${machineKey}].machine_configuration`);
+      },
+    };
 
     const client = new DataTalosClientConfiguration(this, "client", {
       clusterName: terraformLiteral(talos.cluster.name),

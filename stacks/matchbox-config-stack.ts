@@ -45,6 +45,6 @@ export class MatchboxConfigStack extends TerraformStack {
       patchFiles: props.site.patchFiles,
       controlPlaneAddresses: controlPlaneAddresses(props.machines, settings.talos.cluster.endpoint),
     });
-    this.bootConfig = new MatchboxBootConfig(this, "boot", { plan, genericConfigs: talos.genericConfigs });
+    this.bootConfig = new MatchboxBootConfig(this, "boot", { plan, genericConfigs: talos.genericConfig });
   }
 }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import type { NetbootSite } from "../../lib/input/site";
-import { terraformLiteral, terraformLiteralValue } from "../../lib/model/terraform-strings";
+import { terraformLiteral } from "../../lib/model/terraform-strings";
 import { addNetbootStacks, STACK_ORDER } from "../../stacks";
 import { FIXTURES } from "./site";
 import { evaluatedValues, mustTerraform, providerlessStack, terraform, writeStandIn, type Evaluated, type StackJson, type StubFor } from "./terraform-standin";
@@ -25,16 +25,27 @@ export const talosConfigFixture = (role: "controlplane" | "worker", variant: "" 
  * strings, 0o644, a quoted "on"), then each of the machine's config patches as
  * a further document: the real provider merges them into the config with
  * Talos's own code, which only GitHub Actions can run (`talosctl validate`).
- * References in a patch (a generated schematic's id) read as `stand-in`.
+ * The configs are one data source with an instance per machine, so the stub is
+ * a Terraform template that Terraform evaluates per instance.
  */
 export function siteStubs(_site: NetbootSite): StubFor {
-  return (kind, type, _name, path, args) => {
+  return (kind, type, _name, path) => {
     if (kind === "data" && type === "talos_machine_configuration" && path.join(".") === "machine_configuration") {
-      const patches = (args.config_patches as string[]).map((p) => terraformLiteralValue(p.replace(/(^|[^$])\$\{[^}]*\}/g, "$1stand-in")));
-      return terraformLiteral([talosConfigFixture(args.machine_type, "edge-cases").replace(/\n$/, ""), ...patches.map((p) => p.replace(/\n$/, ""))].join("\n---\n") + "\n");
+      const fixture = (role: "controlplane" | "worker") => terraformLiteral(talosConfigFixture(role, "edge-cases").replace(/\n$/, ""));
+      return (
+        `%{ if each.value.machine_type == "controlplane" }${fixture("controlplane")}%{ else }${fixture("worker")}%{ endif }` +
+        '${join("", [for patch in each.value.config_patches : "\\n---\\n${trimsuffix(patch, "\\n")}"])}\n'
+      );
     }
     return undefined;
   };
+}
+
+/** The evaluated instance of a for_each resource or data source (`name["key"]`) for `key`. */
+export function instance(section: Record<string, any> | undefined, key: string): any {
+  const found = Object.entries(section ?? {}).filter(([address]) => address.endsWith(`[${JSON.stringify(key)}]`));
+  if (found.length !== 1) throw new Error(`expected one instance with key ${key}, found ${found.map(([a]) => a).join(", ") || "none"}`);
+  return found[0][1];
 }
 
 /** Synthesizes every stack of `site` into `root/cdktf.out` and returns each stack's JSON. */

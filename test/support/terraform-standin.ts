@@ -148,24 +148,33 @@ function mapStrings(value: unknown, fn: (s: string) => string): unknown {
 
 /** Builds the provider-less configuration of one synthesized stack. */
 export function providerlessStack(stack: StackJson, options: StandInOptions = {}): StackJson {
-  const known = new Map<string, { kind: "resource" | "data"; type: string; name: string }>();
-  for (const [type, byName] of Object.entries<Record<string, unknown>>(stack.resource ?? {})) {
-    for (const name of Object.keys(byName)) known.set(`${type}.${name}`, { kind: "resource", type, name });
+  const known = new Map<string, { kind: "resource" | "data"; type: string; name: string; instances: boolean }>();
+  for (const [type, byName] of Object.entries<Record<string, any>>(stack.resource ?? {})) {
+    for (const [name, body] of Object.entries(byName)) known.set(`${type}.${name}`, { kind: "resource", type, name, instances: body.for_each !== undefined || body.count !== undefined });
   }
-  for (const [type, byName] of Object.entries<Record<string, unknown>>(stack.data ?? {})) {
+  for (const [type, byName] of Object.entries<Record<string, any>>(stack.data ?? {})) {
     if (type === "terraform_remote_state") continue;
-    for (const name of Object.keys(byName)) known.set(`data.${type}.${name}`, { kind: "data", type, name });
+    for (const [name, body] of Object.entries(byName)) known.set(`data.${type}.${name}`, { kind: "data", type, name, instances: body.for_each !== undefined || body.count !== undefined });
   }
 
   const references: Reference[] = [];
-  const address = /(?<![\w.\-"])((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*)((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\["[^"\\]*"\])*)/g;
+  // An address, then an instance key when the resource has for_each or count (a
+  // literal or an each.key/each.value reference), then attributes and indexes.
+  const address =
+    /(?<![\w.\-"])((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*)(\[(?:\d+|"[^"\\]*"|each\.key|each\.value(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\])?((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\["[^"\\]*"\])*)/g;
   const rewriteCode = (code: string) =>
-    code.replace(address, (whole, addr: string, chain: string) => {
+    code.replace(address, (whole, addr: string, key: string | undefined, chain: string) => {
       const target = known.get(addr);
       if (!target) return whole;
+      if (target.instances && key === undefined && chain !== "") throw new Error(`${addr} has instances, but ${whole} reads an attribute without an instance key`);
+      if (!target.instances && key !== undefined) {
+        // Not an instance key: the index belongs to the attribute path.
+        chain = key + chain;
+        key = undefined;
+      }
       const path = [...chain.matchAll(/\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\["([^"\\]*)"\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] ?? m[3])));
-      references.push({ ...target, path });
-      return `terraform_data.${standInName(target.kind, target.type, target.name)}${path.length ? `.output${chain}` : ""}`;
+      references.push({ kind: target.kind, type: target.type, name: target.name, path });
+      return `terraform_data.${standInName(target.kind, target.type, target.name)}${key ?? ""}${path.length ? `.output${chain}` : ""}`;
     });
   const rewrite = (value: unknown) => mapStrings(value, (s) => mapTemplateExpressions(s, rewriteCode));
   const dependsOn = (list: unknown) =>
@@ -236,13 +245,24 @@ export function providerlessStack(stack: StackJson, options: StandInOptions = {}
       }
     : undefined;
 
+  // Every resource has become a terraform_data resource: its moves too.
+  const moved = (stack.moved as { from: string; to: string }[] | undefined)?.map(({ from, to }) => ({ from: movedAddress(from), to: movedAddress(to) }));
+
   return {
     terraform,
+    ...(moved ? { moved } : {}),
     ...(locals ? { locals } : {}),
     ...(data ? { data } : {}),
     ...(Object.keys(standIns).length ? { resource: { terraform_data: standIns } } : {}),
     ...(output ? { output } : {}),
   };
+}
+
+/** A `moved` block's address (`<type>.<name>[key]`) as the stand-in's: `terraform_data.<type>__<name>[key]`. */
+function movedAddress(address: string): string {
+  const m = /^([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)(\[.*\])?$/.exec(address);
+  if (!m || m[1] === "data") throw new Error(`moved block address ${address} is not a managed resource's`);
+  return `terraform_data.${standInName("resource", m[1], m[2])}${m[3] ?? ""}`;
 }
 
 /** Makes `path` readable in `value` (an argument object), creating lists and objects as the path needs and a stub at the end. */
@@ -348,7 +368,11 @@ export function writeStandIn(dir: string, config: StackJson): void {
   writeFileSync(join(dir, "main.tf.json"), JSON.stringify(config, null, 2));
 }
 
-/** What Terraform evaluated: each stand-in's output (its arguments plus stubs), by original address, and the outputs. */
+/**
+ * What Terraform evaluated: each stand-in's output (its arguments plus stubs),
+ * by original address (`name`, or `name["key"]` per instance of a for_each
+ * resource), and the outputs.
+ */
 export interface Evaluated {
   readonly resource: Record<string, Record<string, any>>;
   readonly data: Record<string, Record<string, any>>;
@@ -359,18 +383,30 @@ export interface Evaluated {
 /** Reads `terraform show -json` of an applied stand-in stack back into the synthesized stack's addresses. */
 export function evaluatedValues(dir: string, synthesized: StackJson): Evaluated {
   const shown = JSON.parse(mustTerraform(dir, ["show", "-json", "-no-color"]));
-  const byName = new Map<string, any>();
+  // A resource with for_each or count has one entry per instance.
+  const byName = new Map<string, { index?: string | number; output: any }[]>();
   for (const r of shown.values?.root_module?.resources ?? []) {
-    if (r.type === "terraform_data") byName.set(r.name, r.values?.output);
+    if (r.type !== "terraform_data") continue;
+    if (!byName.has(r.name)) byName.set(r.name, []);
+    byName.get(r.name)!.push({ index: r.index, output: r.values?.output });
   }
-  const pick = (kind: "resource" | "data", section: Record<string, Record<string, unknown>> | undefined) =>
+  const pick = (kind: "resource" | "data", section: Record<string, Record<string, any>> | undefined) =>
     Object.fromEntries(
       Object.entries(section ?? {})
         .filter(([type]) => type !== "terraform_remote_state")
-        .map(([type, names]) => [type, Object.fromEntries(Object.keys(names).map((name) => [name, byName.get(standInName(kind, type, name))]))]),
+        .map(([type, names]) => [
+          type,
+          Object.fromEntries(
+            Object.entries(names).flatMap(([name, body]) => {
+              const instances = byName.get(standInName(kind, type, name)) ?? [];
+              if (body.for_each === undefined && body.count === undefined) return [[name, instances[0]?.output]];
+              return instances.map((i) => [`${name}[${JSON.stringify(i.index)}]`, i.output]);
+            }),
+          ),
+        ]),
     );
   const provider = Object.fromEntries(
-    Object.entries<any>(synthesized.provider ?? {}).map(([name, blocks]) => [name, (Array.isArray(blocks) ? blocks : [blocks]).map((_b, i) => byName.get(`provider__${name}__${i}`))]),
+    Object.entries<any>(synthesized.provider ?? {}).map(([name, blocks]) => [name, (Array.isArray(blocks) ? blocks : [blocks]).map((_b, i) => byName.get(`provider__${name}__${i}`)?.[0]?.output)]),
   );
   const outputs = Object.fromEntries(Object.entries<any>(shown.values?.outputs ?? {}).map(([k, v]) => [k, v.value]));
   return { resource: pick("resource", synthesized.resource), data: pick("data", synthesized.data), provider, outputs };

@@ -18,7 +18,7 @@ import { logicalName } from "../../constructs/matchbox-boot-config";
 import { FETCH_ASSETS_SCRIPT_FILE, GATEWAY_SCRIPT_FILE, loadNetbootSite, type NetbootSite } from "../../lib/input/site";
 import { renderGatewayConfig, renderGatewayRules } from "../../lib/model/wireguard/render";
 import { FIXTURES, fixtureSiteFrom } from "../support/site";
-import { applyApp, FIXTURE_SITE_FILE, matchboxStoreFromEvaluated, talosConfigFixture, validateWithoutBackend, type AppliedApp } from "../support/terraform-app";
+import { applyApp, FIXTURE_SITE_FILE, instance, matchboxStoreFromEvaluated, talosConfigFixture, validateWithoutBackend, type AppliedApp } from "../support/terraform-app";
 import { terraformMissing } from "../support/terraform-standin";
 import { goAvailable, startMatchboxStandIn } from "../support/matchbox-standin";
 
@@ -149,7 +149,7 @@ if (missing) {
       const configs = app.evaluated["matchbox-config"].data.talos_machine_configuration;
       for (const spec of bootPlan(site.settings, site.machines).talosConfigs) {
         const generic = evaluated.profiles.find((p) => logicalName(p.name) === `talos-${spec.machine}`)!.generic_config!;
-        const generated = Object.entries<any>(configs).find(([id]) => id.startsWith(`talos-configs_config-${spec.machine}_`))![1].machine_configuration as string;
+        const generated = instance(configs, spec.machine).machine_configuration as string;
         const fixture = talosConfigFixture(spec.role, "edge-cases");
         // The cases issue #14 names, so the fixture cannot lose one silently: {{ in a double-quoted
         // and in a plain string, permissions: 0644 (YAML 1.1 octal) and 0o644, a quoted "on".
@@ -178,7 +178,7 @@ if (missing) {
       try {
         for (const spec of bootPlan(site.settings, site.machines).talosConfigs) {
           const mac = site.machines.find((m) => m.name === spec.machine)!.mac;
-          const generated = Object.entries<any>(configs).find(([id]) => id.startsWith(`talos-configs_config-${spec.machine}_`))![1].machine_configuration as string;
+          const generated = instance(configs, spec.machine).machine_configuration as string;
           const res = await fetch(`${mb.url}/generic?mac=${mac.replace(/:/g, "-")}`);
           expect({ machine: spec.machine, status: res.status }).toEqual({ machine: spec.machine, status: 200 });
           // {{ in quoted and plain strings, 0644, 0o644 and "on" (the edge-case fixture) arrive as generated.
@@ -191,7 +191,7 @@ if (missing) {
 
     test("a machine with kernel arguments installs from its own schematic's installer; the others from the site's", () => {
       const configs = app.evaluated["matchbox-config"].data.talos_machine_configuration;
-      const patchOf = (machine: string) => (Object.entries<any>(configs).find(([id]) => id.startsWith(`talos-configs_config-${machine}_`))![1].config_patches as string[])[0];
+      const patchOf = (machine: string) => (instance(configs, machine).config_patches as string[])[0];
       const schematics = app.evaluated["matchbox-config"].resource.talos_image_factory_schematic;
       expect(Object.keys(schematics)).toHaveLength(2);
       // The fixture site gives every machine a console argument, and fixture-cp-1 one more: two schematics.
