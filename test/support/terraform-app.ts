@@ -29,9 +29,13 @@ export const talosConfigFixture = (role: "controlplane" | "worker", variant: "" 
  * a Terraform template that Terraform evaluates per instance.
  */
 export function siteStubs(_site: NetbootSite): StubFor {
-  return (kind, type, _name, path) => {
+  return (kind, type, _name, path, args) => {
     if (kind === "data" && type === "talos_machine_configuration" && path.join(".") === "machine_configuration") {
       const fixture = (role: "controlplane" | "worker") => terraformLiteral(talosConfigFixture(role, "edge-cases").replace(/\n$/, ""));
+      // One data source per machine (the 0.1 layout, for the migration test): its arguments are templates already.
+      if (args.machine_type === "controlplane" || args.machine_type === "worker") {
+        return fixture(args.machine_type) + (args.config_patches as string[]).map((patch) => `\n---\n${patch.replace(/\n$/, "")}`).join("") + "\n";
+      }
       return (
         `%{ if each.value.machine_type == "controlplane" }${fixture("controlplane")}%{ else }${fixture("worker")}%{ endif }` +
         '${join("", [for patch in each.value.config_patches : "\\n---\\n${trimsuffix(patch, "\\n")}"])}\n'

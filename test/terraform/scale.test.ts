@@ -32,10 +32,19 @@ test(`${MACHINES} machines synthesize through the real entry point${missing ? ""
   expect(run.stderr).toBe("");
   expect(run.status).toBe(0);
   const json = JSON.parse(readFileSync(join(run.outdir, "stacks/matchbox-config/cdk.tf.json"), "utf8"));
-  expect(Object.keys(json.resource.matchbox_group)).toHaveLength(MACHINES);
-  expect(Object.keys(json.data.talos_machine_configuration)).toHaveLength(MACHINES);
+  // One for_each resource per kind, an instance per machine (docs/adr/0014).
+  const instances = (section: Record<string, any>) => {
+    expect(Object.keys(section)).toHaveLength(1);
+    return Object.keys(Object.values<any>(section)[0].for_each);
+  };
+  expect(instances(json.resource.matchbox_group)).toHaveLength(MACHINES);
+  expect(instances(json.data.talos_machine_configuration)).toHaveLength(MACHINES);
   // One profile per installing machine, plus the shared maintenance (and, when configured, rescue) profile.
-  expect(Object.keys(json.resource.matchbox_profile)).toHaveLength(MACHINES + (siteValue.rescue ? 2 : 1));
+  expect(instances(json.resource.matchbox_profile)).toHaveLength(MACHINES + (siteValue.rescue ? 2 : 1));
+  // A moved block from each profile's and group's former address, none twice.
+  const moved = (json.moved as { from: string; to: string }[]).map((m) => m.from);
+  expect(new Set(moved).size).toBe(moved.length);
+  expect(moved).toHaveLength(2 * MACHINES + (siteValue.rescue ? 2 : 1));
 
   if (missing) {
     if (process.env.REQUIRE_E2E) throw new Error(`terraform validate of the ${MACHINES}-machine stack needs the Terraform CLI: ${missing}`);
