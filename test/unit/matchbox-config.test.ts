@@ -26,20 +26,29 @@ const withMachines = (edit: (m: Record<string, any>[]) => void): NetbootSite => 
 };
 const stackJson = (site: NetbootSite) => synthJson(addNetbootStacks(Testing.app(), site).matchboxConfig);
 
-/** A resource of the synthesized stack by its logical name (Matchbox's own name adds a content hash at apply time). */
-const byLogicalName = (json: any, type: "matchbox_profile" | "matchbox_group", name: string): any => {
-  const prefix = type === "matchbox_profile" ? "boot_profile" : "boot_group";
-  const hits = Object.entries<any>(resources(json, type)).filter(([id]) => new RegExp(`^${prefix}-${name.replace(/[.-]/g, "\\$&")}_[0-9A-F]+$`).test(id));
-  return hits.length === 1 ? hits[0][1] : undefined;
+/** The one for_each resource of a type (profiles, groups): an instance per profile or group name. */
+const forEachOf = (json: any, type: "matchbox_profile" | "matchbox_group"): any => {
+  const all = Object.values<any>(resources(json, type));
+  if (all.length !== 1) throw new Error(`expected one ${type} resource, found ${all.length}`);
+  return all[0];
 };
-const logicalNames = (json: any, type: "matchbox_profile" | "matchbox_group") =>
-  Object.keys(resources(json, type))
-    .map((id) => id.replace(/^boot_(profile|group)-/, "").replace(/_[0-9A-F]+$/, ""))
-    .sort();
+/** The kernel, initrd and arguments by boot hash that profiles share (the stack's one local). */
+const bootValues = (json: any): Record<string, any> => {
+  const locals = Object.values<any>(json.locals ?? {});
+  if (locals.length !== 1) throw new Error(`expected one local (the boot values), found ${locals.length}`);
+  return locals[0];
+};
+/** A profile instance by its logical name (Matchbox's own name adds a content hash at apply time), with its boot values. */
+const byLogicalName = (json: any, type: "matchbox_profile" | "matchbox_group", name: string): any => {
+  const instance = forEachOf(json, type).for_each[name];
+  if (!instance || type === "matchbox_group") return instance;
+  return { ...instance, ...bootValues(json)[instance.boot_hash] };
+};
+const logicalNames = (json: any, type: "matchbox_profile" | "matchbox_group") => Object.keys(forEachOf(json, type).for_each).sort();
 
 describe("matchbox-config stack", () => {
   const json = stackJson(fixtureSite);
-  const groups = Object.values(resources(json, "matchbox_group")) as any[];
+  const groups = Object.values<any>(forEachOf(json, "matchbox_group").for_each);
   const profile = (name: string) => byLogicalName(json, "matchbox_profile", name);
   const group = (name: string) => byLogicalName(json, "matchbox_group", name);
 
@@ -82,18 +91,25 @@ describe("matchbox-config stack", () => {
       expect(p.initrd[0].endsWith(`/${p.args[0].slice("initrd=".length)}`)).toBe(true);
     }
     expect(profile("talos-maintenance").args).toEqual(talos);
-    expect(profile("talos-maintenance").generic_config).toBeUndefined();
+    // Only a machine's own profile serves a generated config (the next test).
+    expect(profile("talos-maintenance").machine).toBe("");
+    expect(profile("talos-fixture-cp-1").machine).toBe("fixture-cp-1");
   });
 
   test("each installing machine's /generic is its own generated config, escaped once for Matchbox's Go template", () => {
     const configs = json.data.talos_machine_configuration as Record<string, any>;
-    const id = Object.keys(configs).find((k) => k.startsWith("talos-configs_config-fixture-cp-1_"))!;
-    expect(profile("talos-fixture-cp-1").generic_config).toBe(`\${replace(data.talos_machine_configuration.${id}.machine_configuration, "{{", "{{\\"{{\\"}}")}`);
-    expect(Object.keys(configs)).toHaveLength(3);
+    expect(Object.keys(configs)).toHaveLength(1);
+    const [id] = Object.keys(configs);
+    expect(forEachOf(json, "matchbox_profile").generic_config).toBe(
+      `\${each.value.machine == "" ? null : replace(data.talos_machine_configuration.${id}[each.value.machine].machine_configuration, "{{", "{{\\"{{\\"}}")}`,
+    );
+    expect(Object.keys(configs[id].for_each)).toEqual(["fixture-cp-1", "fixture-cp-2", "fixture-worker-1"]);
+    expect(configs[id].for_each["fixture-cp-1"].machine_type).toBe("controlplane");
     expect(configs[id]).toMatchObject({
       cluster_name: "fixture-cluster",
       cluster_endpoint: "https://10.0.20.31:6443",
-      machine_type: "controlplane",
+      machine_type: "${each.value.machine_type}",
+      config_patches: "${each.value.config_patches}",
       talos_version: "v1.13.9",
       kubernetes_version: "v1.36.3",
       docs: false,
@@ -104,7 +120,7 @@ describe("matchbox-config stack", () => {
 
   test("config patches: netboot's own (the machine's own schematic's installer), then the site's file, then the machine's, as written", () => {
     const configs = json.data.talos_machine_configuration as Record<string, any>;
-    const of = (machine: string) => Object.entries<any>(configs).find(([k]) => k.startsWith(`talos-configs_config-${machine}_`))![1].config_patches as string[];
+    const of = (machine: string) => Object.values<any>(configs)[0].for_each[machine].config_patches as string[];
     const [own, hostname, site] = of("fixture-cp-1");
     expect(own).toMatch(/^ {4}image: "factory\.talos\.dev\/metal-installer\/\$\{talos_image_factory_schematic\.talos-configs_schematic-\w+\.id\}:v1\.13\.9"$/m);
     expect(hostname).toBe('apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: fixture-cp-1\nauto: "off"\n');
@@ -135,18 +151,18 @@ describe("matchbox-config stack", () => {
   });
 
   test("names end in a content hash and every profile and group is created before the old one is destroyed (no 404 window)", () => {
-    for (const type of ["matchbox_profile", "matchbox_group"] as const) {
-      for (const r of Object.values<any>(resources(json, type))) expect(r.lifecycle).toEqual({ create_before_destroy: true });
-    }
-    expect(profile("talos-maintenance").name).toMatch(/^talos-maintenance-[0-9a-f]{10}$/);
-    // The machine's profile: its name plus a hash of its boot section and its generated config (known at apply).
-    expect(profile("talos-fixture-cp-1").name).toMatch(
-      /^talos-fixture-cp-1-\$\{substr\(nonsensitive\(sha256\("[0-9a-f]{10}\\n\$\{replace\(data\.talos_machine_configuration\.talos-configs_config-fixture-cp-1_\w+\.machine_configuration, "\{\{", "\{\{\\"\{\{\\"\}\}"\)\}"\)\), 0, 10\)\}$/,
+    for (const type of ["matchbox_profile", "matchbox_group"] as const) expect(forEachOf(json, type).lifecycle).toEqual({ create_before_destroy: true });
+    // A shared profile: <name>-<hash of its boot values>; a machine's profile: <name>-<hash of its boot values and its generated config> (known at apply).
+    expect(profile("talos-maintenance").boot_hash).toMatch(/^[0-9a-f]{10}$/);
+    expect(forEachOf(json, "matchbox_profile").name).toMatch(
+      /^\$\{each\.value\.machine == "" \? "\$\{each\.key\}-\$\{each\.value\.boot_hash\}" : "\$\{each\.key\}-\$\{substr\(nonsensitive\(sha256\("\$\{each\.value\.boot_hash\}\\n\$\{replace\(data\.talos_machine_configuration\.talos-configs_\w+\[each\.value\.machine\]\.machine_configuration, "\{\{", "\{\{\\"\{\{\\"\}\}"\)\}"\)\), 0, 10\)\}"\}$/,
     );
-    expect(group("fixture-cp-1").name).toMatch(/^fixture-cp-1-\$\{substr\(sha256\("\$\{matchbox_profile\.boot_profile-talos-fixture-cp-1_\w+\.name\}\\n[0-9a-f]{10}"\), 0, 10\)\}$/);
-    // Another rescue argument: another name, so the new profile never overwrites the old one's file.
+    // A group: <name>-<hash of its profile's name and its own content>.
+    expect(group("fixture-cp-1").content_hash).toMatch(/^[0-9a-f]{10}$/);
+    expect(forEachOf(json, "matchbox_group").name).toMatch(/^\$\{each\.key\}-\$\{substr\(sha256\("\$\{matchbox_profile\.boot_profiles_\w+\[each\.value\.profile\]\.name\}\\n\$\{each\.value\.content_hash\}"\), 0, 10\)\}$/);
+    // Another rescue argument: other boot values, so another name: the new profile never overwrites the old one's file.
     const changed = stackJson(fixtureSiteFrom((v) => v.rescue.args.push("toram")));
-    expect(byLogicalName(changed, "matchbox_profile", "rescue").name).not.toBe(profile("rescue").name);
+    expect(byLogicalName(changed, "matchbox_profile", "rescue").boot_hash).not.toBe(profile("rescue").boot_hash);
   });
 
   test("one group per machine, selector = canonical MAC only, metadata for Matchbox's logs", () => {
@@ -156,7 +172,8 @@ describe("matchbox-config stack", () => {
       expect(Object.keys(g.selector)).toEqual(["mac"]);
       expect(g.selector.mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
     }
-    expect(group("fixture-cp-1").profile).toMatch(/^\$\{matchbox_profile\.boot_profile-talos-fixture-cp-1_\w+\.name\}$/);
+    expect(group("fixture-cp-1").profile).toBe("talos-fixture-cp-1");
+    expect(forEachOf(json, "matchbox_group").profile).toMatch(/^\$\{matchbox_profile\.boot_profiles_\w+\[each\.value\.profile\]\.name\}$/);
     expect(group("fixture-cp-1").metadata).toEqual({ name: "fixture-cp-1", mac: "02:6e:62:00:00:01" });
   });
 
@@ -172,10 +189,10 @@ describe("matchbox-config stack", () => {
 
   test("boot modes: maintenance → maintenance profile, disk → no group, rescue → rescue profile when configured", () => {
     const other = stackJson(withMachines((m) => ((m[0].boot = "maintenance"), (m[1].boot = "disk"))));
-    expect(byLogicalName(other, "matchbox_group", "fixture-cp-1").profile).toMatch(/boot_profile-talos-maintenance_/);
+    expect(byLogicalName(other, "matchbox_group", "fixture-cp-1").profile).toBe("talos-maintenance");
     expect(byLogicalName(other, "matchbox_group", "fixture-cp-2")).toBeUndefined();
     expect(byLogicalName(other, "matchbox_profile", "talos-fixture-cp-1")).toBeUndefined();
-    expect(byLogicalName(other, "matchbox_group", "fixture-rescue").profile).toMatch(/boot_profile-rescue_/);
+    expect(byLogicalName(other, "matchbox_group", "fixture-rescue").profile).toBe("rescue");
 
     const rescueSite = fixtureSiteFrom((v) => {
       v.rescue = { kernelUrl: "https://example.org/rescue/vmlinuz", kernelSha256: "a".repeat(64), initrdUrl: "https://example.org/rescue/initrd.img", initrdSha256: "b".repeat(64), args: ["boot=live"] };
@@ -340,30 +357,42 @@ describe("npm run boot-preview (the real command)", () => {
 });
 
 describe("an inventory-only pull request changes exactly its groups", () => {
-  /** Every resource of the matchbox-config stack, keyed by type and logical id, without cdktf metadata. */
+  /**
+   * Every resource and data source of the matchbox-config stack, keyed by type
+   * and logical id, without cdktf metadata; each for_each instance and each
+   * entry of a local on its own (`…["key"]`), and each moved block.
+   */
   const flatten = (site: NetbootSite) => {
     const out = new Map<string, string>();
     const json = stackJson(site);
     const all = { ...json.resource, ...Object.fromEntries(Object.entries<any>(json.data).map(([t, v]) => [`data.${t}`, v])) };
     for (const [type, byId] of Object.entries<Record<string, any>>(all)) {
       for (const [id, body] of Object.entries(byId)) {
-        const { ["//"]: _meta, ...rest } = body;
+        const { ["//"]: _meta, for_each: instances, ...rest } = body;
         out.set(`${type}.${id}`, JSON.stringify(rest));
+        for (const [key, value] of Object.entries(instances ?? {})) out.set(`${type}.${id}[${JSON.stringify(key)}]`, JSON.stringify(value));
       }
     }
+    for (const [name, entries] of Object.entries<Record<string, unknown>>(json.locals ?? {})) {
+      for (const [key, value] of Object.entries(entries)) out.set(`local.${name}[${JSON.stringify(key)}]`, JSON.stringify(value));
+    }
+    for (const { from, to } of json.moved ?? []) out.set(`moved ${from}`, to);
     return out;
   };
   const diff = (before: Map<string, string>, after: Map<string, string>) => ({
-    added: [...after.keys()].filter((k) => !before.has(k)),
-    removed: [...before.keys()].filter((k) => !after.has(k)),
-    changed: [...after.keys()].filter((k) => before.has(k) && before.get(k) !== after.get(k)),
+    added: [...after.keys()].filter((k) => !before.has(k)).sort(),
+    removed: [...before.keys()].filter((k) => !after.has(k)).sort(),
+    changed: [...after.keys()].filter((k) => before.has(k) && before.get(k) !== after.get(k)).sort(),
   });
   const base = flatten(fixtureSite);
 
+  // A machine's own entries, in sorted order: its config, its group, its profile, and the moved blocks from their 0.1 addresses.
   const own = (machine: string) => [
-    expect.stringMatching(new RegExp(`^matchbox_group\\.boot_group-${machine}_\\w+$`)),
-    expect.stringMatching(new RegExp(`^matchbox_profile\\.boot_profile-talos-${machine}_\\w+$`)),
-    expect.stringMatching(new RegExp(`^data\\.talos_machine_configuration\\.talos-configs_config-${machine}_\\w+$`)),
+    expect.stringMatching(new RegExp(`^data\\.talos_machine_configuration\\.talos-configs_\\w+\\["${machine}"\\]$`)),
+    expect.stringMatching(new RegExp(`^matchbox_group\\.boot_groups_\\w+\\["${machine}"\\]$`)),
+    expect.stringMatching(new RegExp(`^matchbox_profile\\.boot_profiles_\\w+\\["talos-${machine}"\\]$`)),
+    expect.stringMatching(new RegExp(`^moved matchbox_group\\.boot_group-${machine}_\\w+$`)),
+    expect.stringMatching(new RegExp(`^moved matchbox_profile\\.boot_profile-talos-${machine}_\\w+$`)),
   ];
 
   test("adding a machine adds its config, its profile and its group, and nothing else", () => {
@@ -376,13 +405,15 @@ describe("an inventory-only pull request changes exactly its groups", () => {
     expect(diff(base, after)).toEqual({ added: [], removed: own("fixture-worker-1"), changed: [] });
   });
 
-  test("putting a machine into maintenance changes its group and drops its config, profile and own schematic", () => {
+  test("putting a machine into maintenance changes its group and drops its config, profile, own schematic and own boot values", () => {
     const after = flatten(withMachines((m) => (m[0].boot = "maintenance")));
-    const [group, ...rest] = own("fixture-cp-1");
+    const [config, group, profile, movedGroup, movedProfile] = own("fixture-cp-1");
     expect(diff(base, after)).toEqual({
       added: [],
-      removed: [rest[0], expect.stringMatching(/^talos_image_factory_schematic\./), rest[1]],
+      // fixture-cp-1 alone has its own kernel arguments: its boot values and its schematic go with it.
+      removed: [config, expect.stringMatching(/^local\.boot_boot-values_\w+\["[0-9a-f]{10}"\]$/), profile, movedProfile, expect.stringMatching(/^talos_image_factory_schematic\./)],
       changed: [group],
     });
+    expect(movedGroup).toBeDefined();
   });
 });

@@ -37,12 +37,30 @@ function synth(props: Partial<TalosMachineConfigsProps> = {}): Built<TalosMachin
 }
 const withCluster = (cluster: Partial<SiteSettings["talos"]["cluster"]>): SiteSettings["talos"] => ({ ...talos, cluster: { ...talos.cluster, ...cluster } });
 
+const onlyData = (json: Json) => {
+  const all = dataOf(json, "talos_machine_configuration");
+  if (all.length !== 1) throw new Error(`expected one machine-config data source, found ${all.length}`);
+  return all[0];
+};
 const secretsId = (json: Json) => Object.keys(json.resource.talos_machine_secrets)[0];
-/** The machine config data source of one machine (its logical id names the machine). */
-function machineConfig(json: Json, machine: string): { id: string; config: any } {
-  const entries = Object.entries(json.data.talos_machine_configuration).filter(([id]) => id.startsWith(`talos_config-${machine}_`));
-  if (entries.length !== 1) throw new Error(`expected one machine config for ${machine}, found ${entries.length}`);
-  return { id: entries[0][0], config: entries[0][1] };
+/**
+ * One machine's config as the provider receives it: the one machine-config data
+ * source's arguments, each `${each.value.<field>}` replaced by the machine's
+ * instance value (the only per-instance form it uses).
+ */
+function machineConfig(json: Json, machine: string): { config: any } {
+  const all = dataOf(json, "talos_machine_configuration");
+  if (all.length !== 1) throw new Error(`expected one machine-config data source, found ${all.length}`);
+  const { for_each: instances, ...args } = all[0];
+  const values = instances?.[machine];
+  if (!values) throw new Error(`expected an instance for ${machine}, found ${Object.keys(instances ?? {}).join(", ")}`);
+  const config = Object.fromEntries(
+    Object.entries(args).map(([key, value]) => {
+      const field = typeof value === "string" ? /^\$\{each\.value\.(\w+)\}$/.exec(value)?.[1] : undefined;
+      return [key, field ? values[field] : value];
+    }),
+  );
+  return { config };
 }
 
 describe("TalosMachineConfigs", () => {
@@ -90,7 +108,9 @@ describe("TalosMachineConfigs", () => {
 
   test("GIVEN configs THEN one machine config per machine, from the cluster's secrets and the settings' versions, without docs or examples", () => {
     const { json } = fixture;
-    expect(Object.keys(json.data.talos_machine_configuration)).toHaveLength(2);
+    // One data source with an instance per machine, keyed by machine name.
+    expect(Object.keys(onlyData(json).for_each)).toEqual(["fixture-cp-1", "fixture-worker-1"]);
+    expect(onlyData(json)).toMatchObject({ machine_type: "${each.value.machine_type}", config_patches: "${each.value.config_patches}" });
     const { config } = machineConfig(json, "fixture-cp-1");
     expect(config).toEqual({
       cluster_name: "fixture-cluster",
@@ -147,10 +167,12 @@ describe("TalosMachineConfigs", () => {
     );
   });
 
-  test("genericConfigs: per machine, its generated config with every `{{` escaped once for Matchbox's Go templates", () => {
+  test("genericConfig: the machines with a config, and a machine's generated config (its instance) with every `{{` escaped once for Matchbox's Go templates", () => {
     const { json, construct } = fixture;
-    const expected = (machine: string) => `\${replace(data.talos_machine_configuration.${machineConfig(json, machine).id}.machine_configuration, "{{", "{{\\"{{\\"}}")}`;
-    expect(construct.genericConfigs).toEqual({ "fixture-cp-1": expected("fixture-cp-1"), "fixture-worker-1": expected("fixture-worker-1") });
+    const [id] = Object.keys(json.data.talos_machine_configuration);
+    expect([...construct.genericConfig.machines]).toEqual(["fixture-cp-1", "fixture-worker-1"]);
+    expect(construct.genericConfig.expression("each.value.machine")).toBe(`replace(data.talos_machine_configuration.${id}[each.value.machine].machine_configuration, "{{", "{{\\"{{\\"}}")`);
+    expect(construct.genericConfig.expression('"fixture-cp-1"')).toBe(`replace(data.talos_machine_configuration.${id}["fixture-cp-1"].machine_configuration, "{{", "{{\\"{{\\"}}")`);
     expect(GO_TEMPLATE_LITERAL_BRACES).toBe('{{"{{"}}');
     expect(goTemplateLiteral("x")).toBe('replace(x, "{{", "{{\\"{{\\"}}")');
   });
@@ -171,7 +193,8 @@ describe("TalosMachineConfigs", () => {
     const { json, construct } = synth({ configs: [] });
     expect(json.data.talos_machine_configuration).toBeUndefined();
     expect(resourceTypes(json)).toEqual(["talos_machine_secrets"]);
-    expect(construct.genericConfigs).toEqual({});
+    expect(construct.genericConfig.machines.size).toBe(0);
+    expect(() => construct.genericConfig.expression("each.value.machine")).toThrow("no machine installs Talos: there is no generated config to serve");
     expect(json.output.talosconfig.sensitive).toBe(true);
   });
 
