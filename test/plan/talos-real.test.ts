@@ -42,7 +42,7 @@ function run(cmd: string, args: string[], cwd: string, timeout = 5 * MINUTE) {
   return r.stdout;
 }
 
-/** The matchbox-config stack reduced to its Talos resources, with each machine's config as an output. */
+/** The matchbox-config stack reduced to its Talos resources, with each machine's config (by its instance address) as an output. */
 function talosOnly(stack: any, machineIds: Record<string, string>): object {
   const outputs = Object.fromEntries(
     Object.entries(machineIds).map(([machine, id]) => [`config_${machine.replace(/-/g, "_")}`, { value: `\${nonsensitive(data.talos_machine_configuration.${id}.machine_configuration)}` }]),
@@ -73,9 +73,9 @@ if (!ENABLED) {
       addNetbootStacks(app, site);
       app.synth();
       const stack = JSON.parse(readFileSync(join(dir, "cdktf.out/stacks/matchbox-config/cdk.tf.json"), "utf8"));
-      const ids = Object.fromEntries(
-        bootPlan(site.settings, site.machines).talosConfigs.map((c) => [c.machine, Object.keys(stack.data.talos_machine_configuration).find((id) => id.startsWith(`talos-configs_config-${c.machine}_`))!]),
-      );
+      // One data source with an instance per machine: each machine's address is `<id>["<machine>"]`.
+      const [configsId] = Object.keys(stack.data.talos_machine_configuration);
+      const ids = Object.fromEntries(bootPlan(site.settings, site.machines).talosConfigs.map((c) => [c.machine, `${configsId}[${JSON.stringify(c.machine)}]`]));
       const work = join(dir, "talos");
       require("node:fs").mkdirSync(work);
       writeFileSync(join(work, "main.tf.json"), JSON.stringify(talosOnly(stack, ids), null, 2));
