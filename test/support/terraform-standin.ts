@@ -9,6 +9,9 @@
 //   data.<type>.<name>            → terraform_data.data__<type>__<name>
 //   provider.<name>[i]            → terraform_data.provider__<name>__<i>
 //   <type>.<name>.<attr…>         → terraform_data.<type>__<name>.output.<attr…>
+//   <type>.<name>[key].<attr…>    → terraform_data.<type>__<name>[key].output.<attr…>
+//                                   (for_each/count kept; key a literal or each.key/each.value…)
+//   moved { from, to }            → the same move between the stand-ins' addresses
 //
 // Attributes a provider would compute (ids, endpoints, keys, secret data) are
 // not arguments: each one the configuration reads gets a stub value, shaped by
