@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import siteSchema from "../../sites/site.schema.json";
 import { REPO_ROOT } from "../../lib/input/settings";
@@ -37,6 +37,18 @@ describe("documentation matches the code", () => {
         expect({ file, section, present: text.includes(section) }).toEqual({ file, section, present: true });
       }
     }
+  });
+
+  test("the README's layout table names every directory of the repository (and lib/'s layers), and every path it names exists", () => {
+    const section = readme.slice(readme.indexOf("## Repository layout"), readme.indexOf("\n## ", readme.indexOf("## Repository layout") + 1));
+    const named = [...section.matchAll(/^\| ([^|]+) \|/gm)].flatMap((m) => [...m[1].matchAll(/`([^`]+)`/g)].map((p) => p[1].replace(/\/$/, "")));
+    expect(named.length).toBeGreaterThan(10);
+    for (const path of named) expect({ path, exists: existsSync(join(REPO_ROOT, path)) }).toEqual({ path, exists: true });
+    // What git ignores (.gitignore) and git's own directory are not the repository's layout.
+    const ignored = new Set([".git", ...readFileSync(join(REPO_ROOT, ".gitignore"), "utf8").split("\n").filter((l) => /^[\w.-]+\/$/.test(l)).map((l) => l.slice(0, -1))]);
+    const directories = (dir: string) => readdirSync(join(REPO_ROOT, dir), { withFileTypes: true }).filter((e) => e.isDirectory() && !ignored.has(e.name)).map((e) => join(dir, e.name));
+    const tree = [...directories(""), ...directories("lib")].filter((dir) => dir !== "lib");
+    expect(tree.filter((dir) => !named.some((path) => path === dir || path.startsWith(`${dir}/`)))).toEqual([]);
   });
 
   test("ADRs referenced from the README and code exist", () => {
