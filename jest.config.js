@@ -7,6 +7,10 @@
 const tsJest = ["ts-jest", { diagnostics: false }];
 // Builds dist/ (the bundled app and commands) once per run; tests run them as npm does.
 const globalSetup = "<rootDir>/test/global-setup.js";
+// In each test file's context: no formatted stack traces for cdktf's tokens,
+// as in the app. After the environment: jest installs source-map-support's
+// formatter after setupFiles, and this wraps it (real errors keep it).
+const setupFilesAfterEnv = ["<rootDir>/test/setup-token-stack-traces.ts"];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -17,6 +21,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       globalSetup,
+      setupFilesAfterEnv,
     },
     {
       // The real Terraform CLI on provider-less stand-ins of every stack, and
@@ -27,6 +32,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/terraform/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       globalSetup,
+      setupFilesAfterEnv,
     },
     {
       displayName: "e2e",
@@ -34,6 +40,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       globalSetup,
+      setupFilesAfterEnv,
     },
     {
       // A copy of the repository with the live data edited as a user's pull
@@ -43,6 +50,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/user-repo/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       globalSetup,
+      setupFilesAfterEnv,
     },
     {
       // terraform validate/plan and the provider-schema comparison: run with
@@ -52,6 +60,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/plan/**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       globalSetup,
+      setupFilesAfterEnv,
     },
   ],
   reporters: ["default", "<rootDir>/test/skip-reporter.js"],
