@@ -73,6 +73,8 @@ export class MatchboxBootConfig extends Construct {
     const profileInstances: Record<string, ProfileInstance> = {};
     for (const spec of props.plan.profiles) {
       if (spec.machine && !props.genericConfigs.machines.has(spec.machine)) throw new Error(`profile ${spec.name}: no Talos config for machine ${spec.machine}`);
+      // Instances are keyed by name: a second profile of the same name would silently replace the first.
+      if (profileInstances[spec.name]) throw new Error(`profile ${spec.name}: the boot plan has two profiles of this name`);
       const bootHash = hash(JSON.stringify([spec.kernel, spec.initrd, spec.args]));
       bootValues[bootHash] ??= { kernel: terraformLiteral(spec.kernel), initrd: spec.initrd.map(terraformLiteral), args: spec.args.map(terraformLiteral) };
       profileInstances[spec.name] = { boot_hash: bootHash, machine: spec.machine ?? "" };
@@ -103,6 +105,7 @@ export class MatchboxBootConfig extends Construct {
     const groupInstances: Record<string, GroupInstance> = {};
     for (const spec of props.plan.groups) {
       if (!profileInstances[spec.profile]) throw new Error(`group ${spec.name}: its profile ${spec.profile} is not in the boot plan`);
+      if (groupInstances[spec.name]) throw new Error(`group ${spec.name}: the boot plan has two groups of this name`);
       groupInstances[spec.name] = {
         profile: spec.profile,
         // The group's own content is known at synth time; the profile's name may not be.

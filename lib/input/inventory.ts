@@ -67,6 +67,12 @@ export interface RawMachine {
   patches?: string[];
 }
 
+/**
+ * Machine names whose own profile (`talos-<name>`, lib/model/matchbox/boot-plan.ts)
+ * would be a shared profile's name; test/unit/inventory.test.ts checks the two agree.
+ */
+export const RESERVED_MACHINE_NAMES: readonly string[] = ["maintenance"];
+
 export function loadInventory(file: string, displayName: string, site: SiteSettings): Machine[] {
   return parseInventory(YamlSource.read(file, displayName), site);
 }
@@ -107,6 +113,9 @@ function checkMachines(raw: readonly RawMachine[], site: SiteSettings, src: Yaml
 
     const nameTaken = seen.before("name", m.name, i);
     if (nameTaken !== undefined) problem("name", `duplicate name "${m.name}" (also machines[${nameTaken}] "${raw[nameTaken].name}")`);
+    if (RESERVED_MACHINE_NAMES.includes(m.name)) {
+      problem("name", `"${m.name}" is reserved: an installing machine's Matchbox profile is talos-<name>, and talos-${m.name} is the shared profile of every machine in ${m.name}; choose another name`);
+    }
     const normalized = normalizeMac(m.mac);
     if ("error" in normalized) problem("mac", normalized.error);
     else duplicate("MAC", "mac", normalized.mac, normalized.mac === m.mac ? m.mac : `${m.mac} (= ${normalized.mac})`);

@@ -1,4 +1,5 @@
-import { parseInventory } from "../../lib/input/inventory";
+import { parseInventory, RESERVED_MACHINE_NAMES } from "../../lib/input/inventory";
+import { PROFILE_NAMES, talosProfileName } from "../../lib/model/matchbox/boot-plan";
 import { normalizeMac } from "../../lib/input/mac";
 import { validateCommand } from "../../lib/commands/validate";
 import { DataFileError, YamlSource } from "../../lib/input/yaml-source";
@@ -61,6 +62,11 @@ describe("npm run validate", () => {
     ["the broadcast MAC", (m) => void (m[0].mac = "FF:FF:FF:FF:FF:FF"), /broadcast address/],
     ["a duplicate MAC after normalization", (m) => void (m[1].mac = "02-6E-62-00-00-01"), /machine "fixture-cp-2": machines\[1\]\.mac: duplicate MAC 02-6E-62-00-00-01 \(= 02:6e:62:00:00:01\) \(also machines\[0\] "fixture-cp-1"\)/],
     ["a duplicate name", (m) => void (m[1].name = "fixture-cp-1"), /machines\[1\]\.name: duplicate name "fixture-cp-1" \(also machines\[0\] "fixture-cp-1"\)/],
+    [
+      "the reserved name maintenance",
+      (m) => void (m[0].name = "maintenance"),
+      /machine "maintenance": machines\[0\]\.name: "maintenance" is reserved: an installing machine's Matchbox profile is talos-<name>, and talos-maintenance is the shared profile of every machine in maintenance; choose another name/,
+    ],
     ["a duplicate hostname", (m) => void ((m[0].hostname = "node"), (m[1].hostname = "node")), /machines\[1\]\.hostname: duplicate hostname "node"/],
     ["a duplicate address", (m) => void (m[1].address = "10.0.20.31"), /machines\[1\]\.address: duplicate address 10\.0\.20\.31/],
     ["an address outside the boot VLAN", (m) => void (m[0].address = "10.0.21.10"), /machines\[0\]\.address: 10\.0\.21\.10 is outside the boot VLAN\(s\) 10\.0\.20\.0\/24/],
@@ -149,5 +155,16 @@ describe("inventory model", () => {
 
   test("errors are DataFileErrors (synth prints them and exits 1)", () => {
     expect(() => parseInventory(YamlSource.parse("machines: 3\n", "m.yaml"), siteFrom())).toThrow(DataFileError);
+  });
+});
+
+describe("reserved machine names", () => {
+  test("a machine name is reserved exactly when its own profile (talos-<name>) would be a shared profile's name", () => {
+    const shared = Object.values(PROFILE_NAMES);
+    // Every shared profile an installing machine's profile name could equal is reserved...
+    const collide = shared.filter((p) => p.startsWith("talos-")).map((p) => p.slice("talos-".length));
+    expect([...RESERVED_MACHINE_NAMES].sort()).toEqual(collide.sort());
+    // ...and a reserved name's profile is one of them.
+    for (const name of RESERVED_MACHINE_NAMES) expect(shared).toContain(talosProfileName(name));
   });
 });

@@ -163,6 +163,13 @@ describe("MatchboxBootConfig", () => {
     expect(() => synth({ plan })).toThrow("group orphan: its profile no-such-profile is not in the boot plan");
   });
 
+  test("GIVEN two profiles or two groups of one name THEN construction throws, naming it (an instance would silently replace the other)", () => {
+    expect(() => synth({ plan: { ...PLAN, profiles: [...PLAN.profiles, { ...RESCUE, args: ["other"] }] } })).toThrow("profile rescue: the boot plan has two profiles of this name");
+    expect(() => synth({ plan: { ...PLAN, groups: [...PLAN.groups, group("fixture-cp-1", "rescue", "02:6e:62:00:00:07")] } })).toThrow(
+      "group fixture-cp-1: the boot plan has two groups of this name",
+    );
+  });
+
   test("GIVEN no machine boots from the network THEN there is no group resource", () => {
     const none = synth({ plan: { ...PLAN, groups: [] } });
     expect(resourceTypes(none.json)).toEqual(["matchbox_profile"]);
