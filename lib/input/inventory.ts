@@ -68,8 +68,9 @@ export interface RawMachine {
 }
 
 /**
- * Machine names whose own profile (`talos-<name>`, lib/model/matchbox/boot-plan.ts)
- * would be a shared profile's name; test/unit/inventory.test.ts checks the two agree.
+ * Machine names that cannot install Talos: their own profile (`talos-<name>`,
+ * lib/model/matchbox/boot-plan.ts) would be a shared profile's name;
+ * test/unit/inventory.test.ts checks the two agree.
  */
 export const RESERVED_MACHINE_NAMES: readonly string[] = ["maintenance"];
 
@@ -113,8 +114,8 @@ function checkMachines(raw: readonly RawMachine[], site: SiteSettings, src: Yaml
 
     const nameTaken = seen.before("name", m.name, i);
     if (nameTaken !== undefined) problem("name", `duplicate name "${m.name}" (also machines[${nameTaken}] "${raw[nameTaken].name}")`);
-    if (RESERVED_MACHINE_NAMES.includes(m.name)) {
-      problem("name", `"${m.name}" is reserved: an installing machine's Matchbox profile is talos-<name>, and talos-${m.name} is the shared profile of every machine in ${m.name}; choose another name`);
+    if (m.boot === "install" && RESERVED_MACHINE_NAMES.includes(m.name)) {
+      problem("name", `"${m.name}" cannot install Talos under this name: an installing machine's Matchbox profile is talos-<name>, and talos-${m.name} is the shared profile of every machine in ${m.name}; rename the machine`);
     }
     const normalized = normalizeMac(m.mac);
     if ("error" in normalized) problem("mac", normalized.error);

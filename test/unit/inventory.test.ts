@@ -63,9 +63,9 @@ describe("npm run validate", () => {
     ["a duplicate MAC after normalization", (m) => void (m[1].mac = "02-6E-62-00-00-01"), /machine "fixture-cp-2": machines\[1\]\.mac: duplicate MAC 02-6E-62-00-00-01 \(= 02:6e:62:00:00:01\) \(also machines\[0\] "fixture-cp-1"\)/],
     ["a duplicate name", (m) => void (m[1].name = "fixture-cp-1"), /machines\[1\]\.name: duplicate name "fixture-cp-1" \(also machines\[0\] "fixture-cp-1"\)/],
     [
-      "the reserved name maintenance",
+      "an installing machine named maintenance",
       (m) => void (m[0].name = "maintenance"),
-      /machine "maintenance": machines\[0\]\.name: "maintenance" is reserved: an installing machine's Matchbox profile is talos-<name>, and talos-maintenance is the shared profile of every machine in maintenance; choose another name/,
+      /machine "maintenance": machines\[0\]\.name: "maintenance" cannot install Talos under this name: an installing machine's Matchbox profile is talos-<name>, and talos-maintenance is the shared profile of every machine in maintenance; rename the machine/,
     ],
     ["a duplicate hostname", (m) => void ((m[0].hostname = "node"), (m[1].hostname = "node")), /machines\[1\]\.hostname: duplicate hostname "node"/],
     ["a duplicate address", (m) => void (m[1].address = "10.0.20.31"), /machines\[1\]\.address: duplicate address 10\.0\.20\.31/],
@@ -159,6 +159,11 @@ describe("inventory model", () => {
 });
 
 describe("reserved machine names", () => {
+  test("a machine named maintenance that does not install (no profile of its own) is fine", () => {
+    const machines = parseInventory(YamlSource.parse("machines:\n  - { name: maintenance, mac: 02:6e:62:00:00:09, role: worker, boot: maintenance }\n", "m.yaml"), siteFrom());
+    expect(machines.map((m) => [m.name, m.boot])).toEqual([["maintenance", "maintenance"]]);
+  });
+
   test("a machine name is reserved exactly when its own profile (talos-<name>) would be a shared profile's name", () => {
     const shared = Object.values(PROFILE_NAMES);
     // Every shared profile an installing machine's profile name could equal is reserved...
