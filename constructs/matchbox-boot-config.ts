@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { TerraformIterator, TerraformLocal } from "cdktf";
+import { TerraformIterator, TerraformLocal, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Group } from "../.gen/providers/matchbox/group";
 import { Profile } from "../.gen/providers/matchbox/profile";
@@ -96,8 +96,8 @@ export class MatchboxBootConfig extends Construct {
       forEach: TerraformIterator.fromMap(profileInstances),
       name: installs ? `\${each.value.machine == "" ? "\${each.key}-\${each.value.boot_hash}" : ${ownName}}` : "${each.key}-${each.value.boot_hash}",
       kernel: `\${${boot}.kernel}`,
-      initrd: `\${${boot}.initrd}` as unknown as string[],
-      args: `\${${boot}.args}` as unknown as string[],
+      initrd: Token.asList(`\${${boot}.initrd}`),
+      args: Token.asList(`\${${boot}.args}`),
       genericConfig: installs ? `\${each.value.machine == "" ? null : ${generic}}` : undefined,
       lifecycle: { createBeforeDestroy: true },
     });
@@ -116,12 +116,13 @@ export class MatchboxBootConfig extends Construct {
     }
     const profileName = `${this.profiles.terraformResourceType}.${this.profiles.friendlyUniqueId}[each.value.profile].name`;
     if (props.plan.groups.length > 0) {
+      const each = TerraformIterator.fromMap(groupInstances);
       this.groups = new Group(this, "groups", {
-        forEach: TerraformIterator.fromMap(groupInstances),
+        forEach: each,
         name: `\${each.key}-\${substr(sha256("\${${profileName}}\\n\${each.value.content_hash}"), 0, ${NAME_HASH_LENGTH})}`,
         profile: `\${${profileName}}`,
-        selector: "${each.value.selector}" as unknown as Record<string, string>,
-        metadata: "${each.value.metadata}" as unknown as Record<string, string>,
+        selector: each.getStringMap("selector"),
+        metadata: each.getStringMap("metadata"),
         lifecycle: { createBeforeDestroy: true },
       });
     }

@@ -117,11 +117,11 @@ export class TalosMachineConfigs extends Construct {
         forEach: each,
         clusterName: terraformLiteral(talos.cluster.name),
         clusterEndpoint: terraformLiteral(talos.cluster.endpoint),
-        machineType: "${each.value.machine_type}",
+        machineType: each.getString("machine_type"),
         machineSecrets: wholeObject<DataTalosMachineConfigurationMachineSecrets>(secrets.machineSecrets),
         talosVersion: talos.version,
         kubernetesVersion: talos.kubernetesVersion,
-        configPatches: "${each.value.config_patches}" as unknown as string[],
+        configPatches: each.getList("config_patches"),
         docs: false,
         examples: false,
       });
