@@ -84,21 +84,23 @@ export class MatchboxBootConfig extends Construct {
     // reviewer to read and for cdktf to resolve).
     this.bootValues = new TerraformLocal(this, "boot-values", bootValues);
     const boot = `local.${this.bootValues.friendlyUniqueId}[each.value.boot_hash]`;
+    const sharedName = "${each.key}-${each.value.boot_hash}";
+    // A machine's own profile serves its generated config, known only at apply
+    // time: the config's hash joins its name there. A SHA-256 of the config
+    // reveals nothing of it, so the name need not be sensitive. Terraform's
+    // conditional evaluates only the branch it takes, so a shared profile never
+    // indexes the configs with "". Names are DNS labels and hashes hex: nothing
+    // in these expressions needs escaping.
     const installs = props.plan.profiles.some((spec) => spec.machine);
-    const generic = installs ? props.genericConfigs.expression("each.value.machine") : "null";
-    // A generated config is known only at apply time: its hash joins the name there.
-    // A SHA-256 of the config reveals nothing of it, so the name need not be sensitive.
-    // Terraform's conditional evaluates only the branch it takes, so a shared
-    // profile never indexes the configs with "". Names are DNS labels and
-    // hashes hex: nothing in these expressions needs escaping.
+    const generic = installs ? props.genericConfigs.expression("each.value.machine") : undefined;
     const ownName = `"\${each.key}-\${substr(nonsensitive(sha256("\${each.value.boot_hash}\\n\${${generic}}")), 0, ${NAME_HASH_LENGTH})}"`;
     this.profiles = new Profile(this, "profiles", {
       forEach: TerraformIterator.fromMap(profileInstances),
-      name: installs ? `\${each.value.machine == "" ? "\${each.key}-\${each.value.boot_hash}" : ${ownName}}` : "${each.key}-${each.value.boot_hash}",
+      name: generic ? `\${each.value.machine == "" ? "${sharedName}" : ${ownName}}` : sharedName,
       kernel: `\${${boot}.kernel}`,
       initrd: Token.asList(`\${${boot}.initrd}`),
       args: Token.asList(`\${${boot}.args}`),
-      genericConfig: installs ? `\${each.value.machine == "" ? null : ${generic}}` : undefined,
+      genericConfig: generic && `\${each.value.machine == "" ? null : ${generic}}`,
       lifecycle: { createBeforeDestroy: true },
     });
 
