@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { TerraformIterator, TerraformLocal, Token } from "cdktf";
+import { TerraformIterator, TerraformLocal, Token, type TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { Group } from "../.gen/providers/matchbox/group";
 import { Profile } from "../.gen/providers/matchbox/profile";
@@ -22,6 +22,9 @@ export const NAME_HASH_LENGTH = 10;
 export function logicalName(stored: string): string {
   return stored.replace(new RegExp(`-[0-9a-f]{${NAME_HASH_LENGTH}}$`), "");
 }
+
+/** A resource's address as Terraform expressions and moved blocks write it (cdktf's `fqn` is a token). */
+const addressOf = (resource: TerraformResource) => `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
 
 const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, NAME_HASH_LENGTH);
 
@@ -116,7 +119,7 @@ export class MatchboxBootConfig extends Construct {
         metadata: terraformLiteralMap(spec.metadata),
       };
     }
-    const profileName = `${this.profiles.terraformResourceType}.${this.profiles.friendlyUniqueId}[each.value.profile].name`;
+    const profileName = `${addressOf(this.profiles)}[each.value.profile].name`;
     if (props.plan.groups.length > 0) {
       const each = TerraformIterator.fromMap(groupInstances);
       this.groups = new Group(this, "groups", {
@@ -137,11 +140,11 @@ export class MatchboxBootConfig extends Construct {
 
   /** The resource address of profile `name`'s instance. */
   profileAddress(name: string): string {
-    return `${this.profiles.terraformResourceType}.${this.profiles.friendlyUniqueId}[${JSON.stringify(name)}]`;
+    return `${addressOf(this.profiles)}[${JSON.stringify(name)}]`;
   }
 
   /** The resource address of group `name`'s instance; undefined when there are no groups. */
   groupAddress(name: string): string | undefined {
-    return this.groups && `${this.groups.terraformResourceType}.${this.groups.friendlyUniqueId}[${JSON.stringify(name)}]`;
+    return this.groups && `${addressOf(this.groups)}[${JSON.stringify(name)}]`;
   }
 }

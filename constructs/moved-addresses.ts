@@ -27,7 +27,7 @@ export class MovedAddresses extends TerraformElement {
   }
 
   toTerraform(): any {
-    return this.moves.length ? { moved: this.moves.map(({ from, to }) => ({ from, to })) } : {};
+    return this.moves.length ? { moved: [...this.moves] } : {};
   }
 }
 

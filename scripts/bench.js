@@ -2,9 +2,10 @@
 // it: every `node <script>` step of its `app`, the build finding dist/ up to
 // date) and of `validate`, on this machine in one run, against
 // the baseline of merely loading the Google and Kubernetes provider barrels
-// under plain Node. Each figure is the median of RUNS rounds (see rounds()), each ratio the median of the rounds' ratios. Prints the targets
-// of issue #15 with PASS or MISS; exits 0 either way (it measures, the tests
-// assert behaviour).
+// under plain Node. Each figure is the median of RUNS rounds (see rounds()),
+// each ratio the median of the rounds' ratios. Prints the targets of issue #15
+// with PASS or MISS; exits 0 either way (it measures, the tests assert
+// behaviour).
 "use strict";
 const { spawnSync } = require("node:child_process");
 const { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require("node:fs");

@@ -149,15 +149,18 @@ function mapStrings(value: unknown, fn: (s: string) => string): unknown {
   return value;
 }
 
+/** Whether a resource or data source has instances (`for_each` or `count`), each addressed `name[key]`. */
+const hasInstances = (body: Record<string, unknown>) => body.for_each !== undefined || body.count !== undefined;
+
 /** Builds the provider-less configuration of one synthesized stack. */
 export function providerlessStack(stack: StackJson, options: StandInOptions = {}): StackJson {
   const known = new Map<string, { kind: "resource" | "data"; type: string; name: string; instances: boolean }>();
   for (const [type, byName] of Object.entries<Record<string, any>>(stack.resource ?? {})) {
-    for (const [name, body] of Object.entries(byName)) known.set(`${type}.${name}`, { kind: "resource", type, name, instances: body.for_each !== undefined || body.count !== undefined });
+    for (const [name, body] of Object.entries(byName)) known.set(`${type}.${name}`, { kind: "resource", type, name, instances: hasInstances(body) });
   }
   for (const [type, byName] of Object.entries<Record<string, any>>(stack.data ?? {})) {
     if (type === "terraform_remote_state") continue;
-    for (const [name, body] of Object.entries(byName)) known.set(`data.${type}.${name}`, { kind: "data", type, name, instances: body.for_each !== undefined || body.count !== undefined });
+    for (const [name, body] of Object.entries(byName)) known.set(`data.${type}.${name}`, { kind: "data", type, name, instances: hasInstances(body) });
   }
 
   const references: Reference[] = [];
@@ -402,7 +405,7 @@ export function evaluatedValues(dir: string, synthesized: StackJson): Evaluated 
           Object.fromEntries(
             Object.entries(names).flatMap(([name, body]) => {
               const instances = byName.get(standInName(kind, type, name)) ?? [];
-              if (body.for_each === undefined && body.count === undefined) return [[name, instances[0]?.output]];
+              if (!hasInstances(body)) return [[name, instances[0]?.output]];
               return instances.map((i) => [`${name}[${JSON.stringify(i.index)}]`, i.output]);
             }),
           ),
