@@ -56,9 +56,9 @@ function run(argv: readonly string[], env: NodeJS.ProcessEnv): number {
   announceSite(siteFile);
   const site = loadSite(siteFile);
   const { settings } = site;
-  const gatewayPublicKey = readKey(site.resolvePath(settings.wireguard.gatewayPublicKeyFile), "gateway public key");
+  const gatewayPublicKey = readKey(site.resolvePath(settings.wireguard.gatewayPublicKeyFile, ["wireguard", "gatewayPublicKeyFile"]), "gateway public key");
   const peersFile = settings.wireguard.peersFile;
-  const peers = loadPeers(site.resolvePath(peersFile), peersFile, settings, gatewayPublicKey);
+  const peers = loadPeers(site.resolvePath(peersFile, ["wireguard", "peersFile"]), peersFile, settings, gatewayPublicKey);
   const peer = peers.find((p) => p.name === peerName) ?? fail(`no peer "${peerName}" in ${peersFile}; known peers: ${peers.map((p) => p.name).join(", ")}`);
 
   const endpoint =

@@ -25,7 +25,7 @@ export function validateCommand(args: readonly string[], env: NodeJS.ProcessEnv 
   try {
     siteFile = siteFileFromEnv(env);
     const site = loadSite(siteFile);
-    const file = resolve(args[0] ?? site.resolvePath(site.settings.matchbox.inventoryFile));
+    const file = args[0] !== undefined ? resolve(args[0]) : site.resolvePath(site.settings.matchbox.inventoryFile, ["matchbox", "inventoryFile"]);
     const shown = relative(REPO_ROOT, file).startsWith("..") ? file : relative(REPO_ROOT, file);
     const machines = loadInventory(file, shown, site.settings);
     const booting = machines.filter((m) => m.boot !== "disk").length;

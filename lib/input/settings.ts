@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import siteSchema from "../../sites/site.schema.json";
 import {
   cidrContains,
@@ -18,21 +17,11 @@ import { talosMetalKernelArgs } from "./talos/metal-kernel-args";
 import { checkTalosSettings } from "./talos/settings-check";
 import { validatedDocument, type RetiredFields } from "./schema-check";
 import { CONTROL_CHARACTER, notOneToken } from "./tokens";
-import { DataFileError, readSmallTextFile, YamlSource, type Problem } from "./yaml-source";
+import { DataFileError, readSmallTextFile, YamlSource, type FieldPath, type Problem } from "./yaml-source";
+import { displayPath, repositoryFile, REPO_ROOT, lexicallyInsideRepository } from "./repo-files";
+import { quote } from "./safe-text";
 
-/**
- * The repository root (the directory with cdktf.json): every relative path in
- * settings is resolved from here. Found by walking up, because this module runs
- * from lib/ (tsx, tests) and from the bundles in dist/ and dist/bin/.
- */
-export const REPO_ROOT = findRepoRoot(__dirname);
-
-function findRepoRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "cdktf.json"))) return dir;
-    if (dirname(dir) === dir) throw new Error(`cannot find the repository root (a directory with cdktf.json) above ${from}`);
-  }
-}
+export { displayPath, isInsideRepository, REPO_ROOT } from "./repo-files";
 export const EXAMPLE_SITE_FILE = resolve(REPO_ROOT, "sites/example.yaml");
 
 /** `T` with every property readonly, through arrays and nested objects (optional stays optional). */
@@ -51,8 +40,29 @@ export interface LoadedSite {
   readonly settings: SiteSettings;
   /** Path shown in messages (relative to the repository root when inside it). */
   readonly file: string;
-  /** Resolves a path from settings (peers file, inventory) against the repository root. */
-  resolvePath(path: string): string;
+  /**
+   * The file a settings field names (peers file, inventory, gateway key),
+   * checked by the one path rule (lib/input/repo-files.ts): a regular file
+   * inside the repository after every symbolic link. Throws DataFileError
+   * naming the settings file and the field otherwise; the path is never opened then.
+   */
+  resolvePath(path: string, field: FieldPath): string;
+}
+
+/** A LoadedSite whose refused paths are reported at `field` of `source` (or of `file`, without line numbers). */
+export function loadedSite(settings: SiteSettings, file: string, source?: YamlSource): LoadedSite {
+  return {
+    settings,
+    file,
+    resolvePath: (path, field) => {
+      const checked = repositoryFile(path);
+      if ("file" in checked) return checked.file;
+      const problem: Problem = source
+        ? source.problem(field, `${quote(path)} ${checked.error}`)
+        : { file, field: field.map(String).join("."), message: `${quote(path)} ${checked.error}` };
+      throw new DataFileError(`site settings ${file}`, [problem]);
+    },
+  };
 }
 
 /** The project file whose `context.site` names the repository's default site (the CDK convention for project defaults). */
@@ -65,14 +75,32 @@ export const CDKTF_JSON_FILE = resolve(REPO_ROOT, "cdktf.json");
  */
 export function siteFileFromEnv(env: NodeJS.ProcessEnv = process.env, cdktfJson: string = CDKTF_JSON_FILE): string {
   const chosen = env.SITE_CONFIG?.trim();
-  if (chosen) return resolve(process.cwd(), chosen);
+  if (chosen) {
+    const file = resolve(process.cwd(), chosen);
+    // Locally a site may live outside the repository; in CI only a reviewed file of it is deployed.
+    const ci = env.CI === "true";
+    if (!ci && !lexicallyInsideRepository(file)) return file;
+    const checked = repositoryFile(relative(REPO_ROOT, file));
+    if ("file" in checked) return checked.file;
+    const why = ci && !lexicallyInsideRepository(file) ? `${checked.error} (under CI=true the site must be a file of the repository; outside CI, SITE_CONFIG may name a site anywhere)` : checked.error;
+    throw new DataFileError("SITE_CONFIG", [{ file: "SITE_CONFIG", field: "", message: `${quote(chosen)} ${why}` }]);
+  }
   const configured = defaultSiteFromCdktfJson(cdktfJson);
-  return configured ? resolve(REPO_ROOT, configured) : EXAMPLE_SITE_FILE;
+  if (!configured) return EXAMPLE_SITE_FILE;
+  const checked = repositoryFile(configured);
+  if ("file" in checked) return checked.file;
+  throw new DataFileError(displayPath(cdktfJson), [{ file: displayPath(cdktfJson), field: "context.site", message: `${quote(configured)} ${checked.error}` }]);
 }
 
 function defaultSiteFromCdktfJson(file: string): string | undefined {
   let parsed: unknown;
-  const read = readSmallTextFile(file);
+  // cdktf.json is the pull request's too: the same rule as every data file when it is the repository's.
+  const checked = lexicallyInsideRepository(file) ? repositoryFile(relative(REPO_ROOT, file)) : { file };
+  if ("error" in checked) {
+    if (/^does not exist/.test(checked.error)) return undefined;
+    throw new DataFileError(displayPath(file), [{ file: displayPath(file), field: "", message: checked.error }]);
+  }
+  const read = readSmallTextFile(checked.file);
   if ("error" in read) {
     if (read.code === "ENOENT") return undefined;
     throw new DataFileError(displayPath(file), [{ file: displayPath(file), field: "", message: read.error }]);
@@ -86,25 +114,16 @@ function defaultSiteFromCdktfJson(file: string): string | undefined {
   if (site === undefined || site === null) return undefined;
   if (typeof site !== "string" || site.trim() === "") {
     throw new DataFileError(displayPath(file), [
-      { file: displayPath(file), field: "context.site", message: `got ${JSON.stringify(site)}; must be the path of a site file relative to the repository root, e.g. "sites/home.yaml"` },
+      { file: displayPath(file), field: "context.site", message: `got ${quote(site)}; must be the path of a site file relative to the repository root, e.g. "sites/home.yaml"` },
     ]);
   }
   return site.trim();
 }
 
-/** Whether an absolute path lies inside this repository. */
-export function isInsideRepository(file: string): boolean {
-  return !relative(REPO_ROOT, file).startsWith("..");
-}
-
-export function displayPath(file: string): string {
-  return isInsideRepository(file) ? relative(REPO_ROOT, file) : file;
-}
-
 /** Reads and validates a site file; throws DataFileError listing every problem. */
 export function loadSite(file: string = siteFileFromEnv()): LoadedSite {
   const source = YamlSource.read(file, displayPath(file));
-  return { settings: parseSite(source), file: source.file, resolvePath: (p) => resolve(REPO_ROOT, p) };
+  return loadedSite(parseSite(source), source.file, source);
 }
 
 /** Site fields of earlier versions, and what a site that still has them must do. */

@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadInventory, type Machine } from "./inventory";
 import { readWireguardKeyFile } from "./wireguard/keys";
 import { loadPeers, type WireguardPeer } from "./wireguard/peers";
 import { loadSite, REPO_ROOT, siteFileFromEnv, type LoadedSite, type SiteSettings } from "./settings";
-import { patchFilePath } from "./talos/patch-files";
+import { readPatchFile } from "./talos/patch-files";
 import { DataFileError } from "./yaml-source";
 
 /** Everything a synth reads from disk, loaded and validated once, before any stack is built. */
@@ -34,23 +34,43 @@ export function loadNetbootSite(file: string = siteFileFromEnv()): NetbootSite {
 /** Reads the files the settings name (peers, gateway public key) and the project's pod scripts. */
 export function completeSite(loaded: LoadedSite): NetbootSite {
   const { settings } = loaded;
+  // Every path first, by the one rule: a refused path is reported before any file is opened.
+  const gatewayKeyFile = loaded.resolvePath(settings.wireguard.gatewayPublicKeyFile, ["wireguard", "gatewayPublicKeyFile"]);
+  const peersFile = loaded.resolvePath(settings.wireguard.peersFile, ["wireguard", "peersFile"]);
+  const inventoryFile = loaded.resolvePath(settings.matchbox.inventoryFile, ["matchbox", "inventoryFile"]);
   // The gateway's key, when readable, so that a peer holding it is refused; an unreadable key file is reported below.
-  const gatewayKey = readWireguardKeyFile(loaded.resolvePath(settings.wireguard.gatewayPublicKeyFile));
-  const peers = loadPeers(loaded.resolvePath(settings.wireguard.peersFile), settings.wireguard.peersFile, settings, "key" in gatewayKey ? gatewayKey.key : undefined);
-  const machines = loadInventory(loaded.resolvePath(settings.matchbox.inventoryFile), settings.matchbox.inventoryFile, settings);
+  const gatewayKey = readWireguardKeyFile(gatewayKeyFile);
+  const peers = loadPeers(peersFile, settings.wireguard.peersFile, settings, "key" in gatewayKey ? gatewayKey.key : undefined);
+  const machines = loadInventory(inventoryFile, settings.matchbox.inventoryFile, settings);
   return {
     settings,
     file: loaded.file,
     peers,
     machines,
-    gatewayPublicKey: readPublicKey(loaded.resolvePath(settings.wireguard.gatewayPublicKeyFile), settings.wireguard.gatewayPublicKeyFile),
+    gatewayPublicKey: readPublicKey(gatewayKeyFile, settings.wireguard.gatewayPublicKeyFile),
     scripts: { gateway: readFileSync(GATEWAY_SCRIPT_FILE, "utf8"), fetchAssets: readFileSync(FETCH_ASSETS_SCRIPT_FILE, "utf8") },
     // Read here, with the rest of the input, so no construct reads files (the checks above validated them).
-    patchFiles: new Map([...settings.talos.patches, ...machines.flatMap((m) => m.patches)].map((path) => [path, readFileSync(patchFilePath(path), "utf8")])),
+    patchFiles: new Map([...settings.talos.patches, ...machines.flatMap((m) => m.patches)].map((path) => [path, patchText(path)])),
   };
 }
 
+function patchText(path: string): string {
+  const read = readPatchFile(path);
+  if ("text" in read) return read.text;
+  throw new DataFileError(path, [{ file: path, field: "", message: read.error }]);
+}
+
 function readPublicKey(path: string, shown: string): string {
+  // A file only its owner may read is how wg:keygen writes a private key; a public key is committed, world-readable data.
+  if ((statSync(path).mode & 0o044) === 0) {
+    throw new DataFileError(shown, [
+      {
+        file: shown,
+        field: "",
+        message: "the gateway's public key file is readable only by its owner, as the private key files wg:keygen writes are (mode 0600); a public key is committed and world-readable: write the public key wg:keygen printed to this file (mode 0644), never the private key",
+      },
+    ]);
+  }
   const read = readWireguardKeyFile(path);
   if ("key" in read) return read.key;
   throw new DataFileError(shown, [

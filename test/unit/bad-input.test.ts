@@ -5,6 +5,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { repoTempDir } from "../support/files";
 import { parse, stringify } from "yaml";
 import { githubOutputProblems, main as checkDeployableMain } from "../../bin/check-deployable";
 import { main as peerConfigMain } from "../../bin/wg-peer-config";
@@ -271,7 +272,7 @@ describe("key files and the key-writing commands", () => {
     const pair = generateWireguardKeyPair();
     const keyFile = join(dir, "fixture-router.key");
     writeFileSync(keyFile, `${pair.privateKey}\n`, { mode: 0o600 });
-    const peersFile = join(dir, "peers.yaml");
+    const peersFile = join(repoTempDir("peer-config"), "peers.yaml");
     writeFileSync(peersFile, stringify({ peers: [{ name: "fixture-router", publicKey: pair.publicKey, tunnelAddress: "10.99.0.2", routedCidrs: ["10.0.20.0/24"] }] }));
     const site = fixtureSiteValue();
     site.wireguard.peersFile = peersFile;

@@ -2,6 +2,7 @@ import { Testing } from "cdktf";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { repoTempDir } from "../support/files";
 import { stringify } from "yaml";
 import { loadInventory } from "../../lib/input/inventory";
 import { terraformLiteral as escapeTerraformTemplate, terraformLiteralValue } from "../../lib/model/terraform-strings";
@@ -210,7 +211,7 @@ describe("matchbox-config stack", () => {
   });
 
   test("synth fails on an invalid inventory and writes nothing", () => {
-    const dir = mkdtempSync(join(tmpdir(), "netboot-bad-inv-"));
+    const dir = repoTempDir("bad-inv");
     const inventory = join(dir, "machines.yaml");
     writeFileSync(inventory, readFileSync(FIXTURE_INVENTORY, "utf8").replace("02:6e:62:00:00:02", "02:6e:62:00:00:01"));
     const site = fixtureSiteValue();

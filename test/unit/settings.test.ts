@@ -31,9 +31,9 @@ describe("site settings", () => {
       writeFileSync(file, JSON.stringify({ app: "x", context }));
       return file;
     };
-    const withHome = project({ site: "sites/home.yaml" });
+    const withHome = project({ site: "test/fixtures/site/site.yaml" });
     expect(siteFileFromEnv({ SITE_CONFIG: "/srv/sites/other.yaml" }, withHome)).toBe("/srv/sites/other.yaml");
-    expect(siteFileFromEnv({}, withHome)).toBe(join(REPO_ROOT, "sites/home.yaml"));
+    expect(siteFileFromEnv({}, withHome)).toBe(join(REPO_ROOT, "test/fixtures/site/site.yaml"));
     expect(siteFileFromEnv({}, project({}))).toBe(EXAMPLE_SITE_FILE);
     expect(siteFileFromEnv({}, join(dir, "missing.json"))).toBe(EXAMPLE_SITE_FILE);
     expect(() => siteFileFromEnv({}, project({ site: 42 }))).toThrow(/context\.site: got 42; must be the path of a site file relative to the repository root/);

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -134,7 +135,13 @@ describe("bad Talos fields in the inventory: file, entry and field named", () =>
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "list.yaml"), "- a\n- b\n");
   writeFileSync(join(dir, "broken.yaml"), "machine: [\n");
-  symlinkSync(join(dir, "list.yaml"), join(dir, "link.yaml"));
+  // Outside the repository: a file and a directory, reached through links inside it.
+  const outside = mkdtempSync(join(tmpdir(), "netboot-patch-outside-"));
+  afterAll(() => rmSync(outside, { recursive: true, force: true }));
+  writeFileSync(join(outside, "p.yaml"), "machine:\n  kubelet: {}\n");
+  symlinkSync(join(outside, "p.yaml"), join(dir, "link.yaml"));
+  symlinkSync(outside, join(dir, "outside-dir"));
+  execFileSync("mkfifo", [join(dir, "fifo.yaml")]);
 
   test("each problem is placed on its field's own line, not the entry's first line", () => {
     const text = [
@@ -179,11 +186,13 @@ describe("bad Talos fields in the inventory: file, entry and field named", () =>
     ["a taint with an unknown effect", { nodeTaints: ["example.com/a=b:Never"] }, /nodeTaints\[0\]: "example\.com\/a=b:Never": effect "Never"; allowed: NoSchedule, PreferNoSchedule, NoExecute/],
     ["two taints with one key", { nodeTaints: ["example.com/a:NoSchedule", "example.com/a=x:NoExecute"] }, /nodeTaints\[1\]: a second taint with key "example\.com\/a"/],
     ["a taint on a worker", { role: "worker", nodeTaints: ["example.com/a:NoSchedule"] }, /nodeTaints: Talos applies node taints with the node's own credentials/],
-    ["a patch file that does not exist", { patches: ["patches/missing.yaml"] }, /patches\[0\]: patches\/missing\.yaml: the patch file does not exist/],
-    ["a patch file outside the repository", { patches: [join(tmpdir(), "netboot-outside.yaml")] }, /patches\[0\]: .*netboot-outside\.yaml: is outside the repository; a patch file is reviewed data/],
-    ["a patch file that is a list", { patches: [join(dir, "list.yaml")] }, /patches\[0\]: .*list\.yaml: document 1 is not a mapping/],
-    ["a patch file with a YAML error", { patches: [join(dir, "broken.yaml")] }, /patches\[0\]: .*broken\.yaml: document 1: YAML syntax/],
-    ["a patch file that is a symlink", { patches: [join(dir, "link.yaml")] }, /patches\[0\]: .*link\.yaml: is not a regular file/],
+    ["a patch file that does not exist", { patches: ["patches/missing.yaml"] }, /patches\[0\]: "patches\/missing\.yaml" does not exist; a patch file is reviewed data that CI deploys from/],
+    ["a patch file outside the repository", { patches: [join(tmpdir(), "netboot-outside.yaml")] }, /patches\[0\]: ".*netboot-outside\.yaml" is outside the repository; a patch file is reviewed data/],
+    ["a patch file that is a list", { patches: [join(dir, "list.yaml")] }, /patches\[0\]: ".*list\.yaml" document 1 is not a mapping/],
+    ["a patch file with a YAML error", { patches: [join(dir, "broken.yaml")] }, /patches\[0\]: ".*broken\.yaml" document 1: YAML syntax/],
+    ["a patch file that is a symlink to a file outside the repository", { patches: [join(dir, "link.yaml")] }, /patches\[0\]: ".*link\.yaml" resolves through a symbolic link to a file outside the repository; a patch file is reviewed data/],
+    ["a patch file in a symlinked directory outside the repository", { patches: [join(dir, "outside-dir", "p.yaml")] }, /patches\[0\]: ".*outside-dir\/p\.yaml" resolves through a symbolic link to a file outside the repository/],
+    ["a patch file that is a FIFO", { patches: [join(dir, "fifo.yaml")] }, /patches\[0\]: ".*fifo\.yaml" is a FIFO \(named pipe\), not a regular file/],
   ])("%s", (_name, entry, message) => {
     const found = problems(entry);
     expect(found).toHaveLength(1);
@@ -210,7 +219,7 @@ describe("bad Talos settings: file and field named", () => {
     ["an endpoint that is not https://host:port", (v) => (v.talos.cluster.endpoint = "https://10.0.20.10:6443/api"), /talos\.cluster\.endpoint: got "https:\/\/10\.0\.20\.10:6443\/api"; does not have the expected form/],
     ["a site kernel argument with a newline", (v) => (v.talos.kernelArgs = ["quiet\nboot"]), /talos\.kernelArgs\[0\]: "quiet\\nboot" is not one kernel argument/],
     ["a site kernel argument Talos already sets", (v) => (v.talos.kernelArgs = ["console=tty0"]), /talos\.kernelArgs\[0\]: console=tty0 is already on the command line/],
-    ["a site patch file that does not exist", (v) => (v.talos.patches = ["nope.yaml"]), /talos\.patches\[0\]: nope\.yaml: the patch file does not exist/],
+    ["a site patch file that does not exist", (v) => (v.talos.patches = ["nope.yaml"]), /talos\.patches\[0\]: "nope\.yaml" does not exist; a patch file is reviewed data/],
     ["no Kubernetes version", (v) => delete v.talos.kubernetesVersion, /talos: missing required field "kubernetesVersion"/],
   ])("%s", (_name, edit, message) => {
     expect(problemsOf(edit).join("\n")).toMatch(message);

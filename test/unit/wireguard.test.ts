@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { repoTempDir } from "../support/files";
 import { stringify } from "yaml";
 import { REPO_ROOT } from "../../lib/input/settings";
 import { checkWireguardKey, generateWireguardKeyPair, publicKeyOf } from "../../lib/input/wireguard/keys";
@@ -131,7 +132,7 @@ describe("peers data", () => {
   });
 
   test("synth fails on invalid peers with the file and field", () => {
-    const dir = mkdtempSync(join(tmpdir(), "netboot-peers-"));
+    const dir = repoTempDir("peers");
     const peersFile = join(dir, "peers.yaml");
     writeFileSync(peersFile, stringify({ peers: [{ ...peers[0], tunnelAddress: "192.168.0.2" }] }));
     const siteValue = fixtureSiteValue();
@@ -169,9 +170,10 @@ describe("wg:peer-config --out", () => {
     const dir = mkdtempSync(join(tmpdir(), "netboot-peer-config-"));
     const pair = generateWireguardKeyPair();
     writeFileSync(join(dir, "fixture-router.key"), `${pair.privateKey}\n`, { mode: 0o600 });
-    writeFileSync(join(dir, "peers.yaml"), stringify({ peers: [{ name: "fixture-router", publicKey: pair.publicKey, tunnelAddress: "10.99.0.2", routedCidrs: ["10.0.20.0/24"] }] }));
+    const data = repoTempDir("peer-config");
+    writeFileSync(join(data, "peers.yaml"), stringify({ peers: [{ name: "fixture-router", publicKey: pair.publicKey, tunnelAddress: "10.99.0.2", routedCidrs: ["10.0.20.0/24"] }] }));
     const site = fixtureSiteValue();
-    site.wireguard.peersFile = join(dir, "peers.yaml");
+    site.wireguard.peersFile = join(data, "peers.yaml");
     writeFileSync(join(dir, "site.yaml"), stringify(site));
     return { env: { ...process.env, SITE_CONFIG: join(dir, "site.yaml"), NETBOOT_KEY_DIR: dir }, dir };
   }

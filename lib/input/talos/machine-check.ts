@@ -1,7 +1,8 @@
 import type { InstallDiskSelector, NodeTaint, RawMachine } from "../inventory";
 import type { SiteSettings } from "../settings";
 import { kernelArgProblem } from "./kernel-args";
-import { patchFilePath, readPatchFile } from "./patch-files";
+import { readPatchFile } from "./patch-files";
+import { quote } from "../safe-text";
 import { baseTalosKernelArgs } from "./settings-check";
 import type { FieldPath } from "../yaml-source";
 
@@ -106,8 +107,8 @@ export function checkMachineTalosFields(
   }
 
   (m.patches ?? []).forEach((path, i) => {
-    const read = readPatchFile(patchFilePath(path));
-    if ("error" in read) problem(["patches", i], `${path}: ${read.error}`);
+    const read = readPatchFile(path);
+    if ("error" in read) problem(["patches", i], `${quote(path)} ${read.error}`);
   });
 
   return { installDisk, installDiskSelector, kernelArgs: m.kernelArgs ?? [], nodeLabels: m.nodeLabels ?? {}, nodeTaints, patches: m.patches ?? [] };

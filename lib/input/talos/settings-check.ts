@@ -3,7 +3,8 @@ import { talosMetalKernelArgs } from "./metal-kernel-args";
 import { isInsideRepository, type SiteSettings } from "../settings";
 import type { Problem, YamlSource } from "../yaml-source";
 import { kernelArgProblem } from "./kernel-args";
-import { patchFilePath, readPatchFile } from "./patch-files";
+import { readPatchFile } from "./patch-files";
+import { quote } from "../safe-text";
 
 /** The kernel arguments every Talos profile has before the site's own: Talos's, then the schematic's. */
 export function baseTalosKernelArgs(s: SiteSettings): string[] {
@@ -21,8 +22,8 @@ export function checkTalosSettings(s: SiteSettings, src: YamlSource): Problem[] 
     line.push(arg);
   });
   s.talos.patches.forEach((path, i) => {
-    const read = readPatchFile(patchFilePath(path));
-    if ("error" in read) problems.push(src.problem(["talos", "patches", i], `${path}: ${read.error}`));
+    const read = readPatchFile(path);
+    if ("error" in read) problems.push(src.problem(["talos", "patches", i], `${quote(path)} ${read.error}`));
   });
   const endpoint = (() => {
     try {
