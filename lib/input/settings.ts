@@ -15,6 +15,7 @@ import type { NetbootSiteSettings } from "./site-settings.generated";
 import { MAX_NAME_PREFIX_LENGTH, PREFIXED_GCP_NAMES } from "./gcp-names";
 import { talosMetalKernelArgs } from "./talos/metal-kernel-args";
 import { checkTalosSettings } from "./talos/settings-check";
+import { kernelArgProblem } from "./talos/kernel-args";
 import { validatedDocument, type RetiredFields } from "./schema-check";
 import { CONTROL_CHARACTER, notOneToken } from "./tokens";
 import { DataFileError, readSmallTextFile, YamlSource, type FieldPath, type Problem } from "./yaml-source";
@@ -238,7 +239,8 @@ function checkSemantics(s: SiteSettings, src: YamlSource): Problem[] {
   const talosArgs = talosMetalKernelArgs(s.talos.version);
   if ("error" in talosArgs) problems.push(src.problem(["talos", "version"], talosArgs.error));
   (s.talos.schematicExtraKernelArgs ?? []).forEach((arg, i) => {
-    if (notOneToken(arg)) problems.push(src.problem(["talos", "schematicExtraKernelArgs", i], `${JSON.stringify(arg)} is not one kernel argument; allowed: one token without spaces or newlines, e.g. console=ttyS1,115200n8`));
+    const wrong = kernelArgProblem(arg);
+    if (wrong) problems.push(src.problem(["talos", "schematicExtraKernelArgs", i], wrong));
   });
   problems.push(...checkTalosSettings(s, src));
   if (s.gke.mode === "existing" && !s.gke.location) {
@@ -341,16 +343,10 @@ function checkConsumerRules(s: SiteSettings, src: YamlSource): Problem[] {
   oneLine(["wireguard", "gatewayPublicKeyFile"], s.wireguard.gatewayPublicKeyFile, repoPath);
   oneLine(["state", "prefix"], s.state.prefix, "a GCS object prefix on one line without Terraform template syntax, e.g. netboot", true);
 
-  // Kernel command line (the iPXE `kernel` line Matchbox renders): one token per argument.
-  // ${...} stays allowed: iPXE expands it at boot, on purpose.
+  // Kernel command line (the iPXE `kernel` line Matchbox renders): the same rule as every kernel argument.
   (s.rescue?.args ?? []).forEach((arg, i) => {
-    const wrong = arg === "" ? "is empty" : notOneToken(arg);
-    if (wrong) {
-      refuse(
-        ["rescue", "args", i],
-        `${JSON.stringify(arg)} ${wrong}; allowed: one kernel argument per entry without spaces, tabs or line breaks (the arguments are joined by spaces into the iPXE kernel line: a space splits an argument, a newline starts another iPXE command), e.g. console=ttyS0,115200`,
-      );
-    }
+    const wrong = kernelArgProblem(arg);
+    if (wrong) refuse(["rescue", "args", i], wrong);
   });
 
   // Asset URLs: fetch-assets.sh reads them from a space-separated manifest, one asset per line, and downloads them.

