@@ -6,7 +6,7 @@
 // 2 when it cannot compare (usage, unknown ref, invalid working-tree data).
 import { parseArgs } from "node:util";
 import { BootDiffError, bootDiff, formatBootDiff, formatBootDiffMarkdown } from "../lib/commands/boot-diff";
-import { helpRequested, siteLine } from "../lib/commands/cli";
+import { helpRequested, siteLine, writeError } from "../lib/commands/cli";
 import { REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
 import { DataFileError } from "../lib/input/yaml-source";
 
@@ -36,7 +36,7 @@ function main(): number {
     return values["exit-code"] && changed ? 1 : 0;
   } catch (err) {
     if (err instanceof BootDiffError || err instanceof DataFileError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      writeError(err.message);
       return 2;
     }
     throw err;

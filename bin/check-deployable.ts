@@ -26,9 +26,11 @@ import { appendFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { announceSite, exitOnDataFileError, helpRequested } from "../lib/commands/cli";
 import { EXAMPLE_GATEWAY_PUBLIC_KEY, EXAMPLE_PROJECT, exampleMachineWithMac, examplePeerWithKey } from "../lib/commands/example-site";
-import { loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from "../lib/input/settings";
+import { BROADEST_HOME_PREFIX, loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from "../lib/input/settings";
+import { parseIpv4Cidr, type Ipv4Cidr } from "../lib/input/cidr";
 import { completeSite, type NetbootSite } from "../lib/input/site";
 import { DataFileError, formatProblem } from "../lib/input/yaml-source";
+import { safeLines } from "../lib/input/safe-text";
 
 /**
  * The gRPC endpoint CI uses: the workflows run `kubectl port-forward
@@ -66,6 +68,7 @@ export function deployProblems(site: SiteSettings, file: string): string[] {
       `${file}: network.controlPlaneAuthorizedCidrs: is empty, which leaves the control plane's IP endpoint open to every address (IAM still applies); list the addresses admins reach it from, e.g. your homePublicCidrs. CI needs none: it uses the DNS-based endpoint (docs/adr/0010)`,
     );
   }
+  problems.push(...authorizedCidrsProblems(site, file));
   for (const field of ["kernelSha256", "initramfsSha256"] as const) {
     if (site.talos[field] !== null && site.talos[field] !== undefined) continue;
     const version = site.talos.version;
@@ -75,6 +78,22 @@ export function deployProblems(site: SiteSettings, file: string): string[] {
     );
   }
   return problems;
+}
+
+/**
+ * network.controlPlaneAuthorizedCidrs that admit (about) every address:
+ * 0.0.0.0/0, or ranges that together span more than a /8 (two /1s are all of
+ * it), are as open as an empty list (issue 26). The breadth limit is the one
+ * homePublicCidrs has (BROADEST_HOME_PREFIX).
+ */
+export function authorizedCidrsProblems(site: SiteSettings, file: string): string[] {
+  if (site.gke.mode !== "create") return [];
+  const cidrs = site.network.controlPlaneAuthorizedCidrs.map((text) => parseIpv4Cidr(text)).filter((c): c is Ipv4Cidr => typeof c !== "string");
+  const span = cidrs.reduce((sum, c) => sum + 2 ** (32 - c.prefix), 0);
+  if (span <= 2 ** (32 - BROADEST_HOME_PREFIX)) return [];
+  return [
+    `${file}: network.controlPlaneAuthorizedCidrs: ${cidrs.map((c) => c.text).join(", ")} span ${span} addresses, more than a /${BROADEST_HOME_PREFIX}: as open as an empty list (every address may reach the control plane's IP endpoint; IAM still applies); list the addresses admins reach it from, e.g. your homePublicCidrs`,
+  ];
 }
 
 /**
@@ -179,7 +198,7 @@ export function checkDeployable(loaded: LoadedSite): CheckResult {
   if (problems.length > 0) {
     const lines = problems.map((p) => `  - ${p}`).join("\n");
     const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-    return { ok: false, stdout: "", stderr: `error: refusing to deploy ${loaded.file} (${count}):\n${lines}\n` };
+    return { ok: false, stdout: "", stderr: safeLines(`error: refusing to deploy ${loaded.file} (${count}):\n${lines}\n`) };
   }
   const s = loaded.settings;
   return {

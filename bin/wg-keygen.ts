@@ -2,10 +2,9 @@
 // Creates an X25519 key pair, writes the private key (mode 0600) outside the
 // repository, and prints the public key for wireguard/peers.yaml.
 import { resolve } from "node:path";
-import { helpRequested, parseCommandArgs } from "../lib/commands/cli";
-import { isInsideRepository } from "../lib/input/settings";
+import { helpRequested, parseCommandArgs, writeError } from "../lib/commands/cli";
 import { generateWireguardKeyPair } from "../lib/input/wireguard/keys";
-import { defaultKeyFile, writePrivateFile } from "../lib/commands/local-keys";
+import { defaultKeyFile, privateKeyPathInRepository, writePrivateFile } from "../lib/commands/local-keys";
 
 export const USAGE = "usage: npm run wg:keygen -- <peer-name> [--out <private-key-file>] [--force]";
 const PEER_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -22,8 +21,9 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
     return 2;
   }
   const file = resolve(values.out ?? defaultKeyFile(peer, env));
-  if (isInsideRepository(file)) {
-    process.stderr.write(`error: refusing to write a private key inside the repository (${file}); choose a path outside it\n`);
+  const inside = privateKeyPathInRepository(file, values.out === undefined ? "the key file (NETBOOT_KEY_DIR or the default key directory)" : "--out");
+  if (inside) {
+    writeError(inside);
     return 1;
   }
   const pair = generateWireguardKeyPair();
@@ -31,7 +31,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
   if (refused) {
     const message =
       refused.reason === "exists" ? `${file} exists; pass --force to replace it (the old key stops working once peers.yaml changes)` : `${values.out === undefined ? "" : "--out "}${refused.message}`;
-    process.stderr.write(`error: ${message}\n`);
+    writeError(message);
     return 1;
   }
   const where = peer === "gateway" ? "commit it as wireguard/gateway.pub (the site's wireguard.gatewayPublicKeyFile)" : "put it in wireguard/peers.yaml as publicKey";

@@ -1,19 +1,18 @@
-// npm run wg:peer-config -- <peer> [--endpoint <ip>] [--key <private-key-file>] [--out <file>]
+// npm run wg:peer-config -- <peer> [--endpoint <ip>] [--key <private-key-file>] [--out <file>] [--force]
 // Renders a peer's wg-quick config (standard keys only) for import into the
 // home router. The private key is read from the admin's local key file and
 // must belong to the peer: its public key must be the peer's publicKey.
-import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-import { parseIpv4 } from "../lib/input/cidr";
-import { announceSite, helpRequested, parseCommandArgs } from "../lib/commands/cli";
-import { isInsideRepository, loadSite, REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
+import { publicEndpointProblem } from "../lib/input/cidr";
+import { announceSite, helpRequested, parseCommandArgs, writeError } from "../lib/commands/cli";
+import { loadSite, siteFileFromEnv } from "../lib/input/settings";
 import { publicKeyOf, readWireguardKeyFile } from "../lib/input/wireguard/keys";
-import { defaultKeyFile, writePrivateFile } from "../lib/commands/local-keys";
+import { defaultKeyFile, privateKeyPathInRepository, writePrivateFile } from "../lib/commands/local-keys";
 import { loadPeers } from "../lib/input/wireguard/peers";
 import { renderPeerConfig } from "../lib/model/wireguard/render";
 import { DataFileError } from "../lib/input/yaml-source";
 
-export const USAGE = "usage: npm run wg:peer-config -- <peer> [--endpoint <public-ip>] [--key <private-key-file>] [--out <file>]";
+export const USAGE = "usage: npm run wg:peer-config -- <peer> [--endpoint <public-ip>] [--key <private-key-file>] [--out <file>] [--force]";
 
 /** A refusal: printed as one `error:` line, exit status `code`. */
 class Refusal extends Error {
@@ -34,16 +33,9 @@ function readKey(file: string, what: string): string {
   return "key" in read ? read.key : fail(`${what} ${file}: ${read.error}`);
 }
 
-/** A path inside the repository that git would not ignore: a private key there is one `git add -A` from being committed. */
-function trackableInRepository(file: string): boolean {
-  if (!isInsideRepository(file)) return false;
-  const ignored = spawnSync("git", ["check-ignore", "-q", file], { cwd: REPO_ROOT, timeout: 10_000 });
-  return ignored.status !== 0;
-}
-
 function run(argv: readonly string[], env: NodeJS.ProcessEnv): number {
   if (helpRequested(argv, USAGE)) return 0;
-  const parsed = parseCommandArgs(argv, { endpoint: { type: "string" }, key: { type: "string" }, out: { type: "string" } } as const, USAGE);
+  const parsed = parseCommandArgs(argv, { endpoint: { type: "string" }, key: { type: "string" }, out: { type: "string" }, force: { type: "boolean", default: false } } as const, USAGE);
   if (parsed === 2) return 2;
   const { values, positionals } = parsed;
   const [peerName] = positionals;
@@ -67,8 +59,8 @@ function run(argv: readonly string[], env: NodeJS.ProcessEnv): number {
     fail(
       "the gateway's public IP is unknown: pass --endpoint <ip> or set wireguard.endpoint in the site settings. After deploying the network stack: terraform -chdir=cdktf.out/stacks/network output -raw wireguard_endpoint_ip",
     );
-  const endpointProblem = parseIpv4(endpoint);
-  if (typeof endpointProblem === "string") fail(`--endpoint: ${endpointProblem}`);
+  const endpointProblem = publicEndpointProblem(endpoint);
+  if (endpointProblem) fail(`${values.endpoint === undefined ? "wireguard.endpoint (site settings)" : "--endpoint"}: ${endpointProblem}`);
 
   // The private key must be this peer's: a config with another peer's key
   // (a mixed-up file) would be refused by the gateway with no hint why.
@@ -89,10 +81,10 @@ function run(argv: readonly string[], env: NodeJS.ProcessEnv): number {
     return 0;
   }
   const out = resolve(values.out);
-  if (trackableInRepository(out)) {
-    fail(`--out ${values.out}: refusing to write ${peer.name}'s private key inside the repository where git would track it; write it outside (e.g. ~/netboot-keys/${peer.name}.conf) or to a path .gitignore covers`);
-  }
-  const refused = writePrivateFile(out, config, { replace: true });
+  const inside = privateKeyPathInRepository(out, "--out");
+  if (inside) fail(`${inside} (the config holds ${peer.name}'s private key)`);
+  const refused = writePrivateFile(out, config, { replace: values.force === true });
+  if (refused?.reason === "exists") fail(`--out ${out} exists; pass --force to replace it`);
   if (refused) fail(`--out ${refused.message}`);
   process.stderr.write(`wrote ${values.out} (mode 0600); it contains ${peer.name}'s private key: import it, then delete it\n`);
   return 0;
@@ -104,7 +96,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
     return run(argv, env);
   } catch (err) {
     if (err instanceof Refusal || err instanceof DataFileError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      writeError(err.message);
       return err instanceof Refusal ? err.code : 1;
     }
     throw err;

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { displayPath } from "../input/settings";
 import { DataFileError } from "../input/yaml-source";
+import { oneLine, safeLines } from "../input/safe-text";
 
 /**
  * Runs `fn`; on invalid user data prints every problem to stderr and exits 1,
@@ -11,16 +12,24 @@ export function exitOnDataFileError<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof DataFileError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      writeError(err.message);
       process.exit(1);
     }
     throw err;
   }
 }
 
+/**
+ * Writes `error: <message>` to stderr, every line through the one escaping
+ * rule (lib/input/safe-text.ts): no line of it can start a workflow command.
+ */
+export function writeError(message: string): void {
+  process.stderr.write(safeLines(`error: ${message}\n`));
+}
+
 /** The line every command prints once, first, so a result is never mistaken for another site's. */
 export function siteLine(file: string): string {
-  return `site: ${displayPath(file)}\n`;
+  return `site: ${oneLine(displayPath(file), 400)}\n`;
 }
 
 export function announceSite(file: string): void {

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { isInsideRepository, realLocation } from "../input/repo-files";
 
 /**
  * Where `wg:keygen` keeps a peer's private key: on the admin's machine, outside
@@ -13,6 +14,20 @@ export function defaultKeyDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export function defaultKeyFile(peer: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(defaultKeyDir(env), `${peer}.key`);
+}
+
+/**
+ * Why a private key may not be written to `file`, or undefined: every path
+ * inside the repository is refused, as written or after its symbolic links
+ * (a directory linked into the working tree), git-ignored or not: a key in
+ * the working tree is one `git add -f`, one backup or one sync from leaking.
+ * `flag` names where the path came from (e.g. --out).
+ */
+export function privateKeyPathInRepository(file: string, flag: string): string | undefined {
+  if (!isInsideRepository(file)) return undefined;
+  const real = realLocation(file);
+  const via = real === resolve(file) ? "" : ` (it resolves to ${real})`;
+  return `${flag} ${file}: refusing to write a private key inside the repository${via}, ignored by git or not; choose a path outside it, e.g. ~/.config/netboot/wireguard/`;
 }
 
 /** The mode every file holding a private key ends with: read and write for its owner only. */

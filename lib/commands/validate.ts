@@ -3,6 +3,7 @@ import { loadInventory } from "../input/inventory";
 import { wantsHelp } from "./cli";
 import { loadSite, REPO_ROOT, siteFileFromEnv } from "../input/settings";
 import { DataFileError, formatProblem } from "../input/yaml-source";
+import { safeLines } from "../input/safe-text";
 
 export interface CommandResult {
   readonly code: number;
@@ -32,6 +33,6 @@ export function validateCommand(args: readonly string[], env: NodeJS.ProcessEnv 
     return { code: 0, stdout: `${shown}: ${machines.length} machine(s) valid, ${booting} with a Matchbox group\n`, stderr: "", siteFile };
   } catch (err) {
     if (!(err instanceof DataFileError)) throw err;
-    return { code: 1, stdout: "", stderr: err.problems.map((p) => `${formatProblem(p)}\n`).join(""), siteFile };
+    return { code: 1, stdout: "", stderr: safeLines(err.problems.map((p) => `${formatProblem(p)}\n`).join("")), siteFile };
   }
 }

@@ -1,3 +1,4 @@
+import { quote } from "./safe-text";
 import * as ipaddr from "ipaddr.js";
 
 /** A parsed IPv4 network in canonical form. */
@@ -23,14 +24,14 @@ export function parseIpv4Cidr(text: string): Ipv4Cidr | string {
   if (prefix > 32) return `"${text}" has prefix /${prefix}; IPv4 prefixes are /0 to /32`;
   const network = ipaddr.IPv4.networkAddressFromCIDR(text);
   if (network.toString() !== address.toString()) {
-    return `"${text}" has host bits set; did you mean ${network.toString()}/${prefix}?`;
+    return `${quote(text)} has host bits set; did you mean ${network.toString()}/${prefix}?`;
   }
   return { text, address, prefix };
 }
 
 export function parseIpv4(text: string): ipaddr.IPv4 | string {
   if (typeof text !== "string" || !ipaddr.IPv4.isValidFourPartDecimal(text)) {
-    return `"${text}" is not an IPv4 address (expected a.b.c.d)`;
+    return `${quote(text)} is not an IPv4 address (expected a.b.c.d)`;
   }
   return ipaddr.IPv4.parse(text);
 }
@@ -56,6 +57,31 @@ export function isPrivateCidr(c: Ipv4Cidr): boolean {
 function isPrivateAddress(a: ipaddr.IPv4): boolean {
   const range = a.range();
   return range === "private" || range === "carrierGradeNat";
+}
+
+/** ipaddr.js's names of the special ranges, as a reader knows them. */
+const RANGE_NAMES: Readonly<Record<string, string>> = {
+  unspecified: "the unspecified address",
+  broadcast: "the broadcast address",
+  loopback: "a loopback address",
+  private: "a private (RFC 1918) address",
+  carrierGradeNat: "a carrier-grade NAT (RFC 6598) address",
+  linkLocal: "a link-local address",
+  multicast: "a multicast address",
+  reserved: "a reserved address",
+};
+
+/**
+ * Why `text` cannot be the WireGuard endpoint a router dials, or undefined:
+ * it must be a public unicast IPv4 address (ipaddr.js range() "unicast"; the
+ * RFC 5737 documentation ranges pass, so examples and tests validate).
+ */
+export function publicEndpointProblem(text: string): string | undefined {
+  const address = parseIpv4(text);
+  if (typeof address === "string") return address;
+  if (isPublicCidr({ text: `${text}/32`, address, prefix: 32 })) return undefined;
+  const range = address.range();
+  return `${text} is ${RANGE_NAMES[range] ?? `a ${range} address`}, not a public address a router can dial; allowed: the gateway's public unicast IPv4 address (terraform -chdir=cdktf.out/stacks/network output -raw wireguard_endpoint_ip)`;
 }
 
 /** Routable on the internet (or an RFC 5737 documentation range), for every address in the CIDR. */

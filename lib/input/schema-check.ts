@@ -1,4 +1,5 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { quote } from "./safe-text";
 import ajvOptions from "./ajv-options.json";
 import { DataFileError, type FieldPath, type Problem, type YamlSource } from "./yaml-source";
 
@@ -79,7 +80,7 @@ function toProblem(e: ErrorObject, source: YamlSource): Problem {
     .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
   const described = (e.parentSchema as { description?: string } | undefined)?.description;
   const hint = described ? ` (${described})` : "";
-  const got = e.data === undefined || typeof e.data === "object" ? "" : ` got ${JSON.stringify(e.data)};`;
+  const got = e.data === undefined || typeof e.data === "object" ? "" : ` got ${quote(e.data)};`;
   switch (e.keyword) {
     case "required":
       return source.problem(path, `missing required field "${e.params.missingProperty}"`);

@@ -8,6 +8,7 @@ import {
   lastAddress,
   parseIpv4,
   parseIpv4Cidr,
+  publicEndpointProblem,
   type Ipv4Cidr,
 } from "./cidr";
 import { rescueBootAssets } from "./boot-assets";
@@ -225,6 +226,11 @@ function checkSemantics(s: SiteSettings, src: YamlSource): Problem[] {
     problems.push(src.problem(["wireguard", "gatewayAddress"], `${s.wireguard.gatewayAddress} is outside wireguard.tunnelCidr ${tunnel.text}`));
   } else if (tunnel && tunnel.prefix < 31 && [tunnel.address.toString(), lastAddress(tunnel).toString()].includes(s.wireguard.gatewayAddress)) {
     problems.push(src.problem(["wireguard", "gatewayAddress"], `${s.wireguard.gatewayAddress} is the network or broadcast address of ${tunnel.text}; pick a host address`));
+  }
+
+  if (s.wireguard.endpoint !== undefined) {
+    const endpoint = publicEndpointProblem(s.wireguard.endpoint);
+    if (endpoint) problems.push(src.problem(["wireguard", "endpoint"], endpoint));
   }
 
   const clusterIp = parseIpv4(s.matchbox.clusterIp);

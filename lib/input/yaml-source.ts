@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { MAX_QUOTED_CHARS, oneLine, quote } from "./safe-text";
 import { isAlias, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 
 export type FieldPath = ReadonlyArray<string | number>;
@@ -21,11 +22,16 @@ export function formatPath(path: FieldPath): string {
 /** What an entry of each named list is called in messages (the README's glossary). */
 const ENTRY_NOUNS: Readonly<Record<string, string>> = { machines: "machine", peers: "peer" };
 
+/**
+ * One problem as one line: every part through the one escaping rule
+ * (lib/input/safe-text.ts), so a value from a data file can neither start a
+ * line of its own nor a workflow command.
+ */
 export function formatProblem(p: Problem): string {
   const where = p.line ? `${p.file}:${p.line}` : p.file;
   const noun = ENTRY_NOUNS[/^(\w+)\[/.exec(p.field)?.[1] ?? ""] ?? "entry";
-  const entry = p.entry ? ` ${noun} "${p.entry}":` : "";
-  return `${where}:${entry} ${p.field || "(document)"}: ${p.message}`;
+  const entry = p.entry ? ` ${noun} ${quote(p.entry)}:` : "";
+  return oneLine(`${where}:${entry} ${oneLine(p.field, MAX_QUOTED_CHARS) || "(document)"}: ${p.message}`);
 }
 
 /** Thrown when a data file is invalid; carries every problem found, not just the first. */
@@ -34,7 +40,7 @@ export class DataFileError extends Error {
     readonly kind: string,
     readonly problems: readonly Problem[],
   ) {
-    super(`${kind} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
+    super(`${oneLine(kind)} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
     this.name = "DataFileError";
   }
 }

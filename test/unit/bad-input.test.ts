@@ -301,7 +301,7 @@ describe("key files and the key-writing commands", () => {
     expect(unknown.stderr).toMatch(/^error: Unknown option '--bogus'\..*\nusage: npm run wg:keygen -- <peer-name> \[--out <private-key-file>\] \[--force\]\n$/);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toBe(
-      "error: Option '--key <value>' argument missing\nusage: npm run wg:peer-config -- <peer> [--endpoint <public-ip>] [--key <private-key-file>] [--out <file>]\n",
+      "error: Option '--key <value>' argument missing\nusage: npm run wg:peer-config -- <peer> [--endpoint <public-ip>] [--key <private-key-file>] [--out <file>] [--force]\n",
     );
     for (const run of [unknown, missing]) {
       expect(run.stderr).not.toMatch(STACK_LINE);
@@ -420,7 +420,11 @@ describe("key files and the key-writing commands", () => {
     const existing = join(dir, "existing.conf");
     writeFileSync(existing, "old\n");
     chmodSync(existing, 0o644);
-    expect(peerConfigMain(args(existing), env)).toBe(0);
+    // Never silently replaced (issue 26): --force is needed.
+    expect(peerConfigMain(args(existing), env)).toBe(1);
+    expect(io.stderr()).toContain(`error: --out ${existing} exists; pass --force to replace it\n`);
+    expect(readFileSync(existing, "utf8")).toBe("old\n");
+    expect(peerConfigMain([...args(existing), "--force"], env)).toBe(0);
     expect(statSync(existing).mode & 0o777).toBe(0o600);
     expect(readFileSync(existing, "utf8")).toMatch(/^\[Interface\]/);
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoTempDir } from "../support/files";
@@ -180,13 +180,25 @@ describe("wg:peer-config --out", () => {
   const run = (env: NodeJS.ProcessEnv, out: string) =>
     runCommand("wg-peer-config", ["fixture-router", "--endpoint", "198.51.100.7", "--out", out], { env });
 
-  test("refuses a path inside the repository that git would track, and writes nothing", () => {
-    const { env } = siteWithPeer();
-    const out = join(REPO_ROOT, "netboot-test-router.txt");
-    const r = run(env, out);
+  test("refuses every path inside the repository, git-ignored or not, and through a symlinked directory, naming --out; writes nothing", () => {
+    const { env, dir } = siteWithPeer();
+    const tracked = join(REPO_ROOT, "netboot-test-router.txt");
+    const ignored = join(REPO_ROOT, "netboot-test-router.conf"); // *.conf is in .gitignore
+    const linkedDir = join(dir, "into-repo");
+    symlinkSync(join(REPO_ROOT, "test"), linkedDir);
+    for (const out of [tracked, ignored]) {
+      const r = run(env, out);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(
+        `error: --out ${out}: refusing to write a private key inside the repository, ignored by git or not; choose a path outside it, e.g. ~/.config/netboot/wireguard/ (the config holds fixture-router's private key)\n`,
+      );
+      expect(existsSync(out)).toBe(false);
+    }
+    const viaLink = join(linkedDir, "router.conf");
+    const r = run(env, viaLink);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/--out .*netboot-test-router\.txt: refusing to write fixture-router's private key inside the repository where git would track it/);
-    expect(existsSync(out)).toBe(false);
+    expect(r.stderr).toContain(`error: --out ${viaLink}: refusing to write a private key inside the repository (it resolves to ${join(REPO_ROOT, "test", "router.conf")}), ignored by git or not`);
+    expect(existsSync(join(REPO_ROOT, "test", "router.conf"))).toBe(false);
   });
 
   test("writes the config 0600 outside the repository", () => {

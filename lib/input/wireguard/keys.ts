@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { quote } from "../safe-text";
 import { readSmallTextFile } from "../yaml-source";
 
 /** A WireGuard key: 32 bytes, base64 (44 characters ending in "="). */
@@ -22,13 +23,13 @@ export const MAX_KEY_FILE_BYTES = 4096;
 /** Returns an error message when `key` is not a WireGuard key, else undefined. */
 export function checkWireguardKey(key: unknown): string | undefined {
   if (typeof key !== "string" || !KEY_PATTERN.test(key)) {
-    return `${JSON.stringify(key)} is not a WireGuard key (expected 44 characters of base64 ending in "=", as printed by \`wg pubkey\` or \`npm run wg:keygen\`)`;
+    return `${quote(key)} is not a WireGuard key (expected 44 characters of base64 ending in "=", as printed by \`wg pubkey\` or \`npm run wg:keygen\`)`;
   }
   if (key === ALL_ZERO_KEY) {
     // No private key has the all-zero public key (a clamped X25519 scalar never
     // yields it), and X25519 with it gives the all-zero shared secret, which
     // WireGuard rejects: a peer with it can never complete a handshake.
-    return `${JSON.stringify(key)} is the all-zero key, a placeholder, not a real key; allowed: a real key, as printed by \`wg pubkey\` or \`npm run wg:keygen\``;
+    return `${quote(key)} is the all-zero key, a placeholder, not a real key; allowed: a real key, as printed by \`wg pubkey\` or \`npm run wg:keygen\``;
   }
   return undefined;
 }
@@ -59,6 +60,13 @@ export function readWireguardKeyFile(file: string): { key: string } | { error: s
   const read = readSmallTextFile(file, MAX_KEY_FILE_BYTES);
   if ("error" in read) return { error: read.code ? `cannot read it: ${read.error.replace(/^cannot read file: /, "")}` : `it ${read.error}` };
   const key = read.text.trim();
-  const problem = checkWireguardKey(key);
-  return problem ? { error: problem } : { key };
+  // A key file's content is never quoted: a private key, or a wg-quick .conf holding one, must not reach a log.
+  if (!KEY_PATTERN.test(key)) {
+    const lines = key === "" ? 0 : key.split("\n").length;
+    return {
+      error: `it is not a WireGuard key file (${Buffer.byteLength(read.text)} bytes, ${lines} non-blank line${lines === 1 ? "" : "s"}; content not shown): expected one line of 44 characters of base64 ending in "=", as \`wg genkey\`, \`wg pubkey\` or \`npm run wg:keygen\` write it; a wg-quick .conf is not a key file`,
+    };
+  }
+  if (key === ALL_ZERO_KEY) return { error: "it holds the all-zero key, a placeholder, not a real key (content not shown); allowed: a real key, as printed by `wg pubkey` or `npm run wg:keygen`" };
+  return { key };
 }
