@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/input/settings";
 
 // Shell scripts shipped to pods or run by operators.
-const SCRIPTS = ["wireguard/gateway.sh", "constructs/matchbox-server/fetch-assets.sh", "scripts/build-ipxe-efi.sh", ".ci/run"];
+const SCRIPTS = ["wireguard/gateway.sh", "constructs/matchbox-server/fetch-assets.sh", "scripts/build-ipxe-efi.sh", "scripts/check-node-line.sh", ".ci/run"];
 const shellcheck = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
 const haveShellcheck = shellcheck.status === 0;
 

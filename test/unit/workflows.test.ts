@@ -353,6 +353,8 @@ describe("pull-request.yml", () => {
     const runs = runsOf(testJob);
     expect(runs).toContain("npm ci");
     expect(runs).toContain("npm test");
+    // The quick start and the cdktf CLI on each line (issue 25: the CLI did not start on Node 24).
+    expect(runs).toMatch(/^scripts\/check-node-line\.sh$/m);
     const plan = testJob.steps.find((s) => s.run?.includes("--selectProjects plan"));
     expect(plan?.env?.PLAN_TESTS).toBe("1");
     expect(testJob.permissions).toBeUndefined();
