@@ -74,7 +74,7 @@ export function deployProblems(site: SiteSettings, file: string): string[] {
     const version = site.talos.version;
     problems.push(
       `${file}: talos.${field}: is unset (null), so Matchbox's asset fetcher refuses to start; set it to the SHA-256 of ${TALOS_ASSETS[field]} for talos.version ${version} and your talos.schematic: ` +
-        `the vanilla schematic's is in https://github.com/siderolabs/talos/releases/download/${version}/sha256sum.txt; for a schematic with extensions, download the file from the Image Factory, review it and pin its sha256sum (README, "Talos assets"; docs/runbook.md, "Talos asset checksums")`,
+        `the vanilla schematic's is in https://github.com/siderolabs/talos/releases/download/${version}/sha256sum.txt; for a schematic with extensions, download the file from the Image Factory, review it and pin its sha256sum (docs/machines.md, "Talos assets"; docs/runbook.md, "Talos asset checksums")`,
     );
   }
   return problems;
@@ -107,7 +107,7 @@ export function exampleDataProblems(site: NetbootSite): string[] {
   if (site.gatewayPublicKey === EXAMPLE_GATEWAY_PUBLIC_KEY) {
     problems.push(
       `${wg.gatewayPublicKeyFile} (wireguard.gatewayPublicKeyFile of ${site.file}): holds the example's gateway public key shipped with this repository, not your gateway's; ` +
-        `create your gateway's key pair outside the repository with npm run -s wg:keygen -- gateway --out ~/netboot-keys/gateway.key > ${wg.gatewayPublicKeyFile}, and add the private key as a version of the Secret Manager secret ${wg.privateKeySecret} (README, "Gateway key")`,
+        `create your gateway's key pair outside the repository with npm run -s wg:keygen -- gateway --out ~/netboot-keys/gateway.key > ${wg.gatewayPublicKeyFile}, and add the private key as a version of the Secret Manager secret ${wg.privateKeySecret} (docs/boot-path.md, "Gateway key")`,
     );
   }
   site.peers.forEach((peer, i) => {
@@ -115,7 +115,7 @@ export function exampleDataProblems(site: NetbootSite): string[] {
     if (example === undefined) return;
     problems.push(
       `${wg.peersFile}: peer "${peer.name}": peers[${i}].publicKey: is the public key of the example's peer "${example}" shipped with this repository (its private key was discarded, so nothing can connect with it); ` +
-        `on that peer's machine run npm run wg:keygen -- ${peer.name} and put the printed public key here (README, "Add a peer")`,
+        `on that peer's machine run npm run wg:keygen -- ${peer.name} and put the printed public key here (docs/boot-path.md, "Add a peer")`,
     );
   });
   site.machines.forEach((machine, i) => {

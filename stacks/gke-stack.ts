@@ -77,7 +77,7 @@ export class GkeStack extends TerraformStack {
         name: existing.name,
         location: site.gke.location ?? site.gcp.zone,
         endpoint: existing.endpoint,
-        // The cluster must allow external traffic on it (README, "Using an existing cluster").
+        // The cluster must allow external traffic on it (docs/architecture.md, "Using an existing cluster").
         dnsEndpoint: existing.controlPlaneEndpointsConfig.get(0).dnsEndpointConfig.get(0).endpoint,
       };
     }

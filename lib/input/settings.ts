@@ -131,7 +131,7 @@ export function loadSite(file: string = siteFileFromEnv()): LoadedSite {
 /** Site fields of earlier versions, and what a site that still has them must do. */
 export const RETIRED_SITE_FIELDS: RetiredFields = {
   "talos.configSecrets":
-    "retired: netboot now generates each machine's Talos config with the Talos provider, and no longer reads configs uploaded to Secret Manager. A cluster installed from those uploads must be adopted before this site deploys, or its nodes could not rejoin it: follow docs/runbook.md, \"Upgrading a site whose Talos configs were in Secret Manager\", then remove this field",
+    "retired: netboot now generates each machine's Talos config with the Talos provider, and no longer reads configs uploaded to Secret Manager. A cluster installed from those uploads must be adopted before this site deploys, or its nodes could not rejoin it: follow docs/upgrading.md, \"Upgrading a site whose Talos configs were in Secret Manager\", then remove this field",
 };
 
 export function parseSite(source: YamlSource): SiteSettings {

@@ -74,6 +74,6 @@ function readPublicKey(path: string, shown: string): string {
   const read = readWireguardKeyFile(path);
   if ("key" in read) return read.key;
   throw new DataFileError(shown, [
-    { file: shown, field: "", message: `the gateway's public key: ${read.error}. Create the key pair as the README describes ("Gateway key").` },
+    { file: shown, field: "", message: `the gateway's public key: ${read.error}. Create the key pair as docs/boot-path.md, "Gateway key" describes.` },
   ]);
 }

@@ -19,7 +19,7 @@ export function formatPath(path: FieldPath): string {
   return path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${key}` : key), "");
 }
 
-/** What an entry of each named list is called in messages (the README's glossary). */
+/** What an entry of each named list is called in messages (docs/architecture.md, "Glossary"). */
 const ENTRY_NOUNS: Readonly<Record<string, string>> = { machines: "machine", peers: "peer" };
 
 /**

@@ -8,7 +8,7 @@
 //   homelan 192.168.1.50 ──lan2── router: a second home network that is not a boot VLAN (issue 13).
 //
 // - router: the config `npm run wg:peer-config` renders for the test's router
-//   peer, applied as wg-quick would, plus the README's route to the gateway's tunnel IP.
+//   peer, applied as wg-quick would, plus the route of docs/boot-path.md (UDM Pro) to the gateway's tunnel IP.
 // - gateway: wireguard/gateway.sh (the DaemonSet's script, running and waiting as
 //   in the pod) with the config and rules from renderGatewayConfig/renderGatewayRules
 //   for this test's interface names.
@@ -239,7 +239,7 @@ describeE2E(
 
     test("strict (sourceNat unset): a second, non-boot home network gets nothing from 8080, routed or masqueraded into the tunnel; the boot VLAN still does", async () => {
       expect(t.site.bootVlanCidrs).not.toContain(NET.homeLan);
-      // The router sends the home network to the gateway's tunnel IP as well (the README's route without a source restriction).
+      // The router sends the home network to the gateway's tunnel IP as well (the route of docs/boot-path.md (UDM Pro) without a source restriction).
       expect(await h.check(t.ns.router, ["ip", "route", "get", t.gatewayIp, "from", NET.homeDevice, "iif", "lan2"])).toContain(`dev ${t.wg.router}`);
 
       // Routed without NAT: its address is not in the router peer's AllowedIPs, so WireGuard itself drops it at the gateway.
@@ -392,7 +392,7 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
   const gatewayIp = site.wireguard.gatewayAddress;
   const clusterIp = site.matchbox.clusterIp;
 
-  // Router and admin configs: the real command, as the README tells the user to run it.
+  // Router and admin configs: the real command, as docs/boot-path.md tells the user to run it.
   const peerConfig = async (peer: string, keyFile: string) => {
     const out = join(dir, `${peer}.conf`);
     await h.check(null, ["npm", "run", "--silent", "wg:peer-config", "--", peer, "--endpoint", NET.gatewayWan, "--key", keyFile, "--out", out], {
@@ -479,7 +479,7 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
   // --- the peers ---------------------------------------------------------------
   const [routerConf, adminConf] = await peerConfigsPromise;
   await wgQuickUp(h, ns.router, wg.router, routerConf);
-  // The README's route on the home router: the gateway's tunnel IP via the WireGuard interface.
+  // The route of docs/boot-path.md on the home router: the gateway's tunnel IP via the WireGuard interface.
   await h.check(ns.router, ["ip", "route", "replace", `${gatewayIp}/32`, "dev", wg.router]);
   await wgQuickUp(h, ns.admin, wg.admin, adminConf);
   const strangerPeer: WireguardPeer = { name: "stranger", publicKey: strangerKeys.publicKey, tunnelAddress: NET.strangerTunnel, routedCidrs: [], admin: false };

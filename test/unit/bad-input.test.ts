@@ -128,7 +128,7 @@ describe("site settings: what each value's consumer forbids", () => {
   test("a field an earlier version read says what to do instead of \"unknown field\" (talos.configSecrets: adopt the cluster first)", () => {
     const retired = siteProblem("talos.configSecrets", (v) => (v.talos.configSecrets = { controlplane: "netboot-talos-controlplane", worker: "netboot-talos-worker" }));
     expect(retired).toMatch(/^talos\.configSecrets: retired: netboot now generates each machine's Talos config with the Talos provider/);
-    expect(retired).toContain('docs/runbook.md, "Upgrading a site whose Talos configs were in Secret Manager"');
+    expect(retired).toContain('docs/upgrading.md, "Upgrading a site whose Talos configs were in Secret Manager"');
     // Any other unknown field is still just that.
     expect(siteProblem("talos.configSecret", (v) => (v.talos.configSecret = "x"))).toMatch(/^talos\.configSecret: unknown field; allowed here: version, /);
   });

@@ -163,7 +163,7 @@ describe("check-deployable", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`sites/home.yaml: talos.${field}: is unset (null), so Matchbox's asset fetcher refuses to start; set it to the SHA-256 of ${asset}`);
     expect(lines[0]).toContain("https://github.com/siderolabs/talos/releases/download/v1.13.9/sha256sum.txt");
-    expect(lines[0]).toContain('README, "Talos assets"');
+    expect(lines[0]).toContain('docs/machines.md, "Talos assets"');
   });
 
   test("refuses the example's gateway public key, naming the key file and the setting", () => {

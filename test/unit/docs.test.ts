@@ -1,10 +1,44 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import siteSchema from "../../sites/site.schema.json";
 import { REPO_ROOT } from "../../lib/input/settings";
 import { filesUnder } from "../support/files";
 
 const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+const settingsReference = readFileSync(join(REPO_ROOT, "docs/settings.md"), "utf8");
+
+/** The documentation: README.md and every Markdown page under docs/, by path relative to the repository. */
+const DOCS: ReadonlyMap<string, string> = new Map([
+  ["README.md", readme],
+  ...[...filesUnder(join(REPO_ROOT, "docs")).entries()].filter(([path]) => path.endsWith(".md")).map(([path, text]) => [`docs/${path}`, text] as [string, string]),
+]);
+
+/** Markdown without its fenced code blocks (a `# comment` in a shell block is no heading). */
+function prose(markdown: string): string {
+  return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[ \t]*$/gm, "");
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation but `-` and `_` dropped, spaces to `-`; repeats get -1, -2, ... */
+function anchors(markdown: string): Set<string> {
+  const seen = new Map<string, number>();
+  const out = new Set<string>([...markdown.matchAll(/<a id="([^"]+)"/g)].map((m) => m[1]));
+  for (const m of prose(markdown).matchAll(/^#{1,6} (.+)$/gm)) {
+    const base = m[1].trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return out;
+}
+
+/** The section names a reference may quote: headings without their number and remark ("## 1. Bootstrap (once per site)"), and bold paragraph titles ("**Talos asset checksums.**"). */
+function sectionNames(markdown: string): Set<string> {
+  const text = prose(markdown);
+  return new Set([
+    ...[...text.matchAll(/^#{1,6} (?:[\d.]+ )?(.+?)(?: \([^)]*\))?$/gm)].flatMap((m) => [m[1].trim(), m[1].trim().replace(/:.*$/, "")]),
+    ...[...text.matchAll(/^\*\*([^*]+?)\.?\*\*/gm)].map((m) => m[1].trim()),
+  ]);
+}
 
 /** Every leaf field of the settings schema, as a dotted path. */
 function fieldPaths(schema: any, prefix = ""): string[] {
@@ -21,8 +55,55 @@ describe("documentation matches the code", () => {
     expect(readme).toMatch(/^npm test/m);
   });
 
-  test.each(fieldPaths(siteSchema))("the README's settings reference documents %s", (path) => {
-    expect(readme).toContain(`\`${path}\``);
+  test.each(fieldPaths(siteSchema))("the settings reference (docs/settings.md) documents %s", (path) => {
+    expect(settingsReference).toContain(`\`${path}\``);
+  });
+
+  test("the README is the front page: at most 250 lines, linking the getting-started path and the table of contents", () => {
+    expect(readme.split("\n").length).toBeLessThanOrEqual(250);
+    expect(readme).toContain("](docs/getting-started.md)");
+    expect(readme).toContain("](docs/README.md)");
+  });
+
+  test("every page under docs/ (but the ADRs, which have their own directory) is linked from the table of contents, docs/README.md", () => {
+    const toc = DOCS.get("docs/README.md")!;
+    const linked = new Set([...toc.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => join("docs", m[1])));
+    const pages = [...DOCS.keys()].filter((path) => path.startsWith("docs/") && !path.startsWith("docs/adr/") && path !== "docs/README.md");
+    expect(pages.length).toBeGreaterThanOrEqual(8);
+    expect(pages.filter((page) => !linked.has(page))).toEqual([]);
+  });
+
+  test("every relative link of the documentation resolves: the file exists, and its #anchor is a heading (or <a id>) of that file", () => {
+    const broken: string[] = [];
+    let checked = 0;
+    for (const [page, text] of DOCS) {
+      for (const m of prose(text).matchAll(/\]\(([^)\s]+)\)/g)) {
+        const link = m[1];
+        if (/^[a-z][a-z0-9+.-]*:/i.test(link)) continue; // https:, mailto:
+        checked++;
+        const [path, anchor] = link.split("#");
+        const target = path === "" ? page : relative(REPO_ROOT, join(REPO_ROOT, dirname(page), path));
+        const file = join(REPO_ROOT, target);
+        if (!existsSync(file)) {
+          broken.push(`${page}: ${link}: no file ${target}`);
+          continue;
+        }
+        if (anchor === undefined) continue;
+        if (statSync(file).isDirectory() || !target.endsWith(".md")) broken.push(`${page}: ${link}: an anchor into ${target}, which is no Markdown page`);
+        else if (!anchors(readFileSync(file, "utf8")).has(anchor)) broken.push(`${page}: ${link}: ${target} has no heading with the anchor #${anchor}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+    expect(broken).toEqual([]);
+  });
+
+  test("the anchor rule is GitHub's (so the link check above can fail)", () => {
+    expect([...anchors("## 1. Bootstrap (once per site)\n## UDM Pro: import the tunnel\n```sh\n# not a heading\n```\n## Tests\n## Tests\n")]).toEqual([
+      "1-bootstrap-once-per-site",
+      "udm-pro-import-the-tunnel",
+      "tests",
+      "tests-1",
+    ]);
   });
 
   test("every ADR is MADR 4.0 shaped and numbered NNNN-title-with-dashes", () => {
@@ -51,22 +132,34 @@ describe("documentation matches the code", () => {
     expect(tree.filter((dir) => !named.some((path) => path === dir || path.startsWith(`${dir}/`)))).toEqual([]);
   });
 
-  test("ADRs referenced from the README and code exist", () => {
+  test("ADRs referenced from the documentation and code exist", () => {
     const dir = readdirSync(join(REPO_ROOT, "docs/adr"));
-    const referenced = new Set([...readme.matchAll(/docs\/adr\/(\d{4}-[a-z0-9-]+\.md)/g)].map((m) => m[1]));
+    const texts = [...DOCS.values(), ...["lib", "bin", "constructs", "stacks"].flatMap((d) => [...filesUnder(join(REPO_ROOT, d)).values()])];
+    const referenced = new Set(texts.flatMap((text) => [...text.matchAll(/adr\/(\d{4}-[a-z0-9-]+\.md)/g)].map((m) => m[1])));
+    expect(referenced.size).toBeGreaterThan(8);
     for (const name of referenced) expect(dir).toContain(name);
   });
 
-  test('every runbook section an error message or document names (docs/runbook.md, "…") exists', () => {
-    const runbook = readFileSync(join(REPO_ROOT, "docs/runbook.md"), "utf8");
-    // Headings without their number and remark ("## 1. Bootstrap (once per site)"), and bold paragraph titles ("**Talos asset checksums.**").
-    const sections = new Set([
-      ...[...runbook.matchAll(/^#{2,4} (?:[\d.]+ )?(.+?)(?: \([^)]*\))?$/gm)].map((m) => m[1].trim()),
-      ...[...runbook.matchAll(/^\*\*([^*]+?)\.?\*\*/gm)].map((m) => m[1].trim()),
-    ]);
-    const texts = [readme, runbook, ...["lib", "bin", "constructs", "stacks"].flatMap((dir) => [...filesUnder(join(REPO_ROOT, dir)).values()])];
-    const named = new Set(texts.flatMap((text) => [...text.matchAll(/runbook(?:\.md)?, \\?"([^"\\]+)\\?"/g)].map((m) => m[1])));
-    expect(named.size).toBeGreaterThan(5);
-    expect([...named].filter((name) => !sections.has(name))).toEqual([]);
+  test('every section an error message, comment or document names (docs/<page>.md, "…"; runbook, "…") exists in that page', () => {
+    const pages = new Map([...DOCS].map(([path, text]) => [path, sectionNames(text)]));
+    const texts = [
+      ...DOCS.values(),
+      ...["lib", "bin", "constructs", "stacks", "wireguard", ".github"].flatMap((dir) => [...filesUnder(join(REPO_ROOT, dir)).values()]),
+      readFileSync(join(REPO_ROOT, "renovate.json"), "utf8"),
+    ];
+    const named = new Set(
+      texts.flatMap((text) =>
+        [...text.matchAll(/(docs\/[\w/-]+\.md|README(?:\.md)?|runbook(?:\.md)?), \\?"([^"\\]+)\\?"/g)].map((m) => {
+          const page = m[1].startsWith("README") ? "README.md" : m[1].startsWith("runbook") ? "docs/runbook.md" : m[1];
+          return `${page}, "${m[2]}"`;
+        }),
+      ),
+    );
+    expect(named.size).toBeGreaterThan(10);
+    const missing = [...named].filter((ref) => {
+      const [, page, name] = /^(.+?), "(.+)"$/.exec(ref)!;
+      return !pages.get(page)?.has(name);
+    });
+    expect(missing).toEqual([]);
   });
 });

@@ -4,11 +4,11 @@
 //   dnsmasq on br0 10.0.20.10   10.0.20.1   203.0.113.10   203.0.113.1   10.132.0.10    10.132.0.1 + ClusterIP
 //
 // - server: the boot VLAN. A bridge carries the VMs' taps and the link to the
-//   router; dnsmasq serves DHCP on it, configured as the README tells users
+//   router; dnsmasq serves DHCP on it, configured as docs/boot-path.md tells users
 //   (renderDnsmasqConfig), with the router as the VMs' default gateway.
 // - router: the home router peer: its config from renderPeerConfig (what
 //   `npm run wg:peer-config` prints), applied as wg-quick would, plus the
-//   README's route to the gateway's tunnel IP.
+//   route of docs/boot-path.md to the gateway's tunnel IP.
 // - gateway: wireguard/gateway.sh (the DaemonSet's script) with the config and
 //   rules from renderGatewayConfig/renderGatewayRules.
 // - matchbox: the Go Matchbox v0.11.0 stand-in (test/support/matchbox-standin)
@@ -47,7 +47,7 @@ export const BOOT_NET = {
 export const CHAIN_EFI_ASSET = IPXE_CHAIN_EFI_PATH;
 
 /**
- * The dnsmasq configuration for network boot (the README's DHCP section):
+ * The dnsmasq configuration for network boot (docs/boot-path.md, "DHCP network-boot setting"):
  * iPXE clients (user class "iPXE") get Matchbox's /boot.ipxe on the
  * gateway's tunnel IP; UEFI HTTP-boot clients (client architecture 16,
  * x86-64 UEFI HTTP) get the iPXE binary with the embedded chain script and
@@ -156,7 +156,7 @@ export async function buildBootNetwork(h: NetnsHarness, opts: { editSite?: (s: R
   });
   await h.check(ns.gateway, ["ip", "route", "add", "default", "via", BOOT_NET.node, "dev", "uplink"]);
 
-  // The router peer, and the README's route to the gateway's tunnel IP.
+  // The router peer, and the route of docs/boot-path.md to the gateway's tunnel IP.
   const routerConf = renderPeerConfig({ site: settings, peer: site.peers[0], privateKey: routerKeys.privateKey, gatewayPublicKey: gatewayKeys.publicKey, endpoint: BOOT_NET.gatewayWan });
   await wgQuickUp(h, ns.router, wg.router, routerConf);
   await h.check(ns.router, ["ip", "route", "replace", `${gatewayIp}/32`, "dev", wg.router]);
