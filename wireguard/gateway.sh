@@ -184,7 +184,7 @@ report_refused() {
   while read -r address gateway peer count; do
     previous=${refused_seen[$peer]:-0}
     if [ "$count" -gt "$previous" ]; then
-      log "refused $((count - previous)) connection attempt(s) (TCP SYNs, retries included) to ${gateway}:8080 from ${address}, the tunnel address of peer ${peer}: only sources in a peer's routedCidrs reach Matchbox HTTP (sourceNat: false). If ${peer} is a router that masquerades its boot VLAN into the tunnel, make it route the boot VLAN without NAT, or set sourceNat: true for ${peer} in wireguard/peers.yaml (README: UDM Pro)"
+      log "refused $((count - previous)) connection attempt(s) (TCP SYNs, retries included) to ${gateway}:8080 from ${address}, the tunnel address of peer ${peer}: only sources in a peer's routedCidrs reach Matchbox HTTP (sourceNat: false). If ${peer} is a router that masquerades its boot VLAN into the tunnel, make it route the boot VLAN without NAT, or set sourceNat: true for ${peer} in wireguard/peers.yaml (docs/boot-path.md, "UDM Pro: import the tunnel and route the boot VLAN")"
     fi
     refused_seen[$peer]=$count
   done < <("$IPTABLES" -t filter -S INPUT -v 2>/dev/null |
