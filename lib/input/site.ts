@@ -31,17 +31,20 @@ export function loadNetbootSite(file: string = siteFileFromEnv()): NetbootSite {
   return completeSite(loadSite(file));
 }
 
-/** Reads the files the settings name (peers, gateway public key) and the project's pod scripts. */
-export function completeSite(loaded: LoadedSite): NetbootSite {
+/**
+ * Reads the files the settings name (peers, gateway public key, inventory, Talos patch files) and the project's pod scripts.
+ * `inventory` replaces the settings' matchbox.inventoryFile (validate's argument): its path and how it is shown.
+ */
+export function completeSite(loaded: LoadedSite, inventory?: { readonly file: string; readonly shown: string }): NetbootSite {
   const { settings } = loaded;
   // Every path first, by the one rule: a refused path is reported before any file is opened.
   const gatewayKeyFile = loaded.resolvePath(settings.wireguard.gatewayPublicKeyFile, ["wireguard", "gatewayPublicKeyFile"]);
   const peersFile = loaded.resolvePath(settings.wireguard.peersFile, ["wireguard", "peersFile"]);
-  const inventoryFile = loaded.resolvePath(settings.matchbox.inventoryFile, ["matchbox", "inventoryFile"]);
+  const inventoryFile = inventory?.file ?? loaded.resolvePath(settings.matchbox.inventoryFile, ["matchbox", "inventoryFile"]);
   // The gateway's key, when readable, so that a peer holding it is refused; an unreadable key file is reported below.
   const gatewayKey = readWireguardKeyFile(gatewayKeyFile);
   const peers = loadPeers(peersFile, settings.wireguard.peersFile, settings, "key" in gatewayKey ? gatewayKey.key : undefined);
-  const machines = loadInventory(inventoryFile, settings.matchbox.inventoryFile, settings);
+  const machines = loadInventory(inventoryFile, inventory?.shown ?? settings.matchbox.inventoryFile, settings);
   return {
     settings,
     file: loaded.file,

@@ -3,8 +3,12 @@ import { PROFILE_NAMES, talosProfileName } from "../../lib/model/matchbox/boot-p
 import { normalizeMac } from "../../lib/input/mac";
 import { validateCommand } from "../../lib/commands/validate";
 import { DataFileError, YamlSource } from "../../lib/input/yaml-source";
-import { writeInventory } from "../support/inventory";
-import { FIXTURE_SITE_FILE, siteFrom } from "../support/site";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { stringify } from "yaml";
+import { REPO_ROOT } from "../../lib/input/settings";
+import { FIXTURE_INVENTORY, writeInventory } from "../support/inventory";
+import { FIXTURE_SITE_FILE, fixtureSiteValue, siteFrom } from "../support/site";
 import { runCommand } from "../support/commands";
 
 /** The validate command in-process (the same function bin/validate.ts runs). */
@@ -50,8 +54,50 @@ describe("npm run validate", () => {
     // Which site the result is for, once, on stderr (stdout stays the result).
     expect(run.stderr).toBe("site: test/fixtures/site/site.yaml\n");
     expect(run.status).toBe(0);
-    // Six machines; the one with boot: disk has no group.
-    expect(run.stdout).toBe("test/fixtures/site/machines.yaml: 6 machine(s) valid, 5 with a Matchbox group\n");
+    // Every file synth checks, by name, then the inventory's counts: six machines; the one with boot: disk has no group.
+    expect(run.stdout).toBe(
+      "checked: test/fixtures/site/site.yaml (settings); test/fixtures/site/peers.yaml (2 peer(s)); test/fixtures/site/gateway.pub (the gateway's public key); " +
+        "test/fixtures/site/machines.yaml (inventory); Talos patch file(s) test/fixtures/site/patches/all-machines.yaml, test/fixtures/site/patches/worker-1.yaml\n" +
+        "test/fixtures/site/machines.yaml: 6 machine(s) valid, 5 with a Matchbox group\n",
+    );
+  });
+
+  describe("checks what synth checks, not only the inventory", () => {
+    let dir: string;
+    beforeEach(() => {
+      // Inside the repository, as data files must be (ignored by git: test/.tmp-*).
+      dir = mkdtempSync(join(REPO_ROOT, "test", ".tmp-validate-"));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** A variant of the fixture site in `dir`, with its own peers file and gateway key file written there. */
+    function siteWith(files: { peers?: string; gatewayPub?: string; patch?: string }): string {
+      const site = fixtureSiteValue();
+      const rel = relative(REPO_ROOT, dir);
+      if (files.peers !== undefined) {
+        writeFileSync(join(dir, "peers.yaml"), files.peers);
+        site.wireguard.peersFile = `${rel}/peers.yaml`;
+      }
+      if (files.gatewayPub !== undefined) {
+        writeFileSync(join(dir, "gateway.pub"), files.gatewayPub);
+        site.wireguard.gatewayPublicKeyFile = `${rel}/gateway.pub`;
+      }
+      if (files.patch !== undefined) site.talos.patches = [files.patch];
+      const file = join(dir, "site.yaml");
+      writeFileSync(file, stringify(site));
+      return file;
+    }
+
+    test.each([
+      ["the peers file", { peers: "peers:\n  - name: home-router\n    publicKey: not-a-key\n    tunnelAddress: 10.99.0.2\n" }, /peers\.yaml:\d+: .*publicKey: "not-a-key" is not a WireGuard key/],
+      ["the gateway's public key", { gatewayPub: "not a key\n" }, /gateway\.pub: .*the gateway's public key: it is not a WireGuard key file/],
+      ["a Talos patch file", { patch: "test/fixtures/site/patches/no-such-patch.yaml" }, /no-such-patch\.yaml/],
+    ])("a problem in %s fails validate (exit 1), as it fails synth", (_what, files, message) => {
+      const run = validateProcess(FIXTURE_INVENTORY, siteWith(files));
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(message);
+      expect(run.stdout).toBe("");
+    });
   });
 
   const cases: [string, (m: Record<string, any>[]) => Record<string, any>[] | void, RegExp][] = [
