@@ -1,10 +1,14 @@
 /**
  * Refuses to deploy a site that must never reach production: the built-in
  * example (its project id and addresses are placeholders), one that still uses
- * any value the example ships (project id, gateway or peer keys, MACs: see
- * lib/commands/example-site.ts), one without the Talos asset checksums, or one with
- * local state (a CI runner's disk is thrown away after the job, and with it
- * the only record of what was created). Every problem is reported at once.
+ * any value the example ships (project id, home address and any other
+ * documentation-range address, gateway or peer keys, MACs) or the
+ * documentation's stand-ins (project, bucket): see lib/commands/example-site.ts;
+ * one without the Talos asset checksums, one with local state (a CI runner's
+ * disk is thrown away after the job, and with it the only record of what was
+ * created), and any container image the stacks deploy that is pinned by tag
+ * only. Every problem is reported at once. It warns (exit 0) when machines
+ * boot over the network and ipxeChainEfi is unset.
  *
  * Usage:
  *   SITE_CONFIG=sites/home.yaml npm run check-deployable
@@ -25,9 +29,18 @@ import { MATCHBOX_RPC_PORT } from "../lib/model/wireguard/render";
 import { appendFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { announceSite, exitOnDataFileError, helpRequested } from "../lib/commands/cli";
-import { EXAMPLE_GATEWAY_PUBLIC_KEY, EXAMPLE_PROJECT, exampleMachineWithMac, examplePeerWithKey } from "../lib/commands/example-site";
+import {
+  DOCS_PLACEHOLDERS,
+  DOCUMENTATION_RANGES,
+  EXAMPLE_GATEWAY_PUBLIC_KEY,
+  EXAMPLE_PROJECT,
+  exampleMachineWithMac,
+  examplePeerWithKey,
+} from "../lib/commands/example-site";
+import { WIREGUARD_IMAGE } from "../constructs/wireguard-gateway";
+import { ASSET_FETCHER_IMAGE, MATCHBOX_IMAGE } from "../constructs/matchbox-server";
 import { BROADEST_HOME_PREFIX, loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from "../lib/input/settings";
-import { parseIpv4Cidr, type Ipv4Cidr } from "../lib/input/cidr";
+import { cidrsOverlap, parseIpv4Cidr, type Ipv4Cidr } from "../lib/input/cidr";
 import { completeSite, type NetbootSite } from "../lib/input/site";
 import { DataFileError, formatProblem } from "../lib/input/yaml-source";
 import { safeLines } from "../lib/input/safe-text";
@@ -52,6 +65,17 @@ export function deployProblems(site: SiteSettings, file: string): string[] {
   if (site.gcp.project === EXAMPLE_PROJECT) {
     problems.push(`${file}: gcp.project: ${EXAMPLE_PROJECT} is the example's placeholder project id; set gcp.project to the id of your GCP project (docs/runbook.md, "Bootstrap")`);
   }
+  if (site.gcp.project === DOCS_PLACEHOLDERS.project) {
+    problems.push(
+      `${file}: gcp.project: ${DOCS_PLACEHOLDERS.project} is the stand-in project id of the documentation's commands (PROJECT=…), not yours; set gcp.project to the id of your GCP project (gcloud projects list) (docs/getting-started.md)`,
+    );
+  }
+  if (site.state.bucket === DOCS_PLACEHOLDERS.bucket) {
+    problems.push(
+      `${file}: state.bucket: ${DOCS_PLACEHOLDERS.bucket} is the stand-in bucket of the documentation's commands (BUCKET=…), not yours; bucket names are global, so create your own versioned bucket and name it here (docs/runbook.md, "State bucket")`,
+    );
+  }
+  problems.push(...documentationAddressProblems(site, file));
   if (site.state.backend !== "gcs") {
     problems.push(
       `${file}: state.backend: ${site.state.backend} keeps Terraform state on local disk, and a CI runner's disk is discarded after each job; set state.backend: gcs and state.bucket to the versioned state bucket (docs/runbook.md, "State bucket")`,
@@ -78,6 +102,89 @@ export function deployProblems(site: SiteSettings, file: string): string[] {
     );
   }
   return problems;
+}
+
+const DOC_RANGES = DOCUMENTATION_RANGES.map((t) => parseIpv4Cidr(t) as Ipv4Cidr);
+
+/**
+ * Public addresses still from a documentation range (RFC 5737), as the
+ * example's are (lib/commands/example-site.ts): the tunnel would admit nobody,
+ * the control plane nobody's admin, and peers would dial nowhere.
+ */
+export function documentationAddressProblems(site: SiteSettings, file: string): string[] {
+  const inDocRange = (text: string) => {
+    const c = parseIpv4Cidr(text.includes("/") ? text : `${text}/32`);
+    return typeof c !== "string" && DOC_RANGES.find((r) => cidrsOverlap(r, c));
+  };
+  const problems: string[] = [];
+  site.homePublicCidrs.forEach((cidr, i) => {
+    const range = inDocRange(cidr);
+    if (range) {
+      problems.push(
+        `${file}: homePublicCidrs[${i}]: ${cidr} is in ${range.text}, a documentation range (RFC 5737), like the example's home address: the load balancer would admit nobody's handshakes; set it to your home router's public (WAN) address as a /32 (the UDM Pro shows it on its internet connection)`,
+      );
+    }
+  });
+  site.network.controlPlaneAuthorizedCidrs.forEach((cidr, i) => {
+    const range = inDocRange(cidr);
+    if (range) {
+      problems.push(
+        `${file}: network.controlPlaneAuthorizedCidrs[${i}]: ${cidr} is in ${range.text}, a documentation range (RFC 5737), like the example's: no admin reaches the control plane's IP endpoint from it; list the public addresses admins reach it from, e.g. your homePublicCidrs`,
+      );
+    }
+  });
+  const endpoint = site.wireguard.endpoint;
+  if (endpoint !== undefined && inDocRange(endpoint)) {
+    problems.push(
+      `${file}: wireguard.endpoint: ${endpoint} is in a documentation range (RFC 5737), not the gateway's address; set it to the network stack's output (terraform -chdir=cdktf.out/stacks/network output -raw wireguard_endpoint_ip) or remove it until the first deploy`,
+    );
+  }
+  return problems;
+}
+
+/** A container image the stacks deploy, by the constant that owns it. */
+export interface DeployedImage {
+  /** The constant's name and file, for the message. */
+  readonly owner: string;
+  readonly ref: string;
+}
+
+/** Every image the stacks deploy (test/unit/check-deployable.test.ts compares it with the synthesized workloads). */
+export const DEPLOYED_IMAGES: readonly DeployedImage[] = [
+  { owner: "WIREGUARD_IMAGE (constructs/wireguard-gateway.ts)", ref: WIREGUARD_IMAGE },
+  { owner: "MATCHBOX_IMAGE (constructs/matchbox-server/index.ts)", ref: MATCHBOX_IMAGE },
+  { owner: "ASSET_FETCHER_IMAGE (constructs/matchbox-server/index.ts)", ref: ASSET_FETCHER_IMAGE },
+];
+
+/**
+ * Images pinned by tag only: the registry, not the reviewed repository,
+ * decides what runs (a tag can be moved). Refused with the command that prints
+ * the digest; nothing here looks it up, and no digest is ever guessed.
+ */
+export function imageDigestProblems(images: readonly DeployedImage[]): string[] {
+  return images
+    .filter((image) => !/@sha256:[0-9a-f]{64}$/.test(image.ref))
+    .map(
+      (image) =>
+        `${image.owner}: ${image.ref} is pinned by tag only, so the registry decides what the cluster runs; ` +
+        `run docker buildx imagetools inspect ${image.ref} and append the digest of its Digest: line as ${image.ref}@sha256:<digest>, in a reviewed pull request (Renovate's pinDigests, renovate.json, proposes the same)`,
+    );
+}
+
+/**
+ * Why the site may not boot its machines although it deploys: without
+ * ipxeChainEfi a UEFI HTTP-boot server (the DL360 Gen9) has no EFI program to
+ * load, and the inventory does not record which firmware a machine has, so
+ * this is a warning, not a refusal: an iPXE client (an iPXE ROM, a VM) boots
+ * /boot.ipxe without it (docs/boot-path.md, "DHCP network-boot setting").
+ */
+export function deployWarnings(site: NetbootSite): string[] {
+  const booting = site.machines.filter((m) => m.boot !== "disk");
+  if (site.settings.ipxeChainEfi !== undefined || booting.length === 0) return [];
+  return [
+    `${site.file}: ipxeChainEfi: is unset, so Matchbox serves no UEFI chain binary: a machine that UEFI-HTTP-boots (such as an HP DL360 Gen9) cannot boot, while iPXE clients can (${booting.length} machine(s) boot over the network); ` +
+      `build it with scripts/build-ipxe-efi.sh --chain-url http://${site.settings.wireguard.gatewayAddress}:8080/boot.ipxe --out <dir>, publish it at an https URL and set ipxeChainEfi: { url, sha256 } (docs/getting-started.md; docs/boot-path.md, "DHCP network-boot setting")`,
+  ];
 }
 
 /**
@@ -187,30 +294,35 @@ export interface CheckResult {
  * gateway key) and checks those too. An invalid data file is one more
  * problem, so one run lists everything to fix.
  */
-export function checkDeployable(loaded: LoadedSite): CheckResult {
+export function checkDeployable(loaded: LoadedSite, images: readonly DeployedImage[] = DEPLOYED_IMAGES): CheckResult {
   const problems = deployProblems(loaded.settings, loaded.file);
+  let warnings: string[] = [];
   try {
-    problems.push(...exampleDataProblems(completeSite(loaded)));
+    const site = completeSite(loaded);
+    problems.push(...exampleDataProblems(site));
+    warnings = deployWarnings(site);
   } catch (err) {
     if (!(err instanceof DataFileError)) throw err;
     problems.push(...err.problems.map(formatProblem));
   }
+  problems.push(...imageDigestProblems(images));
+  const warned = warnings.map((w) => `warning: ${w}\n`).join("");
   if (problems.length > 0) {
     const lines = problems.map((p) => `  - ${p}`).join("\n");
     const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-    return { ok: false, stdout: "", stderr: safeLines(`error: refusing to deploy ${loaded.file} (${count}):\n${lines}\n`) };
+    return { ok: false, stdout: "", stderr: safeLines(`error: refusing to deploy ${loaded.file} (${count}):\n${lines}\n${warned}`) };
   }
   const s = loaded.settings;
   return {
     ok: true,
     stdout: `deployable: ${loaded.file} (project ${s.gcp.project}, state gs://${s.state.bucket}/${s.state.prefix})\n`,
-    stderr: "",
+    stderr: safeLines(warned),
   };
 }
 
 const USAGE = "usage: npm run check-deployable -- [<site.yaml>] [--github-output]\n";
 
-export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, images: readonly DeployedImage[] = DEPLOYED_IMAGES): number {
   if (helpRequested(argv, USAGE)) return 0;
   const writeGithubOutput = argv.includes("--github-output");
   const unknown = argv.filter((a) => a.startsWith("-") && a !== "--github-output");
@@ -222,7 +334,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
   const file = files[0] !== undefined ? resolve(process.cwd(), files[0]) : exitOnDataFileError(() => siteFileFromEnv(env));
   announceSite(file);
   const loaded = exitOnDataFileError(() => loadSite(file));
-  const result = checkDeployable(loaded);
+  const result = checkDeployable(loaded, images);
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
   if (!result.ok) return 1;

@@ -46,3 +46,38 @@ export function examplePeerWithKey(key: string): string | undefined {
 export function exampleMachineWithMac(mac: string): string | undefined {
   return Object.entries(EXAMPLE_MACS).find(([, m]) => m === mac)?.[0];
 }
+
+/**
+ * homePublicCidrs and network.controlPlaneAuthorizedCidrs of sites/example.yaml:
+ * an address of a documentation range (below), nobody's router.
+ */
+export const EXAMPLE_HOME_CIDR = "203.0.113.10/32";
+
+/**
+ * The IPv4 documentation ranges (RFC 5737, "IPv4 Address Blocks Reserved for
+ * Documentation"). The example's public addresses come from them, so its site
+ * validates without naming anyone's address; no real home router, admin
+ * address or gateway endpoint is in one. `check-deployable` refuses them in
+ * homePublicCidrs, network.controlPlaneAuthorizedCidrs and wireguard.endpoint
+ * (the settings validation accepts them, or the example would not validate).
+ */
+export const DOCUMENTATION_RANGES: readonly string[] = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"];
+
+/**
+ * The stand-ins the documentation's commands use for a user's own values
+ * (docs/getting-started.md, docs/runbook.md: PROJECT=…, BUCKET=…, the state
+ * block). A site that still holds one was copied from the page, not filled in;
+ * `check-deployable` refuses both. test/unit/docs.test.ts checks the pages use
+ * exactly these.
+ */
+export const DOCS_PLACEHOLDERS = { project: "homelab-boot-123456", bucket: "homelab-boot-tfstate" } as const;
+
+/*
+ * What is NOT refused, and why: the example's private values (bootVlanCidrs
+ * 10.0.20.0/24 and its gateway, the tunnel 10.99.0.0/24, the VPC ranges,
+ * matchbox.clusterIp, talos.cluster.endpoint https://10.0.20.10:6443) and its
+ * names (namePrefix, gke.clusterName, talos.cluster.name) can be a real site's
+ * own choice: the seed's boot VLAN is VLAN 20, and private ranges are the same
+ * in every home. They name nothing outside the site, so keeping them is not
+ * a forgotten edit.
+ */

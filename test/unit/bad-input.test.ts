@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { repoTempDir } from "../support/files";
 import { parse, stringify } from "yaml";
-import { githubOutputProblems, main as checkDeployableMain } from "../../bin/check-deployable";
+import { DEPLOYED_IMAGES, githubOutputProblems, main as checkDeployableMain } from "../../bin/check-deployable";
 import { main as peerConfigMain } from "../../bin/wg-peer-config";
 import { main as keygenMain } from "../../bin/wg-keygen";
 import { parseSite, loadSite, siteFileFromEnv } from "../../lib/input/settings";
@@ -444,16 +444,19 @@ describe("check-deployable --github-output", () => {
     const dir = tempDir("github-output");
     const site = fixtureSiteValue();
     site.example = false;
-    site.gcp.project = "homelab-boot-123456";
-    site.state = { backend: "gcs", bucket: "homelab-boot-tfstate", prefix: "netboot" };
+    site.gcp.project = "nbfix-home-424242";
+    site.state = { backend: "gcs", bucket: "nbfix-home-tfstate", prefix: "netboot" };
     site.matchbox.rpcEndpoint = "127.0.0.1:8081";
+    // Not the example's documentation-range addresses, which check-deployable refuses before it writes outputs.
+    site.homePublicCidrs = ["81.2.69.160/32"];
+    site.network.controlPlaneAuthorizedCidrs = ["81.2.69.160/32"];
     // A file name can hold a newline; a site file's path is not a setting, so only the output check sees it.
     const file = join(dir, "home\nproject=attacker-project.yaml");
     writeFileSync(file, stringify(site));
     const out = join(dir, "github-output");
     writeFileSync(out, "earlier=kept\n");
     const io = captureOutput();
-    expect(checkDeployableMain([file, "--github-output"], { GITHUB_OUTPUT: out })).toBe(1);
+    expect(checkDeployableMain([file, "--github-output"], { GITHUB_OUTPUT: out }, DEPLOYED_IMAGES.filter((i) => i.ref.includes("@sha256:")))).toBe(1);
     expect(readFileSync(out, "utf8")).toBe("earlier=kept\n");
     expect(io.stderr()).toContain(
       `error: --github-output: nothing written to $GITHUB_OUTPUT:\n  - site_file: ${JSON.stringify(file)} (the site file's path) contains a line break; allowed: a value on one line`,

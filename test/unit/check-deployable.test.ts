@@ -2,8 +2,18 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
-import { checkDeployable, main } from "../../bin/check-deployable";
-import { EXAMPLE_GATEWAY_PUBLIC_KEY, EXAMPLE_MACS, EXAMPLE_PEER_PUBLIC_KEYS, EXAMPLE_PROJECT } from "../../lib/commands/example-site";
+import { checkDeployable as checkDeployableWith, DEPLOYED_IMAGES, imageDigestProblems, main as mainWith } from "../../bin/check-deployable";
+import {
+  DOCS_PLACEHOLDERS,
+  DOCUMENTATION_RANGES,
+  EXAMPLE_GATEWAY_PUBLIC_KEY,
+  EXAMPLE_HOME_CIDR,
+  EXAMPLE_MACS,
+  EXAMPLE_PEER_PUBLIC_KEYS,
+  EXAMPLE_PROJECT,
+} from "../../lib/commands/example-site";
+import { fixtureSiteFrom as fixtureNetbootSite } from "../support/site";
+import { buildStacks, resources, synthJson } from "../support/synth";
 import { normalizeMac } from "../../lib/input/mac";
 import { parseSite, REPO_ROOT, type LoadedSite } from "../../lib/input/settings";
 import { checkWireguardKey } from "../../lib/input/wireguard/keys";
@@ -18,6 +28,17 @@ import { runCommand } from "../support/commands";
 // lib/commands/example-site.ts and writes it into a temporary copy of the fixtures.
 
 const FIXTURE_DIR = resolve(REPO_ROOT, "test/fixtures/site");
+
+/**
+ * The images pinned by digest only: every test but the image tests checks a
+ * site, not the code's images (WIREGUARD_IMAGE is pinned by tag until its
+ * digest is confirmed; the image tests below show that refusal).
+ */
+const PINNED_IMAGES = DEPLOYED_IMAGES.filter((image) => image.ref.includes("@sha256:"));
+const checkDeployable = (loaded: LoadedSite) => checkDeployableWith(loaded, PINNED_IMAGES);
+const main = (argv: readonly string[], env: NodeJS.ProcessEnv) => mainWith(argv, env, PINNED_IMAGES);
+/** A public address of no documentation range, standing in for a user's home router in these tests. */
+const HOME_CIDR = "81.2.69.160/32";
 /** How the site file is shown in messages: a user's site. */
 const SHOWN = "sites/home.yaml";
 /** The data files as a user's site names them; in these tests they live in a temporary directory. */
@@ -29,9 +50,14 @@ const INVENTORY = "matchbox-config/machines.yaml";
 function deployableValue(): Record<string, any> {
   const site = fixtureSiteValue();
   site.example = false;
-  site.gcp.project = "homelab-boot-123456";
-  site.state = { backend: "gcs", bucket: "homelab-boot-tfstate", prefix: "netboot" };
+  site.gcp.project = "nbfix-home-424242";
+  site.state = { backend: "gcs", bucket: "nbfix-home-tfstate", prefix: "netboot" };
   site.matchbox.rpcEndpoint = "127.0.0.1:8081";
+  // The fixture's public addresses are from documentation ranges, as the example's are; a deployed site has its own.
+  site.homePublicCidrs = [HOME_CIDR];
+  site.network.controlPlaneAuthorizedCidrs = [HOME_CIDR];
+  // The UEFI chain binary, so that no warning is printed (the warning has its own test).
+  site.ipxeChainEfi = { url: "https://example.test/netboot-chain.efi", sha256: "a".repeat(64) };
   expect(site.talos.kernelSha256).toMatch(/^[0-9a-f]{64}$/);
   expect(site.talos.initramfsSha256).toMatch(/^[0-9a-f]{64}$/);
   return site;
@@ -104,7 +130,7 @@ describe("the example's recorded values (lib/commands/example-site.ts)", () => {
 describe("check-deployable", () => {
   test("accepts a deployable site: not the example, gcs state, rpcEndpoint 127.0.0.1:8081, checksums set, own keys and MACs", () => {
     const result = checkDeployable(siteIn(dir));
-    expect(result).toEqual({ ok: true, stderr: "", stdout: "deployable: sites/home.yaml (project homelab-boot-123456, state gs://homelab-boot-tfstate/netboot)\n" });
+    expect(result).toEqual({ ok: true, stderr: "", stdout: "deployable: sites/home.yaml (project nbfix-home-424242, state gs://nbfix-home-tfstate/netboot)\n" });
   });
 
   test("refuses a site marked example: true, naming the file, the field and what to do", () => {
@@ -242,6 +268,71 @@ describe("check-deployable", () => {
     ]);
   });
 
+  test.each([
+    ["gcp.project", (s: Record<string, any>) => (s.gcp.project = DOCS_PLACEHOLDERS.project), `gcp.project: ${DOCS_PLACEHOLDERS.project} is the stand-in project id of the documentation's commands`],
+    ["state.bucket", (s: Record<string, any>) => (s.state.bucket = DOCS_PLACEHOLDERS.bucket), `state.bucket: ${DOCS_PLACEHOLDERS.bucket} is the stand-in bucket of the documentation's commands`],
+  ])("refuses the documentation's stand-in for %s, saying what to set", (_field, edit, message) => {
+    const result = checkDeployable(siteIn(dir, edit));
+    expect(result.ok).toBe(false);
+    expect(problemLines(result.stderr)).toEqual([expect.stringContaining(`sites/home.yaml: ${message}`)]);
+  });
+
+  test("refuses the example's home address (a documentation range) in homePublicCidrs and controlPlaneAuthorizedCidrs, and a documentation-range wireguard.endpoint", () => {
+    const result = checkDeployable(
+      siteIn(dir, (s) => {
+        s.homePublicCidrs = [HOME_CIDR, EXAMPLE_HOME_CIDR];
+        s.network.controlPlaneAuthorizedCidrs = [EXAMPLE_HOME_CIDR];
+        s.wireguard.endpoint = "198.51.100.7";
+      }),
+    );
+    expect(result.ok).toBe(false);
+    expect(problemLines(result.stderr)).toEqual([
+      expect.stringContaining(`sites/home.yaml: homePublicCidrs[1]: ${EXAMPLE_HOME_CIDR} is in 203.0.113.0/24, a documentation range (RFC 5737), like the example's home address`),
+      expect.stringContaining(`sites/home.yaml: network.controlPlaneAuthorizedCidrs[0]: ${EXAMPLE_HOME_CIDR} is in 203.0.113.0/24, a documentation range`),
+      expect.stringContaining("sites/home.yaml: wireguard.endpoint: 198.51.100.7 is in a documentation range (RFC 5737)"),
+    ]);
+  });
+
+  test("the example site's public addresses are the recorded ones, all in documentation ranges (so the refusal above covers the shipped file)", () => {
+    const example = parse(readFileSync(join(REPO_ROOT, "sites/example.yaml"), "utf8"));
+    expect(example.gcp.project).toBe(EXAMPLE_PROJECT);
+    expect(example.homePublicCidrs).toEqual([EXAMPLE_HOME_CIDR]);
+    expect(example.network.controlPlaneAuthorizedCidrs).toEqual([EXAMPLE_HOME_CIDR]);
+    expect(DOCUMENTATION_RANGES).toEqual(["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]);
+  });
+
+  test("warns (and still accepts) a site without ipxeChainEfi whose machines boot over the network, saying how to build it", () => {
+    const result = checkDeployable(siteIn(dir, (s) => delete s.ipxeChainEfi));
+    expect(result.ok).toBe(true);
+    expect(result.stderr.split("\n").filter(Boolean)).toEqual([
+      expect.stringMatching(/^warning: sites\/home\.yaml: ipxeChainEfi: is unset, .*cannot boot, while iPXE clients can \(5 machine\(s\) boot over the network\); build it with scripts\/build-ipxe-efi\.sh --chain-url http:\/\/10\.99\.0\.1:8080\/boot\.ipxe --out <dir>/),
+    ]);
+    // Nothing to warn about when every machine boots from disk.
+    const allOnDisk = checkDeployable(siteIn(dir, (s) => delete s.ipxeChainEfi, { machines: (m) => m.forEach((x) => (x.boot = "disk")) }));
+    expect(allOnDisk).toMatchObject({ ok: true, stderr: "" });
+  });
+
+  test("DEPLOYED_IMAGES is every image the stacks deploy", () => {
+    const json = synthJson(buildStacks(fixtureNetbootSite()).bootServer);
+    const synthesized = [...Object.values(resources(json, "kubernetes_daemon_set_v1")), ...Object.values(resources(json, "kubernetes_deployment_v1"))].flatMap((w: any) =>
+      [...(w.spec.template.spec.init_container ?? []), ...w.spec.template.spec.container].map((c: any) => c.image as string),
+    );
+    expect([...new Set(synthesized)].sort()).toEqual(DEPLOYED_IMAGES.map((i) => i.ref).sort());
+  });
+
+  test("refuses an image pinned by tag only, naming its constant and the exact command that prints the digest", () => {
+    const tagOnly = DEPLOYED_IMAGES.filter((i) => !i.ref.includes("@sha256:"));
+    expect(imageDigestProblems(tagOnly.length > 0 ? tagOnly : [{ owner: "X (x.ts)", ref: "quay.io/x/y:1.0" }])).toEqual(
+      (tagOnly.length > 0 ? tagOnly : [{ owner: "X (x.ts)", ref: "quay.io/x/y:1.0" }]).map(
+        (i) => expect.stringMatching(new RegExp(`^${i.owner.replace(/[()./]/g, "\\$&")}: .* is pinned by tag only, .*run docker buildx imagetools inspect ${i.ref.replace(/[.]/g, "\\.")} and append the digest of its Digest: line`)),
+      ),
+    );
+    expect(imageDigestProblems(PINNED_IMAGES)).toEqual([]);
+    // With the real images, a tag-only one refuses the whole site, listed with the site's own problems.
+    const real = checkDeployableWith(siteIn(dir), DEPLOYED_IMAGES);
+    expect(real.ok).toBe(tagOnly.length === 0);
+  });
+
   describe("main", () => {
     let err: jest.SpyInstance;
     beforeEach(() => {
@@ -268,11 +359,11 @@ describe("check-deployable", () => {
       expect(lines).toEqual(
         expect.arrayContaining([
           "earlier=kept",
-          "project=homelab-boot-123456",
+          "project=nbfix-home-424242",
           "region=europe-west1",
           "cluster_name=nbfix-cluster",
           "cluster_location=europe-west1-b",
-          "state_bucket=homelab-boot-tfstate",
+          "state_bucket=nbfix-home-tfstate",
           "inventory_file=test/fixtures/site/machines.yaml",
           "matchbox_namespace=netboot-matchbox",
           "plan_stacks=network gke boot-server",
@@ -303,7 +394,10 @@ describe("check-deployable", () => {
     expect(run.stdout).toBe("");
     expect(run.stderr.match(/^site: /gm)).toEqual(["site: "]);
     expect(run.stderr.startsWith(`site: ${file}\n`)).toBe(true);
-    expect(run.stderr).toContain(`error: refusing to deploy ${file} (1 problem):`);
+    // The real command checks the real images too: each one pinned by tag only is one more problem.
+    const images = imageDigestProblems(DEPLOYED_IMAGES).length;
+    expect(run.stderr).toContain(`error: refusing to deploy ${file} (${1 + images} problem${images === 0 ? "" : "s"}):`);
     expect(run.stderr).toContain("talos.kernelSha256: is unset (null)");
+    for (const image of DEPLOYED_IMAGES.filter((i) => !i.ref.includes("@sha256:"))) expect(run.stderr).toContain(`${image.owner}: ${image.ref} is pinned by tag only`);
   }, 60_000);
 });
