@@ -43,6 +43,7 @@ import { BROADEST_HOME_PREFIX, loadSite, siteFileFromEnv, type LoadedSite, type 
 import { cidrsOverlap, parseIpv4Cidr, type Ipv4Cidr } from "../lib/input/cidr";
 import { completeSite, type NetbootSite } from "../lib/input/site";
 import { DataFileError, formatProblem } from "../lib/input/yaml-source";
+import { DEFAULT_KEY_DIR_SHOWN } from "../lib/commands/local-keys";
 import { safeLines } from "../lib/input/safe-text";
 
 /**
@@ -214,7 +215,7 @@ export function exampleDataProblems(site: NetbootSite): string[] {
   if (site.gatewayPublicKey === EXAMPLE_GATEWAY_PUBLIC_KEY) {
     problems.push(
       `${wg.gatewayPublicKeyFile} (wireguard.gatewayPublicKeyFile of ${site.file}): holds the example's gateway public key shipped with this repository, not your gateway's; ` +
-        `create your gateway's key pair outside the repository with npm run -s wg:keygen -- gateway --out ~/netboot-keys/gateway.key > ${wg.gatewayPublicKeyFile}, and add the private key as a version of the Secret Manager secret ${wg.privateKeySecret} (docs/boot-path.md, "Gateway key")`,
+        `create your gateway's key pair outside the repository with npm run -s wg:keygen -- gateway > ${wg.gatewayPublicKeyFile} (the private key goes to ${DEFAULT_KEY_DIR_SHOWN}/gateway.key), and add the private key as a version of the Secret Manager secret ${wg.privateKeySecret} (docs/boot-path.md, "Gateway key")`,
     );
   }
   site.peers.forEach((peer, i) => {

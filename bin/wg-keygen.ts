@@ -35,7 +35,11 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
     return 1;
   }
   const where = peer === "gateway" ? "commit it as wireguard/gateway.pub (the site's wireguard.gatewayPublicKeyFile)" : "put it in wireguard/peers.yaml as publicKey";
-  process.stderr.write(`private key written to ${file} (mode 0600); it never leaves this machine\npublic key (${where}):\n`);
+  const next =
+    peer === "gateway"
+      ? "add it as a version of the Secret Manager secret wireguard.privateKeySecret names (gcloud secrets versions add <secret> --data-file <this file>), the only copy that leaves this machine; never into the repository"
+      : "wg:peer-config reads it to render the peer's config, which you import into the peer and then delete; never into the repository";
+  process.stderr.write(`private key written to ${file} (mode 0600); ${next}\npublic key (${where}):\n`);
   process.stdout.write(`${pair.publicKey}\n`);
   return 0;
 }

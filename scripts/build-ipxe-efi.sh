@@ -64,8 +64,13 @@ else
   mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
   echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $DEBIAN_MIRROR $DEBIAN_SUITE main" >"$apt_dir/sources.list"
   apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceParts=/dev/null" -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o "APT::Sandbox::User=root")
-  apt-get "${apt_opts[@]}" update -qq
-  (cd "$work" && apt-get "${apt_opts[@]}" source -qq "ipxe=$IPXE_DEBIAN_VERSION")
+  cannot_fetch() {
+    echo "error: cannot fetch Debian's iPXE source (ipxe=$IPXE_DEBIAN_VERSION, $DEBIAN_SUITE, from $DEBIAN_MIRROR): $1 (apt's messages above)." >&2
+    echo "  Either make the mirror reachable (DEBIAN_MIRROR=<a Debian mirror> to use another), or unpack the same source (upstream iPXE commit $IPXE_COMMIT) and run again with IPXE_SOURCE_DIR=<that directory>." >&2
+    exit 1
+  }
+  apt-get "${apt_opts[@]}" update -qq || cannot_fetch "apt-get update of the deb-src list failed"
+  (cd "$work" && apt-get "${apt_opts[@]}" source -qq "ipxe=$IPXE_DEBIAN_VERSION") || cannot_fetch "apt-get source failed"
   mv "$work"/ipxe-1.0.0+git-20190125.36a4c85 "$src"
   epoch=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Timestamp)
 fi

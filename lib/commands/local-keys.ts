@@ -12,6 +12,12 @@ export function defaultKeyDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.NETBOOT_KEY_DIR || join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "netboot", "wireguard");
 }
 
+/**
+ * The default key directory as the documentation writes it (docs quote this
+ * owner; test/unit/docs.test.ts checks every private key path they name).
+ */
+export const DEFAULT_KEY_DIR_SHOWN = "~/.config/netboot/wireguard";
+
 export function defaultKeyFile(peer: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(defaultKeyDir(env), `${peer}.key`);
 }

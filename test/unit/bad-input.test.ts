@@ -346,6 +346,19 @@ describe("key files and the key-writing commands", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  test("wg:keygen says where each private key goes next: the gateway's to Secret Manager (not 'never leaves this machine'), a peer's into its config", () => {
+    const dir = tempDir("keys");
+    const io = captureOutput();
+    expect(keygenMain(["gateway"], { NETBOOT_KEY_DIR: dir })).toBe(0);
+    expect(keygenMain(["home-router"], { NETBOOT_KEY_DIR: dir })).toBe(0);
+    const [gateway, peer] = io.stderr().split("\n").filter((l) => l.startsWith("private key written to"));
+    expect(gateway).toBe(
+      `private key written to ${join(dir, "gateway.key")} (mode 0600); add it as a version of the Secret Manager secret wireguard.privateKeySecret names (gcloud secrets versions add <secret> --data-file <this file>), the only copy that leaves this machine; never into the repository`,
+    );
+    expect(peer).toContain("wg:peer-config reads it to render the peer's config");
+    expect(io.stderr()).not.toContain("never leaves this machine");
+  });
+
   test("wg:keygen refuses a path that is a symbolic link (even a dangling one, even with --force) and writes nothing", () => {
     const dir = tempDir("keys");
     const victim = join(dir, "victim.txt");

@@ -198,7 +198,7 @@ describe("check-deployable", () => {
     const lines = problemLines(result.stderr);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain("wireguard/gateway.pub (wireguard.gatewayPublicKeyFile of sites/home.yaml): holds the example's gateway public key");
-    expect(lines[0]).toContain("npm run -s wg:keygen -- gateway --out ~/netboot-keys/gateway.key > wireguard/gateway.pub");
+    expect(lines[0]).toContain("npm run -s wg:keygen -- gateway > wireguard/gateway.pub (the private key goes to ~/.config/netboot/wireguard/gateway.key)");
     expect(lines[0]).toContain("Secret Manager secret nbfix-wireguard-gateway-key");
   });
 

@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/input/settings";
 
@@ -42,4 +44,31 @@ describe("gateway.sh arguments", () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/gateway: FATAL: rules \/nonexistent\/rules\.v4 are missing or unreadable/);
   });
+});
+
+// scripts/build-ipxe-efi.sh when Debian's source cannot be fetched (this machine's usual case, and a home network's without a mirror).
+describe("build-ipxe-efi.sh without a reachable source", () => {
+  const tools = ["gcc", "make", "perl", "ld", "sha256sum", "dpkg-source", "apt-get"].filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
+  if (tools.length > 0) {
+    test.skip(`SKIPPED: ${tools.join(", ")} not installed (apt-get install build-essential dpkg-dev) — the script stops before fetching without them`, () => {});
+    return;
+  }
+  test("names the source it could not fetch and IPXE_SOURCE_DIR, exit 1, writes no binary", () => {
+    const out = mkdtempSync(join(tmpdir(), "netboot-ipxe-out-"));
+    try {
+      // A mirror that refuses connections at once (the discard port on loopback), and no retries, so apt fails fast.
+      writeFileSync(join(out, "apt.conf"), 'Acquire::Retries "0";\n');
+      const run = spawnSync("bash", [join(REPO_ROOT, "scripts/build-ipxe-efi.sh"), "--chain-url", "http://10.99.0.1:8080/boot.ipxe", "--out", out], {
+        encoding: "utf8",
+        env: { ...process.env, DEBIAN_MIRROR: "http://127.0.0.1:9/debian", IPXE_SOURCE_DIR: "", APT_CONFIG: join(out, "apt.conf") },
+        timeout: 60_000,
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/error: cannot fetch Debian's iPXE source \(ipxe=1\.0\.0\+git-20190125\.36a4c85-5\.1, bookworm, from http:\/\/127\.0\.0\.1:9\/debian\)/);
+      expect(run.stderr).toContain("run again with IPXE_SOURCE_DIR=<that directory>");
+      expect(existsSync(join(out, "netboot-chain.efi"))).toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
