@@ -30,7 +30,7 @@ function main(): number {
   try {
     const siteFile = siteFileFromEnv();
     process.stderr.write(siteLine(siteFile));
-    const result = bootDiff({ repoRoot: REPO_ROOT, siteFile, base: values.base });
+    const result = bootDiff({ repoRoot: REPO_ROOT, siteFile, base: values.base, siteFromEnv: Boolean(process.env.SITE_CONFIG?.trim()) });
     process.stdout.write(values.markdown ? formatBootDiffMarkdown(result) : formatBootDiff(result));
     const changed = result.changes.length > 0 || result.baseProblem !== undefined;
     return values["exit-code"] && changed ? 1 : 0;

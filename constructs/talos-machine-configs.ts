@@ -80,7 +80,8 @@ export class TalosMachineConfigs extends Construct {
     if (talos.cluster.existing !== (talos.cluster.secretsFile !== undefined)) {
       throw new Error("talos.cluster.existing and talos.cluster.secretsFile go together: an existing cluster's secrets are imported from secretsFile, a new cluster's are generated");
     }
-    if (talos.cluster.secretsFile) secrets.importFrom(talos.cluster.secretsFile);
+    // The import id is a string Terraform reads as a template, like every literal: the one escaping rule.
+    if (talos.cluster.secretsFile) secrets.importFrom(terraformLiteral(talos.cluster.secretsFile));
 
     const installers = new Map<string, string>();
     const installerImage = (schematic: string | undefined): string => {

@@ -12,6 +12,8 @@
 
 const fs = require("node:fs");
 const path = require("node:path");
+// The one Markdown rule, shared with `boot-diff --markdown`: values as code spans, output in fences, fence-safe truncation.
+const { markdownCode, fencedBlock, truncateMarkdown } = require("../../lib/model/markdown.js");
 
 /** What one report may take; the `comment` job cuts again, below GitHub's 65536-character comment limit. */
 const MAX_REPORT = 60000;
@@ -32,19 +34,15 @@ function tail(text, budget) {
   return `[${text.length - budget} earlier characters omitted; the full output is in the job log]\n${kept}`;
 }
 
-/** Keeps the start of a long Markdown report, cut at a line end. */
+/** Keeps the start of a long Markdown report, cut at a line end and never inside an open code fence. */
 function head(text, budget) {
-  if (text.length <= budget) return text;
-  const cut = text.lastIndexOf("\n", budget);
-  const kept = text.slice(0, cut > 0 ? cut : budget);
-  return `${kept}\n\n[${text.length - kept.length} more characters omitted; the full report is in the job log]\n`;
+  return truncateMarkdown(text, budget, "the job log");
 }
 
 /** Output quoted verbatim in a fenced block. */
 function quoted(text, budget) {
   const body = tail(text.replace(ANSI, "").trimEnd(), budget);
-  const f = fence(body);
-  return [`${f}text`, body, f].join("\n");
+  return fencedBlock(body, "text");
 }
 
 /**
@@ -79,7 +77,7 @@ function summarize(output, exitCode, skipReason) {
 function planReport(input) {
   const rows = input.stacks.map((s) => ({ ...s, summary: summarize(s.output || "", s.exitCode, s.skipReason) }));
   const header = ["### cdktf diff against the real state", ""];
-  if (input.site) header.push(`Site \`${input.site}\`. \`matchbox-config\` is not planned in pull requests: the boot changes in the pull-request comment are its diff.`, "");
+  if (input.site) header.push(`Site ${markdownCode(input.site)}. \`matchbox-config\` is not planned in pull requests: the boot changes in the pull-request comment are its diff.`, "");
   if (input.note) header.push(input.note, "");
   if (rows.length > 0) {
     header.push("| stack | plan |", "| --- | --- |", ...rows.map((r) => `| \`${r.name}\` | ${r.summary.line} |`), "");
@@ -130,9 +128,9 @@ const OUTCOME = { success: "passed", failure: "**failed**", skipped: "skipped (a
 function dataReport(input) {
   const out = [];
   const bd = input.bootDiff || {};
-  const base = input.baseSha ? ` against base \`${input.baseSha.slice(0, 12)}\`` : "";
+  const base = input.baseSha ? ` against base ${markdownCode(input.baseSha.slice(0, 12))}` : "";
   const site = siteFrom(bd.stderr) || siteFrom(input.planRefusal);
-  out.push(`#### Boot changes${base}${site ? ` (site \`${site}\`)` : ""}`, "");
+  out.push(`#### Boot changes${base}${site ? ` (site ${markdownCode(site)})` : ""}`, "");
   if (bd.exitCode === undefined) {
     out.push("`npm run boot-diff` did not run (an earlier step failed; see the job log).", "");
   } else if (bd.exitCode === 0) {
@@ -159,11 +157,13 @@ function dataReport(input) {
       "The `cdktf diff` of `network`, `gke` and `boot-server` against the real state runs in the `diff` job once a maintainer approves the `plan` environment (it runs this branch's code with the read-only plan identity: review the code and `package-lock.json` first). Its output is in that job's summary. `matchbox-config` is not planned in pull requests; the boot changes above are its diff.",
     );
   } else {
+    // check-deployable's problem lines quote the pull request's data: in a fenced block, never as Markdown.
     const reasons = (input.planRefusal || "")
       .split("\n")
       .filter((l) => l.startsWith("  - "))
       .map((l) => `- ${l.slice(4)}`);
-    out.push("No `cdktf diff`: the site cannot be planned against real state" + (reasons.length > 0 ? ":" : " (see the job log)."), "", ...reasons);
+    out.push("No `cdktf diff`: the site cannot be planned against real state" + (reasons.length > 0 ? ":" : " (see the job log)."), "");
+    if (reasons.length > 0) out.push(fencedBlock(tail(reasons.join("\n"), 8000), "text"));
   }
   out.push("");
   return head(out.join("\n"), MAX_REPORT);

@@ -1,10 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { relative } from "node:path";
+import { parseAllDocuments } from "yaml";
 import { parseInventory, type Machine } from "../input/inventory";
 import { bootPlan, talosInstallerImage, type ProfileSpec } from "../model/matchbox/boot-plan";
-import { parseSite, type SiteSettings } from "../input/settings";
-import { DataFileError, formatProblem, YamlSource, type Problem } from "../input/yaml-source";
+import { fencedBlock, markdownCode } from "../model/markdown";
+import { parseSite, refusedPathProblem, type SiteSettings } from "../input/settings";
+import { repositoryFile } from "../input/repo-files";
+import { oneLine, quote } from "../input/safe-text";
+import { MAX_PATCH_FILE_BYTES, patchPathProblem, patchProblem, type PatchReader } from "../input/talos/patch-files";
+import { DataFileError, formatProblem, MAX_DATA_FILE_BYTES, readSmallTextFile, YamlSource, type Problem } from "../input/yaml-source";
 
 /** What one machine boots, as a reviewer reads it. */
 export interface MachineBoot {
@@ -27,18 +32,69 @@ export interface MachineBoot {
   readonly patches: string;
 }
 
-/** The boot-relevant reading of one side: settings-level facts, profiles and machines. */
-export interface BootView {
-  readonly talos: { readonly version: string; readonly installer: string };
-  readonly profiles: ReadonlyMap<string, ProfileSpec>;
-  readonly machines: ReadonlyMap<string, MachineBoot>;
+/** A Talos patch file as boot-diff compares it: its hash and its leaf values by key path. */
+export interface PatchView {
+  readonly sha256: string;
+  /** `key.path` (with `docN:` before it when the file has several documents) → the value as JSON. */
+  readonly values: ReadonlyMap<string, string>;
 }
 
-export function bootView(settings: SiteSettings, machines: readonly Machine[]): BootView {
+/**
+ * The boot-relevant reading of one side: settings-level facts (everything of
+ * the site that changes what a machine boots or installs), profiles,
+ * machines and the content of every patch file either uses.
+ */
+export interface BootView {
+  readonly talos: Readonly<Record<TalosField, string>>;
+  readonly rescue: Readonly<Record<RescueField, string>>;
+  readonly profiles: ReadonlyMap<string, ProfileSpec>;
+  readonly machines: ReadonlyMap<string, MachineBoot>;
+  readonly patches: ReadonlyMap<string, PatchView>;
+}
+
+/** Site-level Talos facts, in the order a reviewer reads them. */
+const TALOS_FIELDS = ["version", "installer", "kubernetesVersion", "clusterName", "endpoint", "existingCluster", "patches"] as const;
+type TalosField = (typeof TALOS_FIELDS)[number];
+const RESCUE_FIELDS = ["kernelUrl", "kernelSha256", "initrdUrl", "initrdSha256"] as const;
+type RescueField = (typeof RESCUE_FIELDS)[number];
+
+/** The leaf values of a patch file's documents, by key path. */
+function patchValues(text: string): Map<string, string> {
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [];
+  const values = new Map<string, string>();
+  list.forEach((doc, i) => {
+    const prefix = list.length > 1 ? `doc${i + 1}:` : "";
+    const walk = (value: unknown, path: string): void => {
+      if (value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0) {
+        for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+      } else values.set(`${prefix}${path}`, JSON.stringify(value) ?? "null");
+    };
+    walk(doc.toJS({ maxAliasCount: 100 }), "");
+  });
+  return values;
+}
+
+export function bootView(settings: SiteSettings, machines: readonly Machine[], patchTexts: ReadonlyMap<string, string> = new Map()): BootView {
   const plan = bootPlan(settings, machines);
   const groups = new Map(plan.groups.map((g) => [g.name, g]));
+  const rescue = settings.rescue;
   return {
-    talos: { version: settings.talos.version, installer: talosInstallerImage(settings) },
+    talos: {
+      version: settings.talos.version,
+      installer: talosInstallerImage(settings),
+      kubernetesVersion: settings.talos.kubernetesVersion,
+      clusterName: settings.talos.cluster.name,
+      endpoint: settings.talos.cluster.endpoint,
+      existingCluster: String(settings.talos.cluster.existing ?? false),
+      patches: settings.talos.patches.join(" "),
+    },
+    rescue: {
+      kernelUrl: rescue?.kernelUrl ?? "",
+      kernelSha256: rescue?.kernelSha256 ?? "",
+      initrdUrl: rescue?.initrdUrl ?? "",
+      initrdSha256: rescue?.initrdSha256 ?? "",
+    },
     profiles: new Map(plan.profiles.map((p) => [p.name, p])),
     machines: new Map(
       machines.map((m) => [
@@ -60,6 +116,7 @@ export function bootView(settings: SiteSettings, machines: readonly Machine[]): 
         },
       ]),
     ),
+    patches: new Map([...patchTexts].map(([path, text]) => [path, { sha256: createHash("sha256").update(text).digest("hex"), values: patchValues(text) }])),
   };
 }
 
@@ -68,16 +125,33 @@ export type BootChange =
   | { readonly kind: "removed"; readonly machine: MachineBoot }
   | { readonly kind: "changed"; readonly name: string; readonly field: string; readonly from: string; readonly to: string }
   | { readonly kind: "profile"; readonly name: string; readonly field: string; readonly from: string; readonly to: string }
-  | { readonly kind: "talos"; readonly field: string; readonly from: string; readonly to: string };
+  | { readonly kind: "talos"; readonly field: string; readonly from: string; readonly to: string }
+  | { readonly kind: "rescue"; readonly field: string; readonly from: string; readonly to: string }
+  /** A patch file whose content differs (or that only one side uses): its hashes and the key paths whose values differ. */
+  | { readonly kind: "patch"; readonly path: string; readonly from: string; readonly to: string; readonly keys: readonly string[] };
 
 /** Machine fields in the order a reviewer reads them. */
 const MACHINE_FIELDS = ["mac", "profile", "role", "boot", "installDisk", "hostname", "address", "gateway", "kernelArgs", "nodeLabels", "nodeTaints", "patches"] as const;
 
+/** The most changed keys listed for one patch file; the rest are counted. */
+export const MAX_PATCH_KEYS_LISTED = 20;
+
 /** Every difference in what machines boot between `base` and `head`, machines by name in head order. */
 export function diffBootViews(base: BootView, head: BootView): BootChange[] {
   const changes: BootChange[] = [];
-  for (const field of ["version", "installer"] as const) {
-    if (base.talos[field] !== head.talos[field]) changes.push({ kind: "talos", field, from: base.talos[field], to: head.talos[field] });
+  for (const field of TALOS_FIELDS) {
+    if (base.talos[field] !== head.talos[field]) changes.push({ kind: "talos", field, from: base.talos[field] || '""', to: head.talos[field] || '""' });
+  }
+  // A removed rescue image is its profile's "- profile rescue"; a new or changed one shows what will be served.
+  for (const field of head.rescue.kernelUrl === "" ? [] : RESCUE_FIELDS) {
+    if (base.rescue[field] !== head.rescue[field]) changes.push({ kind: "rescue", field, from: base.rescue[field] || "(none)", to: head.rescue[field] || "(none)" });
+  }
+  for (const path of [...new Set([...head.patches.keys(), ...base.patches.keys()])]) {
+    const before = base.patches.get(path);
+    const after = head.patches.get(path);
+    if (before?.sha256 === after?.sha256) continue;
+    const keys = [...new Set([...(after?.values.keys() ?? []), ...(before?.values.keys() ?? [])])].filter((k) => before?.values.get(k) !== after?.values.get(k));
+    changes.push({ kind: "patch", path, from: before ? before.sha256.slice(0, 12) : "(not used)", to: after ? after.sha256.slice(0, 12) : "(not used)", keys });
   }
   const names = [...new Set([...base.profiles.keys(), ...head.profiles.keys()])];
   for (const name of names) {
@@ -119,10 +193,10 @@ function argsChange(before: readonly string[], after: readonly string[]): { from
 export interface BootDiffResult {
   /** The site file, relative to the repository. */
   readonly site: string;
-  readonly base: { readonly ref: string; readonly commit: string };
+  readonly base: { readonly ref: string; readonly commit: string; /** The site file the base side was read with. */ readonly site: string };
   /** Why the base side could not be read; then `changes` lists the head side as added. */
   readonly baseProblem?: string;
-  /** Facts about how the base was read (a site file new in this change). */
+  /** Facts about how the base was read (a site file new in this change, another site at the base). */
   readonly notes: readonly string[];
   readonly changes: readonly BootChange[];
 }
@@ -136,42 +210,74 @@ export interface BootDiffOptions {
   /** Absolute path of the selected site file (in the working tree). */
   readonly siteFile: string;
   readonly base: string;
+  /**
+   * Whether SITE_CONFIG chose the site: then the base side reads the same
+   * path. Otherwise the base side uses the base commit's own selection
+   * (its cdktf.json's context.site), so a change of site (a user's first
+   * pull request, from the example to their own) shows the machines of one
+   * removed and of the other added.
+   */
+  readonly siteFromEnv?: boolean;
+}
+
+/** One side's files: the working tree (by the one path rule) or a commit's tree (git, never the working tree). */
+interface SideFiles {
+  /** How a path of this side is shown in messages. */
+  shown(path: string): string;
+  /** The file's text; `missing` when the side has no such file; `error` when it is refused. Nothing that can block is read. */
+  read(path: string, limit: number): { text: string } | { missing: string } | { error: string };
+}
+
+function workingTree(repoRoot: string): SideFiles {
+  return {
+    shown: (path) => path,
+    read(path, limit) {
+      const checked = repositoryFile(path, repoRoot);
+      if ("error" in checked) return /^does not exist/.test(checked.error) ? { missing: checked.error } : { error: checked.error };
+      const read = readSmallTextFile(checked.file, limit);
+      return "error" in read ? { error: read.error } : { text: read.text };
+    },
+  };
 }
 
 /**
  * Compares what each machine boots at `base` with the working tree. The base
- * side's data files are read with `git show <commit>:<path>`; no code of the
- * base ref runs. Both sides are interpreted by this code.
+ * side's data files are read from the commit's tree with git (size checked
+ * with `git cat-file -s` before the blob is read); no code of the base ref
+ * runs, nothing of the working tree is read for it. Both sides are
+ * interpreted by this code.
  */
 export function bootDiff(options: BootDiffOptions): BootDiffResult {
   const { repoRoot } = options;
   const sitePath = relative(repoRoot, options.siteFile);
   if (sitePath.startsWith("..")) {
-    throw new BootDiffError(`the site file ${options.siteFile} is outside the repository ${repoRoot}; boot-diff reads the base side from git, so the site must be a file of this repository`);
+    throw new BootDiffError(`the site file ${quote(options.siteFile)} is outside the repository ${repoRoot}; boot-diff reads the base side from git, so the site must be a file of this repository`);
   }
   const commit = resolveCommit(repoRoot, options.base);
 
-  const head = readSide((path) => readFileSync(resolve(repoRoot, path), "utf8"), sitePath, (p) => p);
+  const head = readSide(workingTree(repoRoot), sitePath);
   if ("problems" in head) {
     throw new BootDiffError(`the working tree's data is invalid, so there is nothing to compare; fix it first (npm run validate):\n${head.problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
   }
 
   const notes: string[] = [];
-  const atBase = (path: string) => gitShow(repoRoot, commit, path);
-  const shownAtBase = (path: string) => `${options.base}:${path}`;
-  let base: ReturnType<typeof readSide>;
-  if (atBase(sitePath) === undefined) {
+  const atBase = commitTree(repoRoot, commit, options.base);
+  const baseSite = options.siteFromEnv ? sitePath : (baseSiteSelection(atBase) ?? sitePath);
+  if (baseSite !== sitePath) notes.push(`the site at ${options.base} is ${baseSite} (its cdktf.json context.site); this change's is ${sitePath}`);
+  let base: Side;
+  const baseSiteRead = atBase.read(baseSite, MAX_DATA_FILE_BYTES);
+  if ("missing" in baseSiteRead) {
     // A site added in this change has no earlier settings: read the base's
     // inventory with today's settings, so the diff shows what the inventory changed.
-    notes.push(`${sitePath} does not exist at ${options.base}; the base inventory is read with this change's settings`);
-    base = readSide(atBase, sitePath, shownAtBase, head.settings);
+    notes.push(`${baseSite} does not exist at ${options.base}; the base inventory is read with this change's settings`);
+    base = readSide(atBase, baseSite, head.settings);
   } else {
-    base = readSide(atBase, sitePath, shownAtBase);
+    base = readSide(atBase, baseSite);
   }
-  const result = { site: sitePath, base: { ref: options.base, commit } };
+  const result = { site: sitePath, base: { ref: options.base, commit, site: baseSite } };
   if ("problems" in base) {
     const problem = `the data at ${options.base} does not validate with the current code, so every machine is shown as on the head side:\n${base.problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`;
-    const empty: BootView = { talos: head.view.talos, profiles: head.view.profiles, machines: new Map() };
+    const empty: BootView = { ...head.view, machines: new Map() };
     return { ...result, baseProblem: problem, notes, changes: diffBootViews(empty, head.view) };
   }
   return { ...result, notes, changes: diffBootViews(base.view, head.view) };
@@ -179,55 +285,117 @@ export function bootDiff(options: BootDiffOptions): BootDiffResult {
 
 type Side = { settings: SiteSettings; view: BootView } | { problems: readonly Problem[] };
 
-/** Reads one side's settings and inventory; a missing file or invalid data becomes problems, not an exception. */
-function readSide(read: (path: string) => string | undefined, sitePath: string, shown: (path: string) => string, knownSettings?: SiteSettings): Side {
+/**
+ * Reads one side's settings, inventory and patch files by the one path rule
+ * (the working tree's, or the commit's tree); a missing or refused file or
+ * invalid data becomes problems, worded as validate words them.
+ */
+function readSide(files: SideFiles, sitePath: string, knownSettings?: SiteSettings): Side {
+  const patchTexts = new Map<string, string>();
+  const readPatch: PatchReader = (path) => {
+    const read = files.read(path, MAX_PATCH_FILE_BYTES);
+    if ("missing" in read) return { error: patchPathProblem(read.missing) };
+    if ("error" in read) return { error: patchPathProblem(read.error) };
+    const problem = patchProblem(read.text);
+    if (problem) return problem;
+    patchTexts.set(path, read.text);
+    return { text: read.text };
+  };
   try {
-    const settings = knownSettings ?? parseSite(YamlSource.parse(required(read, sitePath, shown), shown(sitePath)));
+    let settings = knownSettings;
+    let siteSource: YamlSource | undefined;
+    if (!settings) {
+      siteSource = YamlSource.parse(required(files, sitePath), files.shown(sitePath));
+      settings = parseSite(siteSource, readPatch);
+    } else {
+      for (const path of settings.talos.patches) readPatch(path);
+    }
     const inventoryPath = settings.matchbox.inventoryFile;
-    const machines = parseInventory(YamlSource.parse(required(read, inventoryPath, shown), shown(inventoryPath)), settings);
-    return { settings, view: bootView(settings, machines) };
+    const inventory = files.read(inventoryPath, MAX_DATA_FILE_BYTES);
+    if (!("text" in inventory)) {
+      const reason = "missing" in inventory ? inventory.missing : inventory.error;
+      const shownSite = files.shown(sitePath);
+      throw new DataFileError(`site settings ${shownSite}`, [refusedPathProblem(shownSite, ["matchbox", "inventoryFile"], inventoryPath, reason, siteSource)]);
+    }
+    const machines = parseInventory(YamlSource.parse(inventory.text, files.shown(inventoryPath)), settings, readPatch);
+    return { settings, view: bootView(settings, machines, patchTexts) };
   } catch (err) {
     if (err instanceof DataFileError) return { problems: err.problems };
     throw err;
   }
 }
 
-function required(read: (path: string) => string | undefined, path: string, shown: (path: string) => string): string {
-  let text: string | undefined;
-  try {
-    text = read(path);
-  } catch (err) {
-    text = undefined;
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
-  if (text === undefined) throw new DataFileError(shown(path), [{ file: shown(path), field: "", message: "the file does not exist" }]);
-  return text;
+function required(files: SideFiles, path: string): string {
+  const read = files.read(path, MAX_DATA_FILE_BYTES);
+  if ("text" in read) return read.text;
+  throw new DataFileError(files.shown(path), [{ file: files.shown(path), field: "", message: "missing" in read ? read.missing : read.error }]);
 }
 
-function git(repoRoot: string, args: string[]) {
-  const run = spawnSync("git", args, { cwd: repoRoot, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 30_000 });
-  if (run.error) throw new BootDiffError(`cannot run git: ${run.error.message}`);
+/** The site the base commit selects: its cdktf.json's context.site, when it names one. */
+function baseSiteSelection(files: SideFiles): string | undefined {
+  const read = files.read("cdktf.json", MAX_DATA_FILE_BYTES);
+  if (!("text" in read)) return undefined;
+  try {
+    const site = (JSON.parse(read.text) as { context?: { site?: unknown } } | null)?.context?.site;
+    return typeof site === "string" && site.trim() !== "" ? site.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** git's output is sized from the largest file read, so a big blob is refused by size, never by a buffer overflow. */
+const GIT_OUTPUT_MARGIN = 64 * 1024;
+
+function git(repoRoot: string, args: string[], maxBuffer = GIT_OUTPUT_MARGIN) {
+  const run = spawnSync("git", ["--literal-pathspecs", ...args], { cwd: repoRoot, encoding: "utf8", maxBuffer, timeout: 30_000 });
+  if (run.error) throw new BootDiffError(`cannot run git ${args[0]}: ${run.error.message}`);
   return run;
 }
 
 function resolveCommit(repoRoot: string, ref: string): string {
-  if (ref.startsWith("-")) throw new BootDiffError(`--base ${ref}: not a git ref`);
+  if (ref.startsWith("-")) throw new BootDiffError(`--base ${oneLine(ref, 200)}: not a git ref`);
   const run = git(repoRoot, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
   if (run.status !== 0) {
     throw new BootDiffError(
-      `--base ${ref}: no such commit in ${repoRoot}; give a branch, tag or commit (in CI, check out with fetch-depth: 0 so the base branch exists)`,
+      `--base ${oneLine(ref, 200)}: no such commit in ${repoRoot}; give a branch, tag or commit (in CI, check out with fetch-depth: 0 so the base branch exists)`,
     );
   }
   return run.stdout.trim();
 }
 
-/** A file's content at a commit, or undefined when the commit has no such file. */
-function gitShow(repoRoot: string, commit: string, path: string): string | undefined {
-  const run = git(repoRoot, ["show", `${commit}:${path}`]);
-  if (run.status === 0) return run.stdout;
-  // Only when show failed: was it a missing file (expected) or something else?
-  if (git(repoRoot, ["cat-file", "-e", `${commit}:${path}`]).status !== 0) return undefined;
-  throw new BootDiffError(`git show ${commit}:${path} failed: ${run.stderr.trim()}`);
+const ALLOWED_AT_BASE = "allowed: a regular file of the commit's tree, inside the repository";
+
+/**
+ * The files of a commit's tree, by the one path rule applied to the tree: a
+ * path inside the repository naming a regular file (mode 100644 or 100755;
+ * a symbolic link is refused, a directory reached through one does not
+ * exist), at most `limit` bytes by `git cat-file -s`, read by its blob id.
+ */
+function commitTree(repoRoot: string, commit: string, ref: string): SideFiles {
+  const shown = (path: string) => `${ref}:${path}`;
+  return {
+    shown,
+    read(path, limit) {
+      if (path === "" || /[\u0000-\u001f\u007f]/.test(path)) return { error: `is not a path on one line; ${ALLOWED_AT_BASE}` };
+      const inTree = relative(repoRoot, `${repoRoot}/${path}`);
+      if (inTree.startsWith("..") || path.startsWith("/")) return { error: `is outside the repository; ${ALLOWED_AT_BASE}` };
+      const listed = git(repoRoot, ["ls-tree", "-z", commit, "--", inTree]);
+      if (listed.status !== 0) throw new BootDiffError(`git ls-tree ${commit} failed: ${oneLine(listed.stderr.trim(), 400)}`);
+      const entry = listed.stdout.split("\0").find((e) => e.endsWith(`\t${inTree}`));
+      if (!entry) return { missing: `does not exist at ${ref}; ${ALLOWED_AT_BASE}` };
+      const [mode, type, blob] = entry.split("\t")[0].split(" ");
+      if (type !== "blob") return { error: `is a ${type === "tree" ? "directory" : type} at ${ref}, not a regular file; ${ALLOWED_AT_BASE}` };
+      if (mode === "120000") return { error: `is a symbolic link at ${ref}; ${ALLOWED_AT_BASE}` };
+      if (mode !== "100644" && mode !== "100755") return { error: `has mode ${mode} at ${ref}, not a regular file; ${ALLOWED_AT_BASE}` };
+      const size = git(repoRoot, ["cat-file", "-s", blob]);
+      const bytes = Number(size.stdout.trim());
+      if (size.status !== 0 || !Number.isFinite(bytes)) throw new BootDiffError(`git cat-file -s ${blob} failed: ${oneLine(size.stderr.trim(), 400)}`);
+      if (bytes > limit) return { error: `is ${bytes} bytes at ${ref}, over the limit; allowed: a regular file of at most ${limit} bytes` };
+      const shownBlob = git(repoRoot, ["cat-file", "blob", blob], limit + GIT_OUTPUT_MARGIN);
+      if (shownBlob.status !== 0) throw new BootDiffError(`git cat-file blob ${blob} failed: ${oneLine(shownBlob.stderr.trim(), 400)}`);
+      return { text: shownBlob.stdout };
+    },
+  };
 }
 
 /** Counts for the summary line. */
@@ -237,48 +405,59 @@ function summary(changes: readonly BootChange[]): string {
   const changedProfiles = new Set(changes.flatMap((c) => (c.kind === "profile" ? [c.name] : []))).size;
   const parts = [`${count("added")} machine(s) added`, `${count("removed")} removed`, `${changedMachines} changed`, `${changedProfiles} profile(s) changed`];
   if (count("talos") > 0) parts.push("Talos changed");
+  if (count("patch") > 0) parts.push(`${count("patch")} patch file(s) changed`);
+  if (count("rescue") > 0) parts.push("rescue image changed");
   return changes.length === 0 ? "no boot changes" : parts.join(", ");
 }
 
-/** One line per change, git-style: `+` added, `-` removed, `~` changed. */
+function patchKeys(keys: readonly string[]): string {
+  if (keys.length === 0) return "";
+  const listed = keys.slice(0, MAX_PATCH_KEYS_LISTED).join(", ");
+  return `; keys: ${listed}${keys.length > MAX_PATCH_KEYS_LISTED ? ` and ${keys.length - MAX_PATCH_KEYS_LISTED} more` : ""}`;
+}
+
+/** One line per change, git-style: `+` added, `-` removed, `~` changed; every value through the one escaping rule. */
 export function changeLines(changes: readonly BootChange[]): string[] {
   return changes.map((c) => {
     switch (c.kind) {
       case "added":
-        return `+ ${c.machine.name}  ${c.machine.mac}  ${c.machine.profile}`;
+        return oneLine(`+ ${c.machine.name}  ${c.machine.mac}  ${c.machine.profile}`);
       case "removed":
-        return `- ${c.machine.name}  ${c.machine.mac}  ${c.machine.profile}`;
+        return oneLine(`- ${c.machine.name}  ${c.machine.mac}  ${c.machine.profile}`);
       case "changed":
-        return `~ ${c.name}  ${c.field}: ${c.from} → ${c.to}`;
+        return oneLine(`~ ${c.name}  ${c.field}: ${c.from} → ${c.to}`);
       case "profile":
-        return c.field === "exists" ? `${c.to === "yes" ? "+" : "-"} profile ${c.name}` : `~ profile ${c.name}  ${c.field}: ${c.from} → ${c.to}`;
+        return oneLine(c.field === "exists" ? `${c.to === "yes" ? "+" : "-"} profile ${c.name}` : `~ profile ${c.name}  ${c.field}: ${c.from} → ${c.to}`);
       case "talos":
-        return `~ talos  ${c.field}: ${c.from} → ${c.to}`;
+        return oneLine(`~ talos  ${c.field}: ${c.from} → ${c.to}`);
+      case "rescue":
+        return oneLine(`~ rescue  ${c.field}: ${c.from} → ${c.to}`);
+      case "patch":
+        return oneLine(`~ patch ${c.path}  sha256 ${c.from} → ${c.to}${patchKeys(c.keys)}`);
     }
   });
 }
 
 export function formatBootDiff(result: BootDiffResult): string {
-  const out = [`boot-diff ${result.site}: ${result.base.ref} (${result.base.commit.slice(0, 12)}) → working tree`];
-  for (const note of result.notes) out.push(`note: ${note}`);
+  const out = [`boot-diff ${oneLine(result.site)}: ${oneLine(result.base.ref)} (${result.base.commit.slice(0, 12)}) → working tree`];
+  for (const note of result.notes) out.push(`note: ${oneLine(note)}`);
   if (result.baseProblem) out.push(`warning: ${result.baseProblem}`);
   out.push(...changeLines(result.changes), summary(result.changes));
   return `${out.join("\n")}\n`;
 }
 
-/** Markdown for a pull-request comment; user data sits only inside a code fence longer than any backtick run in it. */
+/**
+ * Markdown for a pull-request comment. Every value goes through the one
+ * Markdown rule (lib/model/markdown.js): the site path as a code span, the
+ * changes inside a fenced block no value can close.
+ */
 export function formatBootDiffMarkdown(result: BootDiffResult): string {
   const lines = changeLines(result.changes);
-  const body = [...result.notes.map((n) => `note: ${n}`), ...(result.baseProblem ? [`warning: ${result.baseProblem}`] : []), ...lines].join("\n");
-  const longestTicks = Math.max(2, ...(body.match(/`+/g) ?? []).map((t) => t.length));
-  const fence = "`".repeat(longestTicks + 1);
-  const out = [
-    `### Boot changes: \`${result.site}\``,
-    "",
-    `Base \`${result.base.commit.slice(0, 12)}\` → this change: **${summary(result.changes)}**.`,
-    "",
-  ];
-  if (body) out.push(`${fence}diff`, body, fence, "");
-  out.push(`\`+\` boots from now on, \`-\` no longer in the inventory, \`~\` boots differently. Computed offline from the data files (\`npm run boot-diff -- --base ${result.base.commit.slice(0, 12)}\`).`);
+  const body = [...result.notes.map((n) => `note: ${oneLine(n)}`), ...(result.baseProblem ? [`warning: ${result.baseProblem}`] : []), ...lines].join("\n");
+  const out = [`### Boot changes: ${markdownCode(result.site)}`, "", `Base \`${result.base.commit.slice(0, 12)}\` → this change: **${summary(result.changes)}**.`, ""];
+  if (body) out.push(fencedBlock(body, "diff"), "");
+  out.push(
+    `\`+\` boots from now on, \`-\` no longer in the inventory, \`~\` boots differently (a patch file by its SHA-256 and the keys whose values differ). Computed offline from the data files (\`npm run boot-diff -- --base ${result.base.commit.slice(0, 12)}\`).`,
+  );
   return `${out.join("\n")}\n`;
 }

@@ -5,6 +5,7 @@ import { normalizeMac, type CanonicalMac } from "./mac";
 import { checkAgainstSchema } from "./schema-check";
 import type { SiteSettings } from "./settings";
 import { checkMachineTalosFields } from "./talos/machine-check";
+import { readPatchFile, type PatchReader } from "./talos/patch-files";
 import { DataFileError, YamlSource, type FieldPath, type Problem } from "./yaml-source";
 
 export type MachineRole = "controlplane" | "worker";
@@ -78,8 +79,8 @@ export function loadInventory(file: string, displayName: string, site: SiteSetti
   return parseInventory(YamlSource.read(file, displayName), site);
 }
 
-/** Validates an inventory against its schema and the site; throws DataFileError with one problem per line. */
-export function parseInventory(source: YamlSource, site: SiteSettings): Machine[] {
+/** Validates an inventory against its schema and the site (patch files read with `readPatch`, the working tree's by default); throws DataFileError with one problem per line. */
+export function parseInventory(source: YamlSource, site: SiteSettings, readPatch: PatchReader = readPatchFile): Machine[] {
   const value = source.value() ?? {};
   const schemaProblems = checkAgainstSchema(machinesSchema, value, source).map((p) => withMachineName(p, value));
   const raw = (value as { machines?: unknown }).machines;
@@ -87,7 +88,7 @@ export function parseInventory(source: YamlSource, site: SiteSettings): Machine[
   // Entries with structural problems are reported as such; the rest are still
   // checked, so one run lists every problem in the file.
   const broken = new Set(schemaProblems.map((p) => /^machines\[(\d+)\]/.exec(p.field)?.[1]).filter((i) => i !== undefined).map(Number));
-  const { machines, problems } = checkMachines(raw as RawMachine[], site, source, broken);
+  const { machines, problems } = checkMachines(raw as RawMachine[], site, source, broken, readPatch);
   const all = [...schemaProblems, ...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   if (all.length > 0) throw new DataFileError(`inventory ${source.file}`, all);
   return machines;
@@ -99,7 +100,7 @@ function withMachineName(p: Problem, value: unknown): Problem {
   return typeof name === "string" ? { ...p, entry: name } : p;
 }
 
-function checkMachines(raw: readonly RawMachine[], site: SiteSettings, src: YamlSource, skip: ReadonlySet<number>): { machines: Machine[]; problems: Problem[] } {
+function checkMachines(raw: readonly RawMachine[], site: SiteSettings, src: YamlSource, skip: ReadonlySet<number>, readPatch: PatchReader): { machines: Machine[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const vlans = site.bootVlanCidrs.map((c) => parseIpv4Cidr(c) as Ipv4Cidr);
   const seen = new FirstSeen();
@@ -147,7 +148,7 @@ function checkMachines(raw: readonly RawMachine[], site: SiteSettings, src: Yaml
     if (m.boot === "rescue" && !site.rescue) {
       problem("boot", 'boot: rescue needs a rescue image in the site settings (rescue: kernelUrl, kernelSha256, initrdUrl, initrdSha256, args); allowed here: install, maintenance, disk');
     }
-    const talos = checkMachineTalosFields(m, site, problem);
+    const talos = checkMachineTalosFields(m, site, problem, readPatch);
     return [{ name: m.name, mac, role: m.role, hostname, addressCidr, gateway, boot: m.boot, ...talos }];
   });
   return { machines, problems };

@@ -16,10 +16,11 @@ import type { NetbootSiteSettings } from "./site-settings.generated";
 import { MAX_NAME_PREFIX_LENGTH, PREFIXED_GCP_NAMES } from "./gcp-names";
 import { talosMetalKernelArgs } from "./talos/metal-kernel-args";
 import { checkTalosSettings } from "./talos/settings-check";
+import { readPatchFile, type PatchReader } from "./talos/patch-files";
 import { kernelArgProblem } from "./talos/kernel-args";
 import { validatedDocument, type RetiredFields } from "./schema-check";
 import { CONTROL_CHARACTER, notOneToken } from "./tokens";
-import { DataFileError, readSmallTextFile, YamlSource, type FieldPath, type Problem } from "./yaml-source";
+import { DataFileError, formatPath, readSmallTextFile, YamlSource, type FieldPath, type Problem } from "./yaml-source";
 import { displayPath, repositoryFile, REPO_ROOT, lexicallyInsideRepository } from "./repo-files";
 import { quote } from "./safe-text";
 
@@ -51,18 +52,21 @@ export interface LoadedSite {
   resolvePath(path: string, field: FieldPath): string;
 }
 
+/** The problem of a settings field naming a path the path rule refuses: the one wording every command uses. */
+export function refusedPathProblem(file: string, field: FieldPath, path: string, reason: string, source?: YamlSource): Problem {
+  const message = `${quote(path)} ${reason}`;
+  return source ? source.problem(field, message) : { file, field: formatPath(field), message };
+}
+
 /** A LoadedSite whose refused paths are reported at `field` of `source` (or of `file`, without line numbers). */
-export function loadedSite(settings: SiteSettings, file: string, source?: YamlSource): LoadedSite {
+export function loadedSite(settings: SiteSettings, file: string, source?: YamlSource, root: string = REPO_ROOT): LoadedSite {
   return {
     settings,
     file,
     resolvePath: (path, field) => {
-      const checked = repositoryFile(path);
+      const checked = repositoryFile(path, root);
       if ("file" in checked) return checked.file;
-      const problem: Problem = source
-        ? source.problem(field, `${quote(path)} ${checked.error}`)
-        : { file, field: field.map(String).join("."), message: `${quote(path)} ${checked.error}` };
-      throw new DataFileError(`site settings ${file}`, [problem]);
+      throw new DataFileError(`site settings ${file}`, [refusedPathProblem(file, field, path, checked.error, source)]);
     },
   };
 }
@@ -134,13 +138,14 @@ export const RETIRED_SITE_FIELDS: RetiredFields = {
     "retired: netboot now generates each machine's Talos config with the Talos provider, and no longer reads configs uploaded to Secret Manager. A cluster installed from those uploads must be adopted before this site deploys, or its nodes could not rejoin it: follow docs/upgrading.md, \"Upgrading a site whose Talos configs were in Secret Manager\", then remove this field",
 };
 
-export function parseSite(source: YamlSource): SiteSettings {
-  return validatedDocument<SiteSettings>(source, siteSchema, "site settings", (settings) => checkSemantics(settings, source), RETIRED_SITE_FIELDS);
+/** Parses and validates a site; its patch files are read with `readPatch` (the working tree's, by default). */
+export function parseSite(source: YamlSource, readPatch: PatchReader = readPatchFile): SiteSettings {
+  return validatedDocument<SiteSettings>(source, siteSchema, "site settings", (settings) => checkSemantics(settings, source, readPatch), RETIRED_SITE_FIELDS);
 }
 
 const PRIVATE_HINT = "allowed: RFC 1918 (10/8, 172.16/12, 192.168/16) or 100.64.0.0/10";
 
-function checkSemantics(s: SiteSettings, src: YamlSource): Problem[] {
+function checkSemantics(s: SiteSettings, src: YamlSource, readPatch: PatchReader): Problem[] {
   const problems: Problem[] = [];
   const cidr = (path: (string | number)[], text: string): Ipv4Cidr | undefined => {
     const parsed = parseIpv4Cidr(text);
@@ -248,7 +253,7 @@ function checkSemantics(s: SiteSettings, src: YamlSource): Problem[] {
     const wrong = kernelArgProblem(arg);
     if (wrong) problems.push(src.problem(["talos", "schematicExtraKernelArgs", i], wrong));
   });
-  problems.push(...checkTalosSettings(s, src));
+  problems.push(...checkTalosSettings(s, src, readPatch));
   if (s.gke.mode === "existing" && !s.gke.location) {
     problems.push(src.problem(["gke", "location"], 'missing: gke.mode is "existing", so gke.location must name the cluster\'s zone or region'));
   }

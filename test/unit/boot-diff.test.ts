@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { BootDiffError, bootDiff, changeLines, formatBootDiff, formatBootDiffMarkdown } from "../../lib/commands/boot-diff";
 import { FIXTURE_INVENTORY } from "../support/inventory";
-import { fixtureSiteValue } from "../support/site";
+import { FIXTURES, fixtureSiteValue } from "../support/site";
 import { runCommand } from "../support/commands";
 
 /** The committed base every test starts from, made once per file (git's start-up is most of a test's time); each test gets a copy. */
@@ -28,6 +28,8 @@ function fixtureRepository() {
   };
   if (baseRepository === undefined) {
     write(site, machines);
+    // The fixture's patch files, at the paths the fixture names (relative to this repository's root).
+    cpSync(join(FIXTURES, "site/patches"), join(dir, "test/fixtures/site/patches"), { recursive: true });
     git("init", "-q");
     git("add", "-A");
     git("commit", "-qm", "base");
@@ -162,7 +164,8 @@ describe("boot-diff", () => {
     repo.edit(() => {}, (m) => void (m[0].role = "boss"));
     expect(() => repo.diff()).toThrow(/working tree's data is invalid[\s\S]*inventory\/machines\.yaml:\d+: machine "fixture-cp-1": machines\[0\]\.role/);
     unlinkSync(join(repo.dir, "inventory/machines.yaml"));
-    expect(() => repo.diff()).toThrow(/inventory\/machines\.yaml: \(document\): the file does not exist/);
+    // Worded as validate words it: the settings field that names the missing file.
+    expect(() => repo.diff()).toThrow(/site\.yaml:\d+: matchbox\.inventoryFile: "inventory\/machines\.yaml" does not exist; allowed: a regular file inside the repository/);
     expect(() => bootDiff({ repoRoot: repo.dir, siteFile: join(tmpdir(), "elsewhere.yaml"), base: "HEAD" })).toThrow(/outside the repository/);
   });
 

@@ -589,7 +589,8 @@ describe("pr-report.js", () => {
     expect(body).toContain("| `npm run validate` | **failed** |");
     expect(body).toContain("<summary><code>npm run validate</code> output</summary>");
     expect(body).toContain("| `npm run synth` | skipped (an earlier step failed) |");
-    expect(body).toContain("No `cdktf diff`: the site cannot be planned against real state:\n\n- sites/example.yaml: example: true marks");
+    // check-deployable's lines quote the pull request's data: fenced, never rendered as Markdown.
+    expect(body).toContain("No `cdktf diff`: the site cannot be planned against real state:\n\n```text\n- sites/example.yaml: example: true marks");
   });
 
   test("data report for a fork says why there is no comment and no diff", () => {

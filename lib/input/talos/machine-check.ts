@@ -1,8 +1,9 @@
 import type { InstallDiskSelector, NodeTaint, RawMachine } from "../inventory";
 import type { SiteSettings } from "../settings";
 import { kernelArgProblem } from "./kernel-args";
-import { readPatchFile } from "./patch-files";
+import { readPatchFile, type PatchReader } from "./patch-files";
 import { quote } from "../safe-text";
+import { CONTROL_CHARACTER } from "../tokens";
 import { baseTalosKernelArgs } from "./settings-check";
 import type { FieldPath } from "../yaml-source";
 
@@ -73,12 +74,22 @@ export function checkMachineTalosFields(
   m: RawMachine,
   site: SiteSettings,
   problem: Report,
+  readPatch: PatchReader = readPatchFile,
 ): Pick<import("../inventory").Machine, "installDisk" | "installDiskSelector" | "kernelArgs" | "nodeLabels" | "nodeTaints" | "patches"> {
   if (m.installDisk !== undefined && m.installDiskSelector !== undefined) {
     problem("installDiskSelector", "give either installDisk or installDiskSelector, not both");
   }
   if (m.installDisk !== undefined && m.installDisk.split("/").includes("..")) {
     problem("installDisk", `${m.installDisk} leaves /dev; allowed: a device path under /dev without "..", e.g. /dev/sda or /dev/disk/by-id/...`);
+  }
+  // Written into the machine config and shown by boot-diff: one line each (a bare carriage return would hide what precedes it).
+  if (m.installDisk !== undefined && CONTROL_CHARACTER.test(m.installDisk)) {
+    problem("installDisk", `${quote(m.installDisk)} contains a line break or another control character; allowed: a device path on one line, e.g. /dev/sda`);
+  }
+  for (const [key, value] of Object.entries(m.installDiskSelector ?? {})) {
+    if (typeof value === "string" && CONTROL_CHARACTER.test(value)) {
+      problem(["installDiskSelector", key], `${quote(value)} contains a line break or another control character; allowed: a value on one line, as the disk reports it (talosctl get disks)`);
+    }
   }
   const installDiskSelector: InstallDiskSelector | undefined = m.installDiskSelector;
   const installDisk = installDiskSelector ? undefined : (m.installDisk ?? DEFAULT_INSTALL_DISK);
@@ -107,7 +118,7 @@ export function checkMachineTalosFields(
   }
 
   (m.patches ?? []).forEach((path, i) => {
-    const read = readPatchFile(path);
+    const read = readPatch(path);
     if ("error" in read) problem(["patches", i], `${quote(path)} ${read.error}`);
   });
 

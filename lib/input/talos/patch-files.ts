@@ -1,9 +1,12 @@
 import { parseAllDocuments } from "yaml";
-import { repositoryFile } from "../repo-files";
+import { repositoryFile, REPO_ROOT } from "../repo-files";
 import { readSmallTextFile } from "../yaml-source";
 
 /** Patch files are small YAML documents; anything larger is a mistake, not a patch. */
 export const MAX_PATCH_FILE_BYTES = 256 * 1024;
+
+/** Reads a patch file by its repository-relative path: from the working tree, or (boot-diff's base side) from a commit. */
+export type PatchReader = (path: string) => { text: string } | { error: string };
 
 /**
  * Reads a Talos config patch file as it will be passed to the Talos provider
@@ -12,11 +15,23 @@ export const MAX_PATCH_FILE_BYTES = 256 * 1024;
  * YAML document is a mapping. Returns the text or the problem.
  */
 export function readPatchFile(path: string): { text: string } | { error: string } {
-  const checked = repositoryFile(path);
-  if ("error" in checked) return { error: `${checked.error.replace(/^(.*); allowed: .*$/, "$1")}; a patch file is reviewed data that CI deploys from: put it in the repository (e.g. talos-patches/) and name it relative to the repository root` };
-  const read = readSmallTextFile(checked.file, MAX_PATCH_FILE_BYTES);
-  if ("error" in read) return { error: read.error };
-  return patchProblem(read.text) ?? { text: read.text };
+  return repositoryPatchReader()(path);
+}
+
+/** Why a patch file cannot be read (the path rule's reason), with where a patch file belongs. */
+export function patchPathProblem(reason: string): string {
+  return `${reason.replace(/^(.*); allowed: .*$/, "$1")}; a patch file is reviewed data that CI deploys from: put it in the repository (e.g. talos-patches/) and name it relative to the repository root`;
+}
+
+/** Reads patch files of the working tree of the repository at `root`, by the one path rule. */
+export function repositoryPatchReader(root: string = REPO_ROOT): PatchReader {
+  return (path) => {
+    const checked = repositoryFile(path, root);
+    if ("error" in checked) return { error: patchPathProblem(checked.error) };
+    const read = readSmallTextFile(checked.file, MAX_PATCH_FILE_BYTES);
+    if ("error" in read) return { error: read.error };
+    return patchProblem(read.text) ?? { text: read.text };
+  };
 }
 
 /**

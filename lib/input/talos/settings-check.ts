@@ -3,7 +3,7 @@ import { talosMetalKernelArgs } from "./metal-kernel-args";
 import { isInsideRepository, type SiteSettings } from "../settings";
 import type { Problem, YamlSource } from "../yaml-source";
 import { kernelArgProblem } from "./kernel-args";
-import { readPatchFile } from "./patch-files";
+import { readPatchFile, type PatchReader } from "./patch-files";
 import { quote } from "../safe-text";
 
 /** The kernel arguments every Talos profile has before the site's own: Talos's, then the schematic's. */
@@ -13,7 +13,7 @@ export function baseTalosKernelArgs(s: SiteSettings): string[] {
 }
 
 /** Checks of `talos` that JSON Schema cannot express: kernel arguments, patch files, cluster secrets. */
-export function checkTalosSettings(s: SiteSettings, src: YamlSource): Problem[] {
+export function checkTalosSettings(s: SiteSettings, src: YamlSource, readPatch: PatchReader = readPatchFile): Problem[] {
   const problems: Problem[] = [];
   const line = [...baseTalosKernelArgs(s)];
   s.talos.kernelArgs.forEach((arg, i) => {
@@ -22,7 +22,7 @@ export function checkTalosSettings(s: SiteSettings, src: YamlSource): Problem[] 
     line.push(arg);
   });
   s.talos.patches.forEach((path, i) => {
-    const read = readPatchFile(path);
+    const read = readPatch(path);
     if ("error" in read) problems.push(src.problem(["talos", "patches", i], `${quote(path)} ${read.error}`));
   });
   const endpoint = (() => {
