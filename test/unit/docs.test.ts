@@ -36,7 +36,8 @@ function sectionNames(markdown: string): Set<string> {
   const text = prose(markdown);
   return new Set([
     ...[...text.matchAll(/^#{1,6} (?:[\d.]+ )?(.+?)(?: \([^)]*\))?$/gm)].flatMap((m) => [m[1].trim(), m[1].trim().replace(/:.*$/, "")]),
-    ...[...text.matchAll(/^\*\*([^*]+?)\.?\*\*/gm)].map((m) => m[1].trim()),
+    // Bold titles of paragraphs and of numbered steps ("7. **Build and publish the UEFI chain binary.**").
+    ...[...text.matchAll(/^(?: *\d+\. +)?\*\*([^*]+?)\.?\*\*/gm)].map((m) => m[1].trim()),
   ]);
 }
 
@@ -151,7 +152,8 @@ describe("documentation matches the code", () => {
       texts.flatMap((text) =>
         [...text.matchAll(/(docs\/[\w/-]+\.md|README(?:\.md)?|runbook(?:\.md)?), \\?"([^"\\]+)\\?"/g)].map((m) => {
           const page = m[1].startsWith("README") ? "README.md" : m[1].startsWith("runbook") ? "docs/runbook.md" : m[1];
-          return `${page}, "${m[2]}"`;
+          // A reference may wrap across lines in prose.
+          return `${page}, "${m[2].replace(/\s+/g, " ")}"`;
         }),
       ),
     );

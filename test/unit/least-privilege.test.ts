@@ -115,7 +115,7 @@ describe("the deploy identity's documented roles match what the stacks create", 
 
     const conditional = rows.filter((r) => r.grantedOn.startsWith("project, with the condition"));
     expect(conditional.map((r) => r.role)).toEqual(["roles/resourcemanager.projectIamAdmin"]);
-    expect(RUNBOOK).toMatch(/gcloud projects add-iam-policy-binding "\$PROJECT" \\\n\s+--member "serviceAccount:\$DEPLOY_SA" --role roles\/resourcemanager\.projectIamAdmin \\\n\s+--condition "title=netboot-node-roles-only,/);
+    expect(RUNBOOK).toMatch(/gcloud projects add-iam-policy-binding "\$PROJECT" \\\n\s+--member "serviceAccount:\$DEPLOY_SA" --role roles\/resourcemanager\.projectIamAdmin \\\n\s+--condition "\^;\^title=netboot-node-roles-only;expression=/);
 
     const grants = (command: string, role: string) => new RegExp(`gcloud ${command} add-iam-policy-binding [^\\n]*\\n?[^\\n]*--member "serviceAccount:\\$DEPLOY_SA" --role ${role.replace(/\./g, "\\.")}`).test(RUNBOOK);
     for (const r of rows.filter((row) => /^the (node )?service accounts? /.test(row.grantedOn))) expect({ role: r.role, onAccount: grants("iam service-accounts", r.role) }).toEqual({ role: r.role, onAccount: true });
