@@ -148,7 +148,7 @@ describe("documentation matches the code", () => {
     const pages = new Map([...DOCS].map(([path, text]) => [path, sectionNames(text)]));
     const texts = [
       ...DOCS.values(),
-      ...["lib", "bin", "constructs", "stacks", "wireguard", ".github"].flatMap((dir) => [...filesUnder(join(REPO_ROOT, dir)).values()]),
+      ...["lib", "bin", "constructs", "stacks", "wireguard", ".github", "sites", "matchbox-config", "scripts"].flatMap((dir) => [...filesUnder(join(REPO_ROOT, dir)).values()]),
       readFileSync(join(REPO_ROOT, "renovate.json"), "utf8"),
     ];
     const named = new Set(
