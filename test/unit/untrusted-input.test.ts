@@ -490,3 +490,23 @@ describe("every value that reaches Markdown is escaped by one function", () => {
     expect(markdownCode("a|b`c")).toBe("``a\\|b`c``");
   });
 });
+
+describe("private keys are never written inside the repository (issue 25, item 8)", () => {
+  test("wg:keygen --out <a directory that is a symlink into the repository>/k.key and a git-ignored path: refused, naming --out; nothing written", () => {
+    const outside = mkdtempSync(join(tmpdir(), "netboot-keygen-link-"));
+    symlinkSync(join(REPO_ROOT, "test"), join(outside, "repo-link"));
+    const viaLink = join(outside, "repo-link", "k.key");
+    const linked = runCommand("wg-keygen", ["home-router", "--out", viaLink]);
+    expect(linked.status).toBe(1);
+    expect(linked.stderr).toBe(
+      `error: --out ${viaLink}: refusing to write a private key inside the repository (it resolves to ${join(REPO_ROOT, "test", "k.key")}), ignored by git or not; choose a path outside it, e.g. ~/.config/netboot/wireguard/\n`,
+    );
+    const ignored = join(REPO_ROOT, "netboot-keys", "k.key"); // netboot-keys/ is in .gitignore
+    const direct = runCommand("wg-keygen", ["home-router", "--out", ignored]);
+    expect(direct.status).toBe(1);
+    expect(direct.stderr).toBe(`error: --out ${ignored}: refusing to write a private key inside the repository, ignored by git or not; choose a path outside it, e.g. ~/.config/netboot/wireguard/\n`);
+    expect(direct.stdout + linked.stdout).toBe("");
+    expect(require("node:fs").existsSync(join(REPO_ROOT, "test", "k.key"))).toBe(false);
+    expect(require("node:fs").existsSync(ignored)).toBe(false);
+  });
+});
