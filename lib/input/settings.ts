@@ -89,7 +89,7 @@ export function siteFileFromEnv(env: NodeJS.ProcessEnv = process.env, cdktfJson:
     const checked = repositoryFile(relative(REPO_ROOT, file));
     if ("file" in checked) return checked.file;
     const why = ci && !lexicallyInsideRepository(file) ? `${checked.error} (under CI=true the site must be a file of the repository; outside CI, SITE_CONFIG may name a site anywhere)` : checked.error;
-    throw new DataFileError("SITE_CONFIG", [{ file: "SITE_CONFIG", field: "", message: `${quote(chosen)} ${why}` }]);
+    throw new DataFileError("the environment", [{ file: "environment", field: "SITE_CONFIG", message: `${quote(chosen)} ${why}` }]);
   }
   const configured = defaultSiteFromCdktfJson(cdktfJson);
   if (!configured) return EXAMPLE_SITE_FILE;

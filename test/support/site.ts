@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse, stringify } from "yaml";
 import { resolve } from "node:path";
 import { completeSite, type NetbootSite } from "../../lib/input/site";
-import { parseSite, REPO_ROOT, type SiteSettings } from "../../lib/input/settings";
+import { loadedSite, parseSite, REPO_ROOT, type SiteSettings } from "../../lib/input/settings";
 import { YamlSource } from "../../lib/input/yaml-source";
 
 /**
@@ -28,5 +28,5 @@ export function siteFrom(edit: (site: Record<string, any>) => void = () => {}, f
 
 /** A whole site (settings, peers, inventory, gateway key, scripts) from the fixture, with `edit` applied to its settings. */
 export function fixtureSiteFrom(edit: (site: Record<string, any>) => void = () => {}): NetbootSite {
-  return completeSite({ settings: siteFrom(edit), file: FIXTURE_SITE_SHOWN, resolvePath: (p) => resolve(REPO_ROOT, p) });
+  return completeSite(loadedSite(siteFrom(edit), FIXTURE_SITE_SHOWN));
 }

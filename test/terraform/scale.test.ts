@@ -3,8 +3,7 @@
 // Terraform CLI validates the matchbox-config stack they produce. How fast is
 // `npm run bench`'s business (timings fail on a loaded machine); this checks
 // the result. In the terraform project, not the unit project: it takes seconds.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadNetbootSite } from "../../lib/input/site";
@@ -12,6 +11,7 @@ import { runApp } from "../support/app-run";
 import { fixtureSiteValue } from "../support/site";
 import { siteStubs } from "../support/terraform-app";
 import { diagnostics, mustTerraform, providerlessStack, terraform, terraformMissing, writeStandIn } from "../support/terraform-standin";
+import { repoTempDir } from "../support/files";
 
 const MACHINES = 1000;
 const missing = terraformMissing();
@@ -22,7 +22,8 @@ test(`${MACHINES} machines synthesize through the real entry point${missing ? ""
     mac: `02:5c:00:00:${((i >> 8) & 255).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`,
     role: i < 3 ? "controlplane" : "worker",
   }));
-  const dir = mkdtempSync(join(tmpdir(), "netboot-scale-"));
+  // Inside the repository, as every data file a site names must be (lib/input/repo-files.ts).
+  const dir = repoTempDir("scale");
   writeFileSync(join(dir, "machines.yaml"), stringify({ machines }));
   const siteValue = fixtureSiteValue();
   siteValue.matchbox.inventoryFile = join(dir, "machines.yaml");

@@ -250,7 +250,7 @@ describe("WireGuard peers: not the gateway's key, not all zeros, not duplicated,
   });
 
   test("a peer holding the gateway's own public key is refused when the site is loaded (and duplicates still are)", () => {
-    const dir = tempDir("peers");
+    const dir = repoTempDir("peers"); // inside the repository, as a peers file must be
     const value = peersValue();
     value.peers[1].publicKey = FIXTURE_GATEWAY_PUB;
     const file = join(dir, "peers.yaml");
