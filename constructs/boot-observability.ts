@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { LoggingMetric } from "@cdktf/provider-google/lib/logging-metric";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
+import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { prefixedName } from "../lib/input/gcp-names";
 
 export interface BootObservabilityProps {
@@ -63,6 +64,19 @@ export const MAC_EXTRACTOR = 'REGEXP_EXTRACT(textPayload, "mac[=:]([0-9A-Fa-f]{2
  */
 export const GRPC_TLS_ERROR_REGEX = "failed to create ServerTransport: .*ServerHandshake";
 
+/**
+ * How long an alert policy waits after its log-based metric is created. Cloud
+ * Monitoring answers a policy on a metric it does not know yet with 404
+ * "Cannot find metric(s) … If a metric was created recently, it could take up
+ * to 10 minutes to become available" (hashicorp/terraform-provider-google#11102,
+ * open; the provider does not retry), so the first apply of boot-server stopped
+ * there. A `time_sleep` (hashicorp/time) between the two waits that long once,
+ * when the metric is created (or replaced); the rest of the stack applies
+ * meanwhile. It shows in the plan as `time_sleep.<…>-metric-ready` with
+ * `create_duration = "10m"`.
+ */
+export const METRIC_READY_WAIT = "10m";
+
 /** The endpoint a boot request hit: `boot.ipxe`, `ipxe` or `generic`. */
 export const PATH_EXTRACTOR = 'REGEXP_EXTRACT(textPayload, "HTTP GET /(boot[.]ipxe|ipxe|generic)")';
 
@@ -86,6 +100,8 @@ export class BootObservability extends Construct {
   readonly unknownMacAlert?: MonitoringAlertPolicy;
   readonly grpcTlsErrors?: LoggingMetric;
   readonly grpcTlsAlert?: MonitoringAlertPolicy;
+  /** One wait per alert policy, between its metric and it (METRIC_READY_WAIT). */
+  readonly metricReadyWaits: Sleep[] = [];
 
   constructor(scope: Construct, id: string, props: BootObservabilityProps) {
     super(scope, id);
@@ -162,7 +178,13 @@ export class BootObservability extends Construct {
     metric: LoggingMetric,
     alert: { displayName: string; severity: "WARNING" | "ERROR"; condition: string; documentation: string; groupByFields?: string[] },
   ): MonitoringAlertPolicy {
+    const metricType = `logging.googleapis.com/user/${metric.name}`;
+    // Created after the metric (the trigger reads its name), replaced with it
+    // (a new name is a new trigger value), and so waits again for a new metric.
+    const ready = new Sleep(this, `${id}-metric-ready`, { createDuration: METRIC_READY_WAIT, triggers: { metric_type: metricType } });
+    this.metricReadyWaits.push(ready);
     return new MonitoringAlertPolicy(this, id, {
+      dependsOn: [ready],
       project: props.project,
       displayName: alert.displayName,
       combiner: "OR",
@@ -172,9 +194,9 @@ export class BootObservability extends Construct {
         {
           displayName: alert.condition,
           conditionThreshold: {
-            // A reference, not the literal name: the metric type must exist
-            // before the policy, and the reference orders the two creates.
-            filter: `metric.type="logging.googleapis.com/user/${metric.name}" AND resource.type="k8s_container"`,
+            // A reference, not the literal name: the metric must exist before
+            // the policy (and the wait above must have passed: dependsOn).
+            filter: `metric.type="${metricType}" AND resource.type="k8s_container"`,
             comparison: "COMPARISON_GT",
             thresholdValue: 0,
             duration: "0s",

@@ -2,6 +2,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { BootObservability } from "../constructs/boot-observability";
 import { MATCHBOX_LABELS, MatchboxServer } from "../constructs/matchbox-server";
@@ -68,6 +69,8 @@ export class BootServerStack extends TerraformStack {
       exec: [KUBERNETES_EXEC_AUTH],
     });
     new TlsProvider(this, "tls");
+    // time_sleep between each log-based metric and its alert policy (constructs/boot-observability.ts).
+    new TimeProvider(this, "time");
 
     const gatewayNs = new PodSecurityNamespace(this, "gateway-namespace", { name: GATEWAY_NAMESPACE, enforce: "privileged", warnAndAudit: "restricted" });
     const matchboxNs = new PodSecurityNamespace(this, "matchbox-namespace", { name: MATCHBOX_NAMESPACE, enforce: "restricted" });

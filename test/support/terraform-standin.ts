@@ -17,6 +17,9 @@
 // not arguments: each one the configuration reads gets a stub value, shaped by
 // how it is read (an index makes a list, an attribute an object) and chosen
 // by `stub` (e.g. a Talos config for a secret) or the defaults below.
+// A `time_sleep` (hashicorp/time) becomes a terraform_data like any resource:
+// Terraform orders it by its references and depends_on as it orders the real
+// one, but it does not wait (the wait is the provider's).
 // `lifecycle.ignore_changes` and `replace_triggered_by` name provider
 // attributes and are dropped; `terraform_remote_state` stays as it is, with a
 // local backend's path made absolute, so stacks read each other's outputs as

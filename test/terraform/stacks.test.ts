@@ -9,7 +9,8 @@
 // GCP and Kubernetes APIs, and Talos's own validation. Those run in GitHub
 // Actions (test/plan, the pull-request workflow's Matchbox job).
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderAssetManifest, siteBootAssets } from "../../lib/input/boot-assets";
 import { plannedMatchboxStore } from "../../lib/model/matchbox/preview";
@@ -19,7 +20,7 @@ import { FETCH_ASSETS_SCRIPT_FILE, GATEWAY_SCRIPT_FILE, loadNetbootSite, type Ne
 import { renderGatewayConfig, renderGatewayRules } from "../../lib/model/wireguard/render";
 import { FIXTURES, fixtureSiteFrom } from "../support/site";
 import { applyApp, FIXTURE_SITE_FILE, instance, matchboxStoreFromEvaluated, talosConfigFixture, validateWithoutBackend, type AppliedApp } from "../support/terraform-app";
-import { terraformMissing } from "../support/terraform-standin";
+import { mustTerraform, standInName, terraformMissing } from "../support/terraform-standin";
 import { goAvailable, startMatchboxStandIn } from "../support/matchbox-standin";
 
 const missing = terraformMissing();
@@ -207,6 +208,46 @@ if (missing) {
       expect(Object.keys(installers).sort()).toEqual(bootPlan(site.settings, site.machines).talosConfigs.map((c) => c.machine).sort());
       for (const [machine, image] of Object.entries(installers)) expect(patchOf(machine)).toContain(`image: "${image}"`);
     });
+
+    test("boot-server's first apply creates each alert policy after its wait, and the wait after the metric (Terraform's real apply order)", () => {
+      // Cloud Monitoring 404s a policy on a log-based metric created moments ago
+      // (hashicorp/terraform-provider-google#11102): the policy must wait for the
+      // time_sleep, the time_sleep for the metric. A fresh state, as on the first deploy.
+      const synthesized = app.synthesized["boot-server"];
+      const fresh = mkdtempSync(join(tmpdir(), "netboot-first-apply-"));
+      const config = JSON.parse(readFileSync(join(app.dir("boot-server"), "main.tf.json"), "utf8"));
+      config.terraform.backend = { local: { path: join(fresh, "boot-server.tfstate") } };
+      writeFileSync(join(fresh, "main.tf.json"), JSON.stringify(config));
+      mustTerraform(fresh, ["init", "-input=false", "-no-color"]);
+      const events = mustTerraform(fresh, ["apply", "-auto-approve", "-input=false", "-lock=false", "-no-color", "-json"])
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line))
+        .filter((m) => m.type === "apply_start" || m.type === "apply_complete")
+        .map((m) => `${m.type} ${m.hook.resource.addr}`);
+      const at = (type: string, resourceType: string, name: string) => {
+        const i = events.indexOf(`${type} terraform_data.${standInName("resource", resourceType, name)}`);
+        if (i < 0) throw new Error(`no ${type} of ${resourceType}.${name} in the apply: ${events.join(", ")}`);
+        return i;
+      };
+      const policies = Object.entries<any>(synthesized.resource.google_monitoring_alert_policy);
+      expect(policies.length).toBeGreaterThanOrEqual(1);
+      for (const [policy, body] of policies) {
+        const sleep = /^time_sleep\.(.+)$/.exec(body.depends_on?.[0] ?? "")?.[1];
+        expect(sleep).toBeDefined();
+        const metric = /\$\{google_logging_metric\.([^.]+)\.name\}/.exec(synthesized.resource.time_sleep[sleep!].triggers.metric_type)?.[1];
+        expect(metric).toBeDefined();
+        expect(at("apply_complete", "google_logging_metric", metric!)).toBeLessThan(at("apply_start", "time_sleep", sleep!));
+        expect(at("apply_complete", "time_sleep", sleep!)).toBeLessThan(at("apply_start", "google_monitoring_alert_policy", policy));
+        // What the provider receives: a 10-minute wait keyed on the metric, the policy on that metric.
+        const evaluated = app.evaluated["boot-server"].resource;
+        const metricName = evaluated.google_logging_metric[metric!].name;
+        expect(evaluated.time_sleep[sleep!]).toMatchObject({ create_duration: "10m", triggers: { metric_type: `logging.googleapis.com/user/${metricName}` } });
+        expect(block(block(evaluated.google_monitoring_alert_policy[policy].conditions).condition_threshold).filter).toBe(
+          `metric.type="logging.googleapis.com/user/${metricName}" AND resource.type="k8s_container"`,
+        );
+      }
+    }, SLOW);
 
     test("an unescaped ${ in an embedded file makes Terraform itself refuse the stack", () => {
       // The gateway script as it would be embedded without the escaping rule.

@@ -1,5 +1,5 @@
 import { Testing } from "cdktf";
-import { BootObservability, MAC_EXTRACTOR, type BootObservabilityProps } from "../../constructs/boot-observability";
+import { BootObservability, MAC_EXTRACTOR, METRIC_READY_WAIT, type BootObservabilityProps } from "../../constructs/boot-observability";
 
 const base: BootObservabilityProps = { project: "netboot-example-000000", namePrefix: "netboot", namespace: "netboot-boot" };
 
@@ -100,5 +100,29 @@ describe("BootObservability", () => {
     expect(threshold.filter).toMatch(/metric\.type="logging\.googleapis\.com\/user\/\$\{google_logging_metric\.obs_no-match_[0-9A-F]+\.name\}"/);
     expect(threshold).toMatchObject({ comparison: "COMPARISON_GT", threshold_value: 0 });
     expect(threshold.aggregations[0].group_by_fields).toEqual(["metric.label.mac"]);
+  });
+
+  // Cloud Monitoring 404s a policy on a log-based metric for up to 10 minutes
+  // after the metric is created (hashicorp/terraform-provider-google#11102).
+  test.each([
+    ["unknown-MAC alert", { alertOnUnknownMac: true }, "no-match"],
+    ["gRPC TLS alert", { alertOnGrpcTlsErrors: true }, "grpc-tls-errors"],
+  ])("the %s waits 10 minutes after its metric is created (time_sleep, in the plan)", (_what, props, metricId) => {
+    const json = synth(props);
+    const sleeps = Object.entries<any>(json.resource.time_sleep ?? {});
+    expect(sleeps).toHaveLength(1);
+    const [[sleepName, sleep]] = sleeps;
+    expect(METRIC_READY_WAIT).toBe("10m");
+    expect(sleep.create_duration).toBe("10m");
+    expect(sleep.destroy_duration).toBeUndefined();
+    // Created after the metric, and replaced with it: the trigger is the metric's type.
+    expect(Object.keys(sleep.triggers)).toEqual(["metric_type"]);
+    expect(sleep.triggers.metric_type).toMatch(new RegExp(`^logging\\.googleapis\\.com/user/\\$\\{google_logging_metric\\.obs_${metricId}_[0-9A-F]+\\.name\\}$`));
+    const [policy] = Object.values<any>(json.resource.google_monitoring_alert_policy);
+    expect(policy.depends_on).toEqual([`time_sleep.${sleepName}`]);
+  });
+
+  test("no alert policy, no wait", () => {
+    expect(synth().resource?.time_sleep).toBeUndefined();
   });
 });

@@ -24,6 +24,13 @@ describe("boot-server stack", () => {
     expect(structureOnly(json)).toMatchSnapshot();
   });
 
+  test("the time provider (time_sleep before each alert policy) is pinned to the release the prebuilt bindings were generated from", () => {
+    // @cdktf/provider-time 11.0.1 binds hashicorp/time 0.13.1 (its package.json `cdktf.provider`).
+    expect(json.terraform.required_providers.time).toEqual({ source: "hashicorp/time", version: "0.13.1" });
+    expect(json.provider.time).toEqual([{}]);
+    expect(Object.keys(resources(json, "time_sleep")).length).toBeGreaterThanOrEqual(1);
+  });
+
   test("the Kubernetes provider uses the cluster's DNS-based endpoint (no cluster CA) and gke-gcloud-auth-plugin (no token in the configuration or state)", () => {
     // Within one stack's synth; the whole-app test checks the cross-stack rewiring.
     // The DNS endpoint is what CI's runners reach; its certificate is publicly trusted (docs/adr/0010).
