@@ -27,7 +27,6 @@ import { MATCHBOX_NAMESPACE } from "../stacks/boot-server-stack";
 import { PLAN_STACKS } from "../stacks";
 import { MATCHBOX_RPC_PORT } from "../lib/model/wireguard/render";
 import { appendFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { announceSite, exitOnDataFileError, helpRequested } from "../lib/commands/cli";
 import {
   DOCS_PLACEHOLDERS,
@@ -39,7 +38,7 @@ import {
 } from "../lib/commands/example-site";
 import { WIREGUARD_IMAGE } from "../constructs/wireguard-gateway";
 import { ASSET_FETCHER_IMAGE, MATCHBOX_IMAGE } from "../constructs/matchbox-server";
-import { BROADEST_HOME_PREFIX, loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from "../lib/input/settings";
+import { BROADEST_HOME_PREFIX, chosenSiteFile, loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from "../lib/input/settings";
 import { cidrsOverlap, parseIpv4Cidr, type Ipv4Cidr } from "../lib/input/cidr";
 import { completeSite, type NetbootSite } from "../lib/input/site";
 import { DataFileError, formatProblem } from "../lib/input/yaml-source";
@@ -332,7 +331,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
     process.stderr.write(USAGE);
     return 1;
   }
-  const file = files[0] !== undefined ? resolve(process.cwd(), files[0]) : exitOnDataFileError(() => siteFileFromEnv(env));
+  const file = exitOnDataFileError(() => (files[0] !== undefined ? chosenSiteFile(files[0], "the site argument", env) : siteFileFromEnv(env)));
   announceSite(file);
   const loaded = exitOnDataFileError(() => loadSite(file));
   const result = checkDeployable(loaded, images);

@@ -75,22 +75,29 @@ export function loadedSite(settings: SiteSettings, file: string, source?: YamlSo
 export const CDKTF_JSON_FILE = resolve(REPO_ROOT, "cdktf.json");
 
 /**
+ * A site file named on the command line or in SITE_CONFIG (`named`, relative
+ * to the working directory). Locally a site may live outside the repository;
+ * under CI=true only a reviewed file of it is deployed, and inside the
+ * repository the one path rule applies either way.
+ */
+export function chosenSiteFile(chosen: string, named: string, env: NodeJS.ProcessEnv = process.env): string {
+  const file = resolve(process.cwd(), chosen);
+  const ci = env.CI === "true";
+  if (!ci && !lexicallyInsideRepository(file)) return file;
+  const checked = repositoryFile(relative(REPO_ROOT, file));
+  if ("file" in checked) return checked.file;
+  const why = ci && !lexicallyInsideRepository(file) ? `${checked.error} (under CI=true the site must be a file of the repository; outside CI, ${named} may name a site anywhere)` : checked.error;
+  throw new DataFileError("the environment", [{ file: "environment", field: named, message: `${quote(chosen)} ${why}` }]);
+}
+
+/**
  * The one site resolution rule for every command: `SITE_CONFIG` if set
  * (relative to the working directory), else `context.site` in cdktf.json
  * (relative to the repository root), else the built-in example site.
  */
 export function siteFileFromEnv(env: NodeJS.ProcessEnv = process.env, cdktfJson: string = CDKTF_JSON_FILE): string {
   const chosen = env.SITE_CONFIG?.trim();
-  if (chosen) {
-    const file = resolve(process.cwd(), chosen);
-    // Locally a site may live outside the repository; in CI only a reviewed file of it is deployed.
-    const ci = env.CI === "true";
-    if (!ci && !lexicallyInsideRepository(file)) return file;
-    const checked = repositoryFile(relative(REPO_ROOT, file));
-    if ("file" in checked) return checked.file;
-    const why = ci && !lexicallyInsideRepository(file) ? `${checked.error} (under CI=true the site must be a file of the repository; outside CI, SITE_CONFIG may name a site anywhere)` : checked.error;
-    throw new DataFileError("the environment", [{ file: "environment", field: "SITE_CONFIG", message: `${quote(chosen)} ${why}` }]);
-  }
+  if (chosen) return chosenSiteFile(chosen, "SITE_CONFIG", env);
   const configured = defaultSiteFromCdktfJson(cdktfJson);
   if (!configured) return EXAMPLE_SITE_FILE;
   const checked = repositoryFile(configured);

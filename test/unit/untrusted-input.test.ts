@@ -409,7 +409,7 @@ describe("boot-diff shows everything that changes what a machine boots or instal
 });
 
 describe("every string that reaches Terraform goes through the one escaping rule", () => {
-  test("a hostile fixture: secretsFile (the import id), disk selector and patch content reach the JSON as $${...}, never ${...}", () => {
+  test("a hostile fixture: secretsFile (the import id), disk selector, rescue URL and patch content reach the JSON as $${...}, never ${...}", () => {
     const dir = repoTempDir("hostile-tf");
     writeFileSync(join(dir, "p.yaml"), 'machine:\n  sysctls:\n    x: "${path.root}"\n');
     const patch = relative(REPO_ROOT, join(dir, "p.yaml"));
@@ -417,6 +417,7 @@ describe("every string that reaches Terraform goes through the one escaping rule
       v.talos.cluster.existing = true;
       v.talos.cluster.secretsFile = "/tmp/a${path.root}b";
       v.talos.patches = [patch];
+      v.rescue.kernelUrl = "https://rescue.example.test/x${path.root}/vmlinuz";
     });
     const machines = fixtureMachines();
     machines[0].installDiskSelector = { model: "M${path.root}", serial: "S${path.root}" };
@@ -425,6 +426,7 @@ describe("every string that reaches Terraform goes through the one escaping rule
     const json = Object.values(stacks).map((stack) => JSON.stringify(synthJson(stack as never))).join("\n");
     expect(json).toContain("/tmp/a$${path.root}b");
     expect(json).toContain("M$${path.root}");
+    expect(json).toMatch(/rescue\.example\.test\/x(\$\$\{path\.root\}|\$%7Bpath\.root%7D)/);
     expect(json).toContain('x: \\"$${path.root}\\"');
     expect(json.match(/(^|[^$])\$\{path\.root\}/g) ?? []).toEqual([]);
   });
