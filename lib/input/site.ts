@@ -70,7 +70,7 @@ function readPublicKey(path: string, shown: string): string {
       {
         file: shown,
         field: "",
-        message: "the gateway's public key file is readable only by its owner, as the private key files wg:keygen writes are (mode 0600); a public key is committed and world-readable: write the public key wg:keygen printed to this file (mode 0644), never the private key",
+        message: "the gateway's public key file is readable only by its owner, as the private key files wg:keygen writes are (mode 0600); a public key is committed and world-readable: if it holds the public key wg:keygen printed, chmod 644 it; never put the private key here",
       },
     ]);
   }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parse, stringify } from "yaml";
 import { authorizedCidrsProblems } from "../../bin/check-deployable";
+import { main as peerConfigMain } from "../../bin/wg-peer-config";
 import { bootDiff, formatBootDiff, formatBootDiffMarkdown, type BootDiffResult } from "../../lib/commands/boot-diff";
 import { parseInventory } from "../../lib/input/inventory";
 import { REPO_ROOT } from "../../lib/input/repo-files";
@@ -27,6 +28,20 @@ import { buildStacks, synthJson } from "../support/synth";
 const { dataReport } = require("../../.github/scripts/pr-report.js");
 
 const ALLOWED_PATH = "allowed: a regular file inside the repository, named relative to its root (e.g. matchbox-config/machines.yaml)";
+
+/** wg:peer-config's main in this process (the command's own code, without a process start), on the fixture site. */
+function peerConfigInProcess(argv: string[]): { status: number; stdout: string; stderr: string } {
+  const out = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+  const err = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+  try {
+    const status = peerConfigMain(argv, { SITE_CONFIG: join(FIXTURES, "site/site.yaml") });
+    const text = (spy: jest.SpyInstance) => spy.mock.calls.map((c) => String(c[0])).join("");
+    return { status, stdout: text(out), stderr: text(err) };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
 
 /** No line of `text` starts a GitHub Actions workflow command. */
 const noWorkflowCommand = (text: string) => expect(text.split(/\r?\n/).filter((l) => /^\s*::/.test(l))).toEqual([]);
@@ -311,7 +326,7 @@ describe("errors never quote unescaped values", () => {
     expect(read).toEqual({
       error: `it is not a WireGuard key file (${readFileSync(conf).length} bytes, 3 non-blank lines; content not shown): expected one line of 44 characters of base64 ending in "=", as \`wg genkey\`, \`wg pubkey\` or \`npm run wg:keygen\` write it; a wg-quick .conf is not a key file`,
     });
-    const run = runCommand("wg-peer-config", ["fixture-router", "--endpoint", "198.51.100.7", "--key", conf], { env: { SITE_CONFIG: join(FIXTURES, "site/site.yaml") } });
+    const run = peerConfigInProcess(["fixture-router", "--endpoint", "198.51.100.7", "--key", conf]);
     expect(run.status).toBe(1);
     expect(run.stdout + run.stderr).not.toContain(privateKey);
     expect(run.stderr).toContain(`error: --key ${conf}: it is not a WireGuard key file`);
@@ -325,7 +340,7 @@ describe("endpoints are public unicast addresses; the control plane is not open 
     ["127.0.0.1", "a loopback address"],
     ["10.0.20.5", "a private (RFC 1918) address"],
   ])("wg:peer-config --endpoint %s is refused (%s)", (ip, what) => {
-    const run = runCommand("wg-peer-config", ["fixture-router", "--endpoint", ip], { env: { SITE_CONFIG: join(FIXTURES, "site/site.yaml") } });
+    const run = peerConfigInProcess(["fixture-router", "--endpoint", ip]);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
       `error: --endpoint: ${ip} is ${what}, not a public address a router can dial; allowed: the gateway's public unicast IPv4 address (terraform -chdir=cdktf.out/stacks/network output -raw wireguard_endpoint_ip)\n`,
