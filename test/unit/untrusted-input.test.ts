@@ -25,7 +25,7 @@ import { fixtureMachines } from "../support/inventory";
 import { FIXTURES, fixtureSiteFrom, fixtureSiteValue, siteFrom } from "../support/site";
 import { buildStacks, synthJson } from "../support/synth";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { dataReport } = require("../../.github/scripts/pr-report.js");
+const { dataReport, planReport } = require("../../.github/scripts/pr-report.js");
 
 const ALLOWED_PATH = "allowed: a regular file inside the repository, named relative to its root (e.g. matchbox-config/machines.yaml)";
 
@@ -494,6 +494,9 @@ describe("every value that reaches Markdown is escaped by one function", () => {
       expect(rendered.split("\n").filter((l) => /^\s{0,3}#/.test(l))).toEqual(md === bootMd ? ["### Boot changes: "] : ["#### Boot changes against base  (site )", "### Boot changes: ", "#### Checks", "#### cdktf diff"]);
       expect(rendered).not.toMatch(/@security-team|@someone|<img|!\[|\]\(|\*\*bold/);
     }
+    const plan: string = planReport({ stacks: [{ name: "network", output: HOSTILE_MD, exitCode: 0 }], site: HOSTILE_MD });
+    expect(renderedParts(plan).split("\n").filter((l) => /^\s{0,3}#/.test(l))).toEqual(["### cdktf diff against the real state"]);
+    expect(renderedParts(plan)).not.toMatch(/@security-team|<img|!\[|\]\(|\*\*bold/);
     // The report's own HTML (details/summary around check output) is all there is.
     expect(renderedParts(report).match(/<[a-z/][^>]*>/g)).toEqual(["<details>", "<summary>", "<code>", "</code>", "</summary>", "</details>"]);
   });
