@@ -75,8 +75,8 @@ export function loadedSite(settings: SiteSettings, file: string, source?: YamlSo
 export const CDKTF_JSON_FILE = resolve(REPO_ROOT, "cdktf.json");
 
 /**
- * A site file named on the command line or in SITE_CONFIG (`named`, relative
- * to the working directory). Locally a site may live outside the repository;
+ * A site (or inventory) file named on the command line or in SITE_CONFIG
+ * (`named`, relative to the working directory). Locally it may live outside the repository;
  * under CI=true only a reviewed file of it is deployed, and inside the
  * repository the one path rule applies either way.
  */
@@ -86,7 +86,7 @@ export function chosenSiteFile(chosen: string, named: string, env: NodeJS.Proces
   if (!ci && !lexicallyInsideRepository(file)) return file;
   const checked = repositoryFile(relative(REPO_ROOT, file));
   if ("file" in checked) return checked.file;
-  const why = ci && !lexicallyInsideRepository(file) ? `${checked.error} (under CI=true the site must be a file of the repository; outside CI, ${named} may name a site anywhere)` : checked.error;
+  const why = ci && !lexicallyInsideRepository(file) ? `${checked.error} (under CI=true it must be a file of the repository; outside CI, ${named} may name a file anywhere)` : checked.error;
   throw new DataFileError("the environment", [{ file: "environment", field: named, message: `${quote(chosen)} ${why}` }]);
 }
 

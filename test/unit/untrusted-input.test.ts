@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parse, stringify } from "yaml";
 import { authorizedCidrsProblems } from "../../bin/check-deployable";
+import { validateCommand } from "../../lib/commands/validate";
 import { main as peerConfigMain } from "../../bin/wg-peer-config";
 import { bootDiff, formatBootDiff, formatBootDiffMarkdown, type BootDiffResult } from "../../lib/commands/boot-diff";
 import { parseInventory } from "../../lib/input/inventory";
@@ -136,9 +137,17 @@ describe("one path rule: files outside the repository are refused by name, never
     writeFileSync(outside, readFileSync(join(FIXTURES, "site/site.yaml")));
     expect(siteFileFromEnv({ SITE_CONFIG: outside })).toBe(outside);
     expect(() => siteFileFromEnv({ SITE_CONFIG: outside, CI: "true" })).toThrow(
-      `environment: SITE_CONFIG: ${quote(outside)} is outside the repository; ${ALLOWED_PATH} (under CI=true the site must be a file of the repository; outside CI, SITE_CONFIG may name a site anywhere)`,
+      `environment: SITE_CONFIG: ${quote(outside)} is outside the repository; ${ALLOWED_PATH} (under CI=true it must be a file of the repository; outside CI, SITE_CONFIG may name a file anywhere)`,
     );
   });
+});
+
+test("validate -- /etc/passwd under CI=true: refused by name, nothing of the file quoted", () => {
+  const result = validateCommand(["/etc/passwd"], { CI: "true", SITE_CONFIG: join(FIXTURES, "site/site.yaml") });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toBe(
+    `environment: the inventory argument: "/etc/passwd" is outside the repository; ${ALLOWED_PATH} (under CI=true it must be a file of the repository; outside CI, the inventory argument may name a file anywhere)\n`,
+  );
 });
 
 describe("boot-diff reads nothing that can block", () => {
