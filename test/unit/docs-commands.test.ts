@@ -92,6 +92,10 @@ describe("npm, Terraform and key paths the documentation names", () => {
     const named = COMMANDS.filter((c) => c.words[0] === "npm" && c.words[1] === "run").map((c) => ({ at: where(c), script: c.words.slice(2).find((w) => !w.startsWith("-")) }));
     expect(named.length).toBeGreaterThan(10);
     expect(named.filter((n) => n.script === undefined || !scripts.includes(n.script))).toEqual([]);
+    // Inline code too: the README's command list, prose.
+    const inline = [...PAGES].flatMap(([page, text]) => [...text.matchAll(/`npm run (?:-s |--silent )?([\w:-]+)/g)].map((m) => ({ page, script: m[1] })));
+    expect(inline.length).toBeGreaterThan(20);
+    expect(inline.filter((n) => !scripts.includes(n.script))).toEqual([]);
   });
 
   test("every `terraform … output <name>` names an output of that stack", () => {
