@@ -179,6 +179,24 @@ export function imageDigestProblems(images: readonly DeployedImage[]): string[] 
  * /boot.ipxe without it (docs/boot-path.md, "DHCP network-boot setting").
  */
 export function deployWarnings(site: NetbootSite): string[] {
+  return [...ipxeChainWarnings(site), ...notificationWarnings(site.settings, site.file)];
+}
+
+/**
+ * Alerts that notify nobody: the gRPC TLS alert is the backstop for Matchbox
+ * certificates no deploy renewed (the drift workflow relies on it), yet with
+ * no notification channel its incidents show in the console only (issue 25).
+ * A warning: a site may watch the console, or add channels later.
+ */
+export function notificationWarnings(settings: SiteSettings, file: string): string[] {
+  if (settings.observability.notificationChannels.length > 0) return [];
+  return [
+    `${file}: observability.notificationChannels: is empty, so the alert policies (Matchbox gRPC TLS failures${settings.observability.alertOnUnknownMac ? ", unknown MACs" : ""}) notify nobody and their incidents show in the Cloud Console only; ` +
+      `list an email address (a channel is created for it) or the id of an existing channel, projects/${settings.gcp.project}/notificationChannels/<id> (gcloud beta monitoring channels list --format='value(name)')`,
+  ];
+}
+
+function ipxeChainWarnings(site: NetbootSite): string[] {
   const booting = site.machines.filter((m) => m.boot !== "disk");
   if (site.settings.ipxeChainEfi !== undefined || booting.length === 0) return [];
   return [

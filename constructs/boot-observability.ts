@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { LoggingMetric } from "@cdktf/provider-google/lib/logging-metric";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
+import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { prefixedName } from "../lib/input/gcp-names";
 
@@ -40,10 +41,17 @@ export interface BootObservabilityProps {
    */
   readonly alertOnGrpcTlsErrors?: boolean;
   /**
-   * Notification channel ids (`projects/<p>/notificationChannels/<id>`) for the alerts.
-   * @default - none: incidents show in the console only
+   * Ids of existing notification channels (`projects/<p>/notificationChannels/<id>`)
+   * every alert policy notifies.
+   * @default - none
    */
   readonly notificationChannels?: readonly string[];
+  /**
+   * Email addresses every alert policy notifies: an email notification channel
+   * is created for each.
+   * @default - none
+   */
+  readonly notificationEmails?: readonly string[];
 }
 
 /**
@@ -102,9 +110,23 @@ export class BootObservability extends Construct {
   readonly grpcTlsAlert?: MonitoringAlertPolicy;
   /** One wait per alert policy, between its metric and it (METRIC_READY_WAIT). */
   readonly metricReadyWaits: Sleep[] = [];
+  /** The email channels created for `notificationEmails`, in that order. */
+  readonly emailChannels: MonitoringNotificationChannel[];
+  private readonly channelIds: string[];
 
   constructor(scope: Construct, id: string, props: BootObservabilityProps) {
     super(scope, id);
+    this.emailChannels = (props.notificationEmails ?? []).map(
+      (address, i) =>
+        new MonitoringNotificationChannel(this, `email-${i}`, {
+          project: props.project,
+          type: "email",
+          displayName: `${props.namePrefix}: ${address}`,
+          labels: { email_address: address },
+        }),
+    );
+    // Every alert policy notifies all of them: created ones first, then existing ones.
+    this.channelIds = [...this.emailChannels.map((c) => c.id), ...(props.notificationChannels ?? [])];
     const container = props.containerName ?? "matchbox";
     const source = [
       'resource.type="k8s_container"',
@@ -189,7 +211,7 @@ export class BootObservability extends Construct {
       displayName: alert.displayName,
       combiner: "OR",
       severity: alert.severity,
-      notificationChannels: props.notificationChannels ? [...props.notificationChannels] : undefined,
+      notificationChannels: this.channelIds.length > 0 ? [...this.channelIds] : undefined,
       conditions: [
         {
           displayName: alert.condition,

@@ -2,6 +2,21 @@ import { Construct } from "constructs";
 import { ContainerCluster } from "@cdktf/provider-google/lib/container-cluster";
 import { ContainerNodePool } from "@cdktf/provider-google/lib/container-node-pool";
 
+/**
+ * What a `kubelet_config` block must say so that setting it changes nothing
+ * else. `cpu_cfs_quota` (enforce containers' CPU limits; GKE's own default is
+ * true): hashicorp/google force-sends this nested boolean
+ * (GoogleCloudPlatform/magic-modules#4331, the fix of
+ * hashicorp/terraform-provider-google#7968), so an unset one reached the API as
+ * `cpuCfsQuota: false` and the pool stopped enforcing CPU limits. The same
+ * default was fixed in Config Connector (GoogleCloudPlatform/k8s-config-connector#12658)
+ * and in the conversion library (GoogleCloudPlatform/magic-modules#18824, whose
+ * description credits a raw-config check in the provider to magic-modules#15268;
+ * which provider release first has it was not verified against 6.50.0). Set
+ * explicitly, it is true with every release.
+ */
+export const KUBELET_DEFAULTS_KEPT = { cpuCfsQuota: true } as const;
+
 export interface GkeClusterProps {
   /** GCP project of the cluster; its Workload Identity pool is `<project>.svc.id.goog`. */
   readonly project: string;
@@ -131,7 +146,7 @@ export class GkeCluster extends Construct {
         diskType: "pd-standard",
         imageType: "COS_CONTAINERD",
         ...hardening,
-        ...(allowedUnsafeSysctls.length > 0 ? { kubeletConfig: { allowedUnsafeSysctls: [...allowedUnsafeSysctls] } } : {}),
+        ...(allowedUnsafeSysctls.length > 0 ? { kubeletConfig: { ...KUBELET_DEFAULTS_KEPT, allowedUnsafeSysctls: [...allowedUnsafeSysctls] } } : {}),
         labels: { "netboot/pool": "boot" },
       },
     });

@@ -12,6 +12,7 @@ import { useStateBackend } from "../constructs/state-backend";
 import { GATEWAY_INTERFACES, GATEWAY_LABELS, WireguardGateway } from "../constructs/wireguard-gateway";
 import { renderAssetManifest, siteBootAssets } from "../lib/input/boot-assets";
 import type { NetbootSite } from "../lib/input/site";
+import { notificationTargets } from "../lib/input/notification-channels";
 import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules } from "../lib/model/wireguard/render";
 import { matchboxBaseUrl } from "../lib/model/matchbox/boot-plan";
 import type { ClusterAccess } from "./gke-stack";
@@ -107,12 +108,15 @@ export class BootServerStack extends TerraformStack {
       assetsVolumeGi: settings.matchbox.assetsVolumeGi,
     });
 
+    const notify = notificationTargets(settings.observability.notificationChannels);
     new BootObservability(this, "observability", {
       project: settings.gcp.project,
       namePrefix: settings.namePrefix,
       namespace: MATCHBOX_NAMESPACE,
       clusterName: settings.gke.clusterName,
       alertOnUnknownMac: settings.observability.alertOnUnknownMac,
+      notificationEmails: notify.emails,
+      notificationChannels: notify.channelIds,
       // Always on: a quiet year ends with expired certificates (docs/runbook.md 2.5).
       alertOnGrpcTlsErrors: true,
     });

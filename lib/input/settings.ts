@@ -23,6 +23,7 @@ import { CONTROL_CHARACTER, notOneToken } from "./tokens";
 import { DataFileError, formatPath, readSmallTextFile, YamlSource, type FieldPath, type Problem } from "./yaml-source";
 import { displayPath, repositoryFile, REPO_ROOT, lexicallyInsideRepository } from "./repo-files";
 import { quote } from "./safe-text";
+import { notificationChannelProblem } from "./notification-channels";
 
 export { displayPath, isInsideRepository, REPO_ROOT } from "./repo-files";
 export const EXAMPLE_SITE_FILE = resolve(REPO_ROOT, "sites/example.yaml");
@@ -409,6 +410,12 @@ function checkConsumerRules(s: SiteSettings, src: YamlSource): Problem[] {
       ["homePublicCidrs", i],
       `${text} spans 2^${32 - c.prefix} addresses, broader than /${BROADEST_HOME_PREFIX}: as good as opening UDP ${s.wireguard.listenPort} to every address; set acceptHandshakesFromAnyAddress: true to accept this deliberately, or list the home router's public IP (e.g. 198.51.100.7/32) or its ISP's range (a /${BROADEST_HOME_PREFIX} or narrower)`,
     );
+  });
+
+  // Whom the alert policies notify (lib/input/notification-channels.ts).
+  s.observability.notificationChannels.forEach((entry, i) => {
+    const wrong = notificationChannelProblem(entry);
+    if (wrong) refuse(["observability", "notificationChannels", i], wrong);
   });
 
   // Special addresses used as hosts.

@@ -245,5 +245,9 @@ export interface NetbootSiteSettings {
      * Create an alert policy when a MAC asks Matchbox for a profile it does not have
      */
     alertOnUnknownMac: boolean
+    /**
+     * Whom every alert policy notifies: email addresses (an email notification channel is created for each) and/or ids of existing notification channels, projects/<project>/notificationChannels/<id>. Empty: incidents show in the console only (check-deployable warns)
+     */
+    notificationChannels: string[]
   }
 }

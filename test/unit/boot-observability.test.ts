@@ -125,4 +125,29 @@ describe("BootObservability", () => {
   test("no alert policy, no wait", () => {
     expect(synth().resource?.time_sleep).toBeUndefined();
   });
+
+  test("notificationEmails get an email channel each; every alert policy notifies those and the existing channels", () => {
+    const json = synth({
+      alertOnUnknownMac: true,
+      alertOnGrpcTlsErrors: true,
+      notificationEmails: ["ops@lab.example.test", "me@lab.example.test"],
+      notificationChannels: ["projects/p/notificationChannels/1"],
+    });
+    const channels = Object.entries<any>(json.resource.google_monitoring_notification_channel);
+    expect(channels.map(([, c]) => c)).toEqual([
+      { project: base.project, type: "email", display_name: "netboot: ops@lab.example.test", labels: { email_address: "ops@lab.example.test" } },
+      { project: base.project, type: "email", display_name: "netboot: me@lab.example.test", labels: { email_address: "me@lab.example.test" } },
+    ]);
+    const policies = Object.values<any>(json.resource.google_monitoring_alert_policy);
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      expect(policy.notification_channels).toEqual([...channels.map(([name]) => `\${google_monitoring_notification_channel.${name}.id}`), "projects/p/notificationChannels/1"]);
+    }
+  });
+
+  test("no channels: the policies notify nobody (check-deployable warns), and no channel is created", () => {
+    const json = synth({ alertOnGrpcTlsErrors: true });
+    expect(json.resource.google_monitoring_notification_channel).toBeUndefined();
+    expect(Object.values<any>(json.resource.google_monitoring_alert_policy)[0].notification_channels).toBeUndefined();
+  });
 });

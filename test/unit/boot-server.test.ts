@@ -31,6 +31,16 @@ describe("boot-server stack", () => {
     expect(Object.keys(resources(json, "time_sleep")).length).toBeGreaterThanOrEqual(1);
   });
 
+  test("every alert policy notifies the site's observability.notificationChannels: an email channel per address, then the existing channel ids", () => {
+    const channels = Object.entries<any>(resources(json, "google_monitoring_notification_channel"));
+    expect(channels.map(([, c]) => c.labels)).toEqual([{ email_address: "oncall@home-lab.example.test" }]);
+    const policies = Object.values<any>(resources(json, "google_monitoring_alert_policy"));
+    expect(policies.length).toBeGreaterThanOrEqual(1);
+    for (const p of policies) {
+      expect(p.notification_channels).toEqual([`\${google_monitoring_notification_channel.${channels[0][0]}.id}`, "projects/netboot-fixture-000001/notificationChannels/1234567890"]);
+    }
+  });
+
   test("the Kubernetes provider uses the cluster's DNS-based endpoint (no cluster CA) and gke-gcloud-auth-plugin (no token in the configuration or state)", () => {
     // Within one stack's synth; the whole-app test checks the cross-stack rewiring.
     // The DNS endpoint is what CI's runners reach; its certificate is publicly trusted (docs/adr/0010).

@@ -301,6 +301,18 @@ describe("check-deployable", () => {
     expect(DOCUMENTATION_RANGES).toEqual(["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]);
   });
 
+  test("warns (and still accepts) a site whose alert policies notify nobody, saying what to list", () => {
+    const result = checkDeployable(siteIn(dir, (s) => delete s.observability));
+    expect(result.ok).toBe(true);
+    expect(result.stderr.split("\n").filter(Boolean)).toEqual([
+      "warning: sites/home.yaml: observability.notificationChannels: is empty, so the alert policies (Matchbox gRPC TLS failures) notify nobody and their incidents show in the Cloud Console only; " +
+        "list an email address (a channel is created for it) or the id of an existing channel, projects/nbfix-home-424242/notificationChannels/<id> (gcloud beta monitoring channels list --format='value(name)')",
+    ]);
+    expect(checkDeployable(siteIn(dir, (s) => (s.observability = { alertOnUnknownMac: true, notificationChannels: [] }))).stderr).toContain("(Matchbox gRPC TLS failures, unknown MACs) notify nobody");
+    // One address is enough.
+    expect(checkDeployable(siteIn(dir, (s) => (s.observability = { notificationChannels: ["ops@lab.example.test"] })))).toMatchObject({ ok: true, stderr: "" });
+  });
+
   test("warns (and still accepts) a site without ipxeChainEfi whose machines boot over the network, saying how to build it", () => {
     const result = checkDeployable(siteIn(dir, (s) => delete s.ipxeChainEfi));
     expect(result.ok).toBe(true);

@@ -93,7 +93,7 @@ describe("gke stack", () => {
     expect(pool.node_config.shielded_instance_config).toEqual({ enable_secure_boot: true, enable_integrity_monitoring: true });
     expect(pool.node_config.spot).toBe(true);
     expect(pool.node_config.machine_type).toBe("e2-small");
-    expect(pool.node_config.kubelet_config).toEqual({ allowed_unsafe_sysctls: ["net.ipv4.ip_forward"] });
+    expect(pool.node_config.kubelet_config).toEqual({ cpu_cfs_quota: true, allowed_unsafe_sysctls: ["net.ipv4.ip_forward"] });
   });
 
   test("node service account holds only the minimal roles", () => {

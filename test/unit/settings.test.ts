@@ -127,6 +127,17 @@ describe("site settings", () => {
     expect(problemsOf((v) => (v.state.backend = "s3")).join()).toMatch(/state\.backend: got "s3"; allowed: "local", "gcs"/);
   });
 
+  test("observability.notificationChannels: email addresses and channel ids; anything else names the entry and both allowed forms", () => {
+    expect(() => siteFrom((v) => (v.observability = { notificationChannels: ["ops@lab.example.test", "projects/my-project-1/notificationChannels/42", "projects/123456/notificationChannels/7"] }))).not.toThrow();
+    const problems = problemsOf((v) => (v.observability = { notificationChannels: ["ops@lab.example.test", "ops at lab", "projects/p/notificationChannels/abc", "notificationChannels/42"] })).join("\n");
+    expect(problems).toMatch(/site\.yaml:\d+: observability\.notificationChannels\[1\]: "ops at lab" is neither an email address nor a notification channel id \(an email address is name@domain\.example\); allowed: an email address \(an email channel is created for it\) or the id of an existing channel/);
+    expect(problems).toMatch(/observability\.notificationChannels\[2\]: "projects\/p\/notificationChannels\/abc" is neither .*projects\/<project id or number>\/notificationChannels\/<numeric id>/);
+    expect(problems).toMatch(/observability\.notificationChannels\[3\]: "notificationChannels\/42" is neither/);
+    expect(problems).not.toMatch(/notificationChannels\[0\]/);
+    // The same entry twice is refused by the schema (uniqueItems).
+    expect(problemsOf((v) => (v.observability = { notificationChannels: ["ops@lab.example.test", "ops@lab.example.test"] })).join()).toMatch(/observability\.notificationChannels/);
+  });
+
   test("the control-plane range must be a /28", () => {
     expect(problemsOf((v) => (v.network.controlPlaneCidr = "172.16.0.0/24")).join()).toMatch(/network\.controlPlaneCidr: 172\.16\.0\.0\/24 must be a \/28/);
   });

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateWorkflow } from "@action-validator/core";
@@ -7,6 +7,8 @@ import { parse } from "yaml";
 import { PLAN_STACKS, STACK_ORDER } from "../../stacks";
 import { MATCHBOX_NAMESPACE } from "../../stacks/boot-server-stack";
 import { MATCHBOX_RPC_PORT } from "../../lib/model/wireguard/render";
+import { fixtureSiteFrom } from "../support/site";
+import { synthesizeApp } from "../support/terraform-app";
 
 // The workflows and their scripts are this project's code: these tests read
 // them from .github/ and fail when a rule of docs/adr/0009-pull-request-trust-model.md is broken.
@@ -954,5 +956,75 @@ describe("renovate.json covers GitHub Actions, npm, container images, Terraform 
     expect(deps.map((d) => d.currentValue)).toEqual([version]);
     // kubernetesVersion is not mistaken for it.
     expect(extract("sites/home.yaml", "talos:\n  kubernetesVersion: v1.36.3\n  version: v1.13.9\n").map((d) => d.currentValue)).toEqual(["v1.13.9"]);
+  });
+});
+
+// The pull-request `diff` job before the first deploy (issue 25): a stack whose
+// plan reads the state of a stack never deployed is skipped with the reason in
+// the job summary, never a red check. The job's own steps run here, in order,
+// on the fixture site's real synthesized stacks (GCS state), with stand-ins for
+// gcloud (which state objects exist), npm and npx (cdktf diff) first on PATH.
+describe("pull-request diff job before the first deploy (plan-inputs.js)", () => {
+  const diffJob = workflow("pull-request.yml").jobs.diff;
+  const stepRun = (name: string) => {
+    const step = diffJob.steps.find((s) => s.name === name);
+    if (!step?.run) throw new Error(`no step "${name}" with a run script in the diff job`);
+    return step.run;
+  };
+  const root = mkdtempSync(join(tmpdir(), "netboot-diff-job-"));
+  const BUCKET = "nbfix-state";
+  synthesizeApp(fixtureSiteFrom((v) => (v.state = { backend: "gcs", bucket: BUCKET, prefix: "netboot" })), root);
+  symlinkSync(join(REPO, ".github"), join(root, ".github"));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  function runJob(gcloud: string) {
+    const bin = mkdtempSync(join(tmpdir(), "netboot-diff-bin-"));
+    const diffDir = join(bin, "diff");
+    mkdirSync(diffDir);
+    const tool = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!/usr/bin/env bash\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    tool("gcloud", `echo "$*" >> "${bin}/gcloud.calls"\n${gcloud}`);
+    tool("npm", "exit 0");
+    tool("npx", `echo "$*" >> "${bin}/npx.calls"\necho "No changes. Your infrastructure matches the configuration."`);
+    const env = { PATH: `${bin}:${process.env.PATH}`, HOME: bin, STACKS: PLAN_STACKS.join(" "), DIFF_DIR: diffDir, GITHUB_STEP_SUMMARY: join(bin, "summary.md"), SITE_FILE: "sites/home.yaml" };
+    const step = (name: string) => spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", stepRun(name)], { cwd: root, encoding: "utf8", env, timeout: 60_000 });
+    const diffStep = step("cdktf diff, stack by stack");
+    const summary = step("Write the diffs to the job summary");
+    const verdict = step("Fail when a diff failed");
+    const read = (f: string) => (existsSync(join(bin, f)) ? readFileSync(join(bin, f), "utf8") : "");
+    const result = { diffStep, summary, verdict, npx: read("npx.calls").trim().split("\n").filter(Boolean), gcloud: read("gcloud.calls"), summaryText: read("summary.md") };
+    rmSync(bin, { recursive: true, force: true });
+    return result;
+  }
+  const NOT_FOUND = 'echo "ERROR: (gcloud.storage.objects.describe) NotFoundError: 404 $3 not found" >&2; exit 1';
+
+  test("no state yet: network is planned, gke and boot-server are skipped with the reason, and the check passes", () => {
+    const r = runJob(NOT_FOUND);
+    expect(r.diffStep.status).toBe(0);
+    expect(r.npx).toEqual(["cdktf diff network --skip-synth"]);
+    expect(r.gcloud).toContain(`storage objects describe gs://${BUCKET}/netboot/network/default.tfstate`);
+    expect(r.summaryText).toMatch(/\| `gke` \| skipped: not planned: `network` has no state yet \(gs:\/\/nbfix-state\/netboot\/network\/default\.tfstate does not exist\)/);
+    expect(r.summaryText).toMatch(/\| `boot-server` \| skipped: not planned: .*`network`.* no state yet/);
+    expect(r.summaryText).toContain("| `network` | No changes |");
+    expect(r.diffStep.stdout).toContain("::notice title=gke not planned::");
+    expect(r.verdict.status).toBe(0);
+  });
+
+  test("once deployed: every stack is planned", () => {
+    const r = runJob("exit 0");
+    expect(r.npx).toEqual(PLAN_STACKS.map((s) => `cdktf diff ${s} --skip-synth`));
+    expect(r.summaryText).not.toContain("skipped");
+    expect(r.verdict.status).toBe(0);
+  });
+
+  test("a state read that fails for another reason (403) is a failure, never a skip", () => {
+    const r = runJob('echo "ERROR: (gcloud.storage.objects.describe) HTTPError 403: plan@p.iam.gserviceaccount.com does not have storage.objects.get access" >&2; exit 1');
+    expect(r.npx).toEqual(["cdktf diff network --skip-synth"]);
+    expect(r.summaryText).toMatch(/\| `gke` \| \*\*failed\*\* \(exit 1/);
+    expect(r.summaryText).toContain("does not have storage.objects.get access");
+    expect(r.verdict.status).toBe(1);
+    expect(r.verdict.stdout).toContain("::error::cdktf diff failed for: gke boot-server");
   });
 });

@@ -1,4 +1,4 @@
-import { GkeCluster, type GkeClusterProps } from "../../../constructs/gke-cluster";
+import { GkeCluster, KUBELET_DEFAULTS_KEPT, type GkeClusterProps } from "../../../constructs/gke-cluster";
 import { build, onlyOf, ref, resourceTypes, type Built, type Json } from "./support";
 
 // The fixture site's gke and network settings (test/fixtures/site/site.yaml),
@@ -201,7 +201,13 @@ describe("GkeCluster", () => {
     expect(pool(open).node_config.kubelet_config).toBeUndefined();
   });
 
-  test("GIVEN allowedUnsafeSysctls THEN the kubelet allows exactly those", () => {
-    expect(pool(other).node_config.kubelet_config).toEqual({ allowed_unsafe_sysctls: ["net.ipv4.ip_forward", "net.ipv4.conf.all.src_valid_mark"] });
+  test("GIVEN allowedUnsafeSysctls THEN the kubelet allows exactly those, and still enforces CPU limits", () => {
+    expect(pool(other).node_config.kubelet_config).toEqual({ cpu_cfs_quota: true, allowed_unsafe_sysctls: ["net.ipv4.ip_forward", "net.ipv4.conf.all.src_valid_mark"] });
+  });
+
+  test("GIVEN a kubelet_config block THEN cpu_cfs_quota is true in the synthesized JSON (unset, hashicorp/google force-sends false: KUBELET_DEFAULTS_KEPT)", () => {
+    const kubelet = pool(other).node_config.kubelet_config;
+    expect(kubelet.cpu_cfs_quota).toBe(true);
+    expect(KUBELET_DEFAULTS_KEPT).toEqual({ cpuCfsQuota: true });
   });
 });
