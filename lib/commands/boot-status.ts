@@ -287,6 +287,8 @@ export interface MachineReport {
 export interface BootStatusReport {
   readonly schema: typeof BOOT_STATUS_REPORT_SCHEMA;
   readonly site: string;
+  /** The inventory the report is of (matchbox.inventoryFile). */
+  readonly inventoryFile: string;
   readonly source: string;
   readonly generatedAt: string;
   readonly receiverStartedAt: string;
@@ -421,6 +423,7 @@ export function bootStatusReport(input: BootStatusInput): BootStatusReport {
   return {
     schema: BOOT_STATUS_REPORT_SCHEMA,
     site: input.site,
+    inventoryFile: settings.matchbox.inventoryFile,
     source: input.source,
     generatedAt: status.generatedAt,
     receiverStartedAt: status.receiverStartedAt,
