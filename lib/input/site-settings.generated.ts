@@ -152,6 +152,10 @@ export interface NetbootSiteSettings {
     rpcEndpoint?: string
     assetsVolumeGi: number
     dataVolumeGi: number
+    /**
+     * Days a machine may stay on boot: install (its Talos config served over plain HTTP to its MAC) before npm run boot-status and the close-boot-windows workflow warn about it; counted from the commit that set boot: install (docs/machine-lifecycle.md)
+     */
+    bootWindowWarnDays: number
   }
   talos: {
     /**

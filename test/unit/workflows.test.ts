@@ -880,6 +880,66 @@ describe("drift.yml", () => {
   });
 });
 
+// Issue #22: the boot windows close through one reviewed pull request, opened by an identity that cannot deploy.
+describe("close-boot-windows.yml", () => {
+  const wf = workflow("close-boot-windows.yml");
+  const { status, "pull-request": pr } = wf.jobs;
+
+  test("runs daily and by hand, from main only, one run at a time", () => {
+    expect(Object.keys(wf.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    const crons = (wf.on.schedule as { cron: string }[]).map((c) => c.cron);
+    expect(crons).toHaveLength(1);
+    expect(crons[0]).toMatch(/^\d{1,2} \d{1,2} \* \* \*$/);
+    expect(wf.permissions).toEqual({ contents: "read" });
+    expect((wf as any).concurrency).toEqual({ group: "close-boot-windows", "cancel-in-progress": false });
+    for (const job of [status, pr]) expect(job.if).toBe("github.ref == 'refs/heads/main'");
+  });
+
+  test("status: the read-only plan identity in the plan environment reads Cloud Logging, with the whole history; no write token, no cluster", () => {
+    expect(status.environment).toBe("plan");
+    expect(status.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(usesOf(status, "google-github-actions/auth").map((s) => s.with?.service_account)).toEqual(["${{ vars.GCP_PLAN_SERVICE_ACCOUNT }}"]);
+    expect(usesOf(status, "actions/checkout")[0].with?.["fetch-depth"]).toBe(0);
+    expect(usesOf(status, "actions/setup-node")[0].with?.["package-manager-cache"]).toBe(false);
+    expect(runsOf(status)).toContain("npm run --silent boot-status -- --source logging --json > \"$REPORT\"");
+    expect(JSON.stringify(status)).not.toMatch(/port-forward|kubectl|get-gke-credentials|GH_TOKEN|github\.token/);
+  });
+
+  test("pull-request: GITHUB_TOKEN with contents and pull-requests write only; no environment, no OIDC, no cloud identity", () => {
+    expect(pr.needs).toBe("status");
+    expect(pr.permissions).toEqual({ contents: "write", "pull-requests": "write" });
+    expect(pr.environment).toBeUndefined();
+    expect(usesOf(pr, "google-github-actions/auth")).toEqual([]);
+    expect(JSON.stringify(pr)).not.toMatch(/id-token|GCP_|cdktf deploy|terraform/);
+    // The token reaches only the step that pushes and opens the pull request.
+    const withToken = pr.steps.filter((s) => JSON.stringify(s).includes("github.token"));
+    expect(withToken.map((s) => s.run?.trim())).toEqual(['CLOSED_NAMES="$(cat "$CLOSED_FILE")" bash .github/scripts/open-close-pr.sh']);
+    expect(withToken[0].env?.GH_TOKEN).toBe("${{ github.token }}");
+  });
+
+  test("pull-request: edits the site's inventory, writes the body with boot-diff against the checked-out main, then opens the pull request, in that order", () => {
+    const runs = pr.steps.map((s) => s.run ?? "");
+    const annotate = runs.findIndex((r) => r.includes("close-boot-windows.js annotations"));
+    const edit = runs.findIndex((r) => r.includes("close-boot-windows.js edit \"$INVENTORY_FILE\""));
+    const diff = runs.findIndex((r) => r.includes("npm run --silent boot-diff -- --base HEAD --markdown"));
+    const open = runs.findIndex((r) => r.includes("open-close-pr.sh"));
+    expect(annotate).toBeGreaterThanOrEqual(0);
+    expect(edit).toBeGreaterThan(annotate);
+    expect(diff).toBe(edit);
+    expect(runs[edit].indexOf("edit")).toBeLessThan(runs[edit].indexOf("boot-diff"));
+    expect(open).toBeGreaterThan(edit);
+    for (const i of [edit, open]) expect(pr.steps[i].env?.INVENTORY_FILE).toBe("${{ steps.site.outputs.inventory_file }}");
+  });
+
+  test("no other workflow may write contents or pull requests except the pull-request comment job", () => {
+    for (const file of FILES) {
+      for (const [id, job] of Object.entries(workflow(file).jobs)) {
+        if (job.permissions?.contents === "write") expect({ file, id }).toEqual({ file: "close-boot-windows.yml", id: "pull-request" });
+      }
+    }
+  });
+});
+
 // Issue #13, part 5: something proposes updates for every ecosystem this repository pins.
 describe("renovate.json covers GitHub Actions, npm, container images, Terraform providers and Talos", () => {
   interface CustomManager {
