@@ -5,7 +5,7 @@
 // replacement to the parts of node-pty's contract cdktf relies on
 // (@cdktf/cli-core/src/lib/models/pty-process.js): merged output, answers on
 // stdin, Ctrl-C, the exit code.
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 
 const REPO = join(__dirname, "..", "..");
@@ -29,12 +29,19 @@ function run(file: string, args: string[], input?: (write: (d: string) => void, 
   });
 }
 
+// The installed tree's own copy of the replacement: node_modules links to it
+// (npm's `file:` dependency). In the user-repo project's copy of the repository,
+// node_modules is a link to the original checkout's, so the package resolves
+// there, not under this copy's REPO: compare where it lives and what it holds.
+const INSTALLED_REPLACEMENT = realpathSync(join(REPO, "node_modules/@cdktf/node-pty-prebuilt-multiarch/index.js"));
+
 test("cdktf-cli resolves the package to scripts/cdktf-pty-pipe, not the native addon", () => {
-  const cliCore = realpathSync(join(REPO, "node_modules/@cdktf/cli-core/package.json"));
-  const resolved = require.resolve("@cdktf/node-pty-prebuilt-multiarch", { paths: [cliCore] });
-  expect(realpathSync(resolved)).toBe(join(REPO, "scripts/cdktf-pty-pipe/index.js"));
-  const cli = realpathSync(join(REPO, "node_modules/cdktf-cli/package.json"));
-  expect(realpathSync(require.resolve("@cdktf/node-pty-prebuilt-multiarch", { paths: [cli] }))).toBe(join(REPO, "scripts/cdktf-pty-pipe/index.js"));
+  expect(INSTALLED_REPLACEMENT.endsWith(join("scripts", "cdktf-pty-pipe", "index.js"))).toBe(true);
+  expect(readFileSync(INSTALLED_REPLACEMENT, "utf8")).toBe(readFileSync(join(REPO, "scripts/cdktf-pty-pipe/index.js"), "utf8"));
+  for (const dependent of ["@cdktf/cli-core", "cdktf-cli"]) {
+    const from = realpathSync(join(REPO, "node_modules", dependent, "package.json"));
+    expect(realpathSync(require.resolve("@cdktf/node-pty-prebuilt-multiarch", { paths: [from] }))).toBe(INSTALLED_REPLACEMENT);
+  }
 });
 
 test("stdout and stderr arrive as one stream in the order the program wrote them", async () => {
