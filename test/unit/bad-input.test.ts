@@ -232,6 +232,11 @@ describe("site settings: what each value's consumer forbids", () => {
     );
     expect(clusterIp("10.136.0.0")).toMatch(/^matchbox\.clusterIp: 10\.136\.0\.0 is the network address of network\.servicesCidr 10\.136\.0\.0\/20; allowed:/);
     expect(clusterIp("10.136.15.255")).toMatch(/is the broadcast address of network\.servicesCidr/);
+    // The boot-report receiver's Service takes the next address, which must be a host address too.
+    expect(clusterIp("10.136.15.254")).toBe(
+      "matchbox.clusterIp: 10.136.15.254 leaves no room for the boot-report receiver's Service, which takes the next address (10.136.15.255), a host address of network.servicesCidr 10.136.0.0/20 too; allowed: another address of network.servicesCidr 10.136.0.0/20, e.g. 10.136.0.10",
+    );
+    expect(siteFrom((v) => (v.matchbox.clusterIp = "10.136.15.253")).matchbox.clusterIp).toBe("10.136.15.253");
   });
 });
 
