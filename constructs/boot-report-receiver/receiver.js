@@ -406,7 +406,10 @@ class Receiver {
   }
 
   recordOf(conn) {
-    if (!conn.record || !this.records.has(conn.record)) conn.record = conn.record && conn.record.mergedInto && this.records.has(conn.record.mergedInto) ? conn.record.mergedInto : this.newRecord(conn.source);
+    // A record merged into another (possibly more than once) lives on in the last one.
+    let rec = conn.record;
+    for (let i = 0; rec && !this.records.has(rec) && i < 64; i++) rec = rec.mergedInto;
+    conn.record = rec && this.records.has(rec) ? rec : this.newRecord(conn.source);
     return conn.record;
   }
 
