@@ -659,6 +659,19 @@ class Receiver {
 // ---------------------------------------------------------------------------
 // Servers
 
+/**
+ * Runs the handling of one report; a bug of ours that throws on some input
+ * refuses that report (logged as kind "error") instead of ending the process.
+ */
+function guarded(receiver, conn, fn, onError) {
+  try {
+    return fn();
+  } catch (err) {
+    receiver.emit({ kind: "error", source: conn.source, conn: conn.id, reason: `report not handled: ${oneLine(err && err.stack ? err.stack : String(err), 2000)}` });
+    return onError;
+  }
+}
+
 const GRPC_PATH = "/events.EventSinkService/Publish";
 /** EventResponse {} framed: not compressed, length 0. */
 const EMPTY_RESPONSE = Buffer.from([0, 0, 0, 0, 0]);
@@ -778,8 +791,9 @@ function handleStream(receiver, conn, stream, headers) {
         message = `malformed EventRequest: ${err.message}`;
       }
       if (event) {
-        code = receiver.acceptEvent(conn, event);
+        code = guarded(receiver, conn, () => receiver.acceptEvent(conn, event), 13);
         if (code === 8) message = "rate limit: retry later";
+        if (code === 13) message = "internal error";
       }
     }
     if (stream.destroyed) return;
@@ -830,7 +844,7 @@ function startLogServers(receiver, port, host) {
           socket.destroy();
           return;
         }
-        if (line.length > 0) receiver.acceptLogLine(conn, line.toString("utf8"));
+        if (line.length > 0) guarded(receiver, conn, () => receiver.acceptLogLine(conn, line.toString("utf8")), 0);
         if (socket.destroyed) return;
       }
       const rest = chunk.subarray(start);
@@ -862,7 +876,7 @@ function startLogServers(receiver, port, host) {
       return;
     }
     const text = buf.toString("utf8").replace(/\n$/, "");
-    if (text.length > 0) receiver.acceptLogLine(conn, text);
+    if (text.length > 0) guarded(receiver, conn, () => receiver.acceptLogLine(conn, text), 0);
   });
   udp.on("error", (err) => receiver.emit({ kind: "error", reason: `logs server (UDP): ${err.message}` }));
   udp.bind(port, host);
