@@ -37,6 +37,7 @@ import {
   examplePeerWithKey,
 } from "../lib/commands/example-site";
 import { WIREGUARD_IMAGE } from "../constructs/wireguard-gateway";
+import { BOOT_REPORT_RECEIVER_IMAGE } from "../constructs/boot-report-receiver";
 import { ASSET_FETCHER_IMAGE, MATCHBOX_IMAGE } from "../constructs/matchbox-server";
 import { BROADEST_HOME_PREFIX, chosenSiteFile, loadSite, siteFileFromEnv, type LoadedSite, type SiteSettings } from "../lib/input/settings";
 import { cidrsOverlap, parseIpv4Cidr, type Ipv4Cidr } from "../lib/input/cidr";
@@ -154,6 +155,7 @@ export const DEPLOYED_IMAGES: readonly DeployedImage[] = [
   { owner: "WIREGUARD_IMAGE (constructs/wireguard-gateway.ts)", ref: WIREGUARD_IMAGE },
   { owner: "MATCHBOX_IMAGE (constructs/matchbox-server/index.ts)", ref: MATCHBOX_IMAGE },
   { owner: "ASSET_FETCHER_IMAGE (constructs/matchbox-server/index.ts)", ref: ASSET_FETCHER_IMAGE },
+  { owner: "BOOT_REPORT_RECEIVER_IMAGE (constructs/boot-report-receiver/index.ts)", ref: BOOT_REPORT_RECEIVER_IMAGE },
 ];
 
 /**

@@ -47,8 +47,8 @@ export interface WireguardGatewayProps {
   readonly staticAddressName: string;
   /** Sources allowed to reach UDP listenPort: the home router's public address(es). */
   readonly loadBalancerSourceRanges: readonly string[];
-  /** The pods the gateway forwards to (Matchbox): its egress policy allows these ports to them and nothing else in the cluster. */
-  readonly upstream: { readonly namespace: string; readonly labels: Readonly<Record<string, string>>; readonly ports: readonly number[] };
+  /** The pods the gateway forwards to (Matchbox, the boot-report receiver): its egress policy allows these TCP ports to them and nothing else in the cluster. */
+  readonly upstreams: readonly { readonly namespace: string; readonly labels: Readonly<Record<string, string>>; readonly ports: readonly number[] }[];
 }
 
 /**
@@ -228,17 +228,17 @@ export class WireguardGateway extends Construct {
           // Secret Manager (secretmanager.googleapis.com) for the private key:
           // HTTPS to public addresses, as NetworkPolicy cannot name a host.
           PUBLIC_HTTPS_EGRESS,
-          // The forwarded boot traffic, DNATed to the Matchbox ClusterIP:
-          // NetworkPolicy matches a Service's backend pods, not its ClusterIP.
-          {
+          // The forwarded boot traffic, DNATed to the Matchbox and receiver
+          // ClusterIPs: NetworkPolicy matches a Service's backend pods, not its ClusterIP.
+          ...props.upstreams.map((upstream) => ({
             to: [
               {
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": props.upstream.namespace } },
-                podSelector: { matchLabels: { ...props.upstream.labels } },
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": upstream.namespace } },
+                podSelector: { matchLabels: { ...upstream.labels } },
               },
             ],
-            ports: props.upstream.ports.map((port) => ({ port: String(port), protocol: "TCP" })),
-          },
+            ports: upstream.ports.map((port) => ({ port: String(port), protocol: "TCP" })),
+          })),
         ],
       },
     });

@@ -5,6 +5,7 @@ import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { BootObservability } from "../constructs/boot-observability";
+import { BOOT_REPORT_RECEIVER_LABELS, BootReportReceiver } from "../constructs/boot-report-receiver";
 import { MATCHBOX_LABELS, MatchboxServer } from "../constructs/matchbox-server";
 import { MatchboxTls } from "../constructs/matchbox-tls";
 import { PodSecurityNamespace } from "../constructs/pod-security-namespace";
@@ -13,6 +14,8 @@ import { GATEWAY_INTERFACES, GATEWAY_LABELS, WireguardGateway } from "../constru
 import { renderAssetManifest, siteBootAssets } from "../lib/input/boot-assets";
 import type { NetbootSite } from "../lib/input/site";
 import { notificationTargets } from "../lib/input/notification-channels";
+import { bootReportClusterIp } from "../lib/input/settings";
+import { BOOT_REPORT_FORWARDED_PORTS, renderBootReportInventory } from "../lib/model/boot-reports";
 import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules } from "../lib/model/wireguard/render";
 import { matchboxBaseUrl } from "../lib/model/matchbox/boot-plan";
 import type { ClusterAccess } from "./gke-stack";
@@ -46,11 +49,12 @@ export const KUBERNETES_EXEC_AUTH = { apiVersion: "client.authentication.k8s.io/
 export const GATEWAY_NAMESPACE = "netboot-gateway";
 export const MATCHBOX_NAMESPACE = "netboot-matchbox";
 
-/** Everything that runs in the cluster for network boot: the WireGuard gateway and Matchbox. */
+/** Everything that runs in the cluster for network boot: the WireGuard gateway, Matchbox and the boot-report receiver. */
 export class BootServerStack extends TerraformStack {
   readonly matchboxApi: MatchboxApiAccess;
   readonly gateway: WireguardGateway;
   readonly matchbox: MatchboxServer;
+  readonly bootReports: BootReportReceiver;
 
   constructor(scope: Construct, id: string, props: BootServerStackProps) {
     super(scope, id);
@@ -76,7 +80,7 @@ export class BootServerStack extends TerraformStack {
     const gatewayNs = new PodSecurityNamespace(this, "gateway-namespace", { name: GATEWAY_NAMESPACE, enforce: "privileged", warnAndAudit: "restricted" });
     const matchboxNs = new PodSecurityNamespace(this, "matchbox-namespace", { name: MATCHBOX_NAMESPACE, enforce: "restricted" });
 
-    const rendered = { site: settings, peers, matchboxAddress: settings.matchbox.clusterIp };
+    const rendered = { site: settings, peers, matchboxAddress: settings.matchbox.clusterIp, bootReportAddress: bootReportClusterIp(settings) };
     this.gateway = new WireguardGateway(this, "wireguard", {
       project: settings.gcp.project,
       namePrefix: settings.namePrefix,
@@ -89,7 +93,10 @@ export class BootServerStack extends TerraformStack {
       listenPort: settings.wireguard.listenPort,
       staticAddressName: props.wireguardAddressName,
       loadBalancerSourceRanges: settings.homePublicCidrs,
-      upstream: { namespace: MATCHBOX_NAMESPACE, labels: MATCHBOX_LABELS, ports: [MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT] },
+      upstreams: [
+        { namespace: MATCHBOX_NAMESPACE, labels: MATCHBOX_LABELS, ports: [MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT] },
+        { namespace: MATCHBOX_NAMESPACE, labels: BOOT_REPORT_RECEIVER_LABELS, ports: [...BOOT_REPORT_FORWARDED_PORTS] },
+      ],
     });
 
     const tls = new MatchboxTls(this, "matchbox-tls", {
@@ -109,6 +116,16 @@ export class BootServerStack extends TerraformStack {
     });
 
     const notify = notificationTargets(settings.observability.notificationChannels);
+    // In Matchbox's namespace: the same restricted level and default-deny policy, the same only client.
+    this.bootReports = new BootReportReceiver(this, "boot-reports", {
+      namespace: matchboxNs.name,
+      clusterIp: bootReportClusterIp(settings),
+      receiverScript: props.site.scripts.bootReportReceiver,
+      inventoryJson: renderBootReportInventory(props.site.machines),
+      clientNamespace: GATEWAY_NAMESPACE,
+      clientLabels: GATEWAY_LABELS,
+    });
+
     new BootObservability(this, "observability", {
       project: settings.gcp.project,
       namePrefix: settings.namePrefix,

@@ -299,6 +299,19 @@ const NODE_POOL_SUFFIX = "-pool";
  */
 export const BROADEST_HOME_PREFIX = 8;
 
+/**
+ * The boot-report receiver's fixed ClusterIP: the address after Matchbox's
+ * (the gateway DNATs to both). Fixed addresses low in the services range are
+ * in the band Kubernetes keeps for static allocation (KEP-3070: dynamic
+ * allocation takes the upper band first), so a dynamically allocated Service
+ * is unlikely to hold it.
+ */
+export function bootReportClusterIp(s: SiteSettings): string {
+  const [a, b, c, d] = s.matchbox.clusterIp.split(".").map(Number);
+  const value = (((a << 24) >>> 0) + (b << 16) + (c << 8) + d + 1) >>> 0;
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
+}
+
 function nthAddress(c: Ipv4Cidr, n: number): string {
   const [a, b, c2, d] = c.address.toByteArray();
   const value = (((a << 24) >>> 0) + (b << 16) + (c2 << 8) + d + n) >>> 0;
@@ -437,6 +450,11 @@ function checkConsumerRules(s: SiteSettings, src: YamlSource): Problem[] {
     // "Select the first valid IP from ServiceClusterIPRange to use as the GenericAPIServer service IP").
     else if (clusterIp.toString() === nthAddress(services, 1)) {
       refuse(["matchbox", "clusterIp"], `${s.matchbox.clusterIp} is the first host of network.servicesCidr ${services.text}, which Kubernetes gives the API server's own Service (kubernetes.default); ${allowed}`);
+    } else {
+      const next = parseIpv4(bootReportClusterIp(s));
+      if (typeof next === "string" || !cidrContains(services, next) || specialAddressOf(services, next.toString())) {
+        refuse(["matchbox", "clusterIp"], `${s.matchbox.clusterIp} leaves no room for the boot-report receiver's Service, which takes the next address (${bootReportClusterIp(s)}), a host address of network.servicesCidr ${services.text} too; ${allowed}`);
+      }
     }
   }
   return problems;

@@ -18,13 +18,14 @@ export interface NetbootSite {
   /** The gateway's public key (wireguard/gateway.pub). */
   readonly gatewayPublicKey: string;
   /** Project scripts shipped to pods; the tests run the same files. */
-  readonly scripts: { readonly gateway: string; readonly fetchAssets: string };
+  readonly scripts: { readonly gateway: string; readonly fetchAssets: string; readonly bootReportReceiver: string };
   /** Every Talos patch file named in the settings or the inventory, by its repository-relative path, byte for byte. */
   readonly patchFiles: ReadonlyMap<string, string>;
 }
 
 export const GATEWAY_SCRIPT_FILE = join(REPO_ROOT, "wireguard", "gateway.sh");
 export const FETCH_ASSETS_SCRIPT_FILE = join(REPO_ROOT, "constructs", "matchbox-server", "fetch-assets.sh");
+export const BOOT_REPORT_RECEIVER_SCRIPT_FILE = join(REPO_ROOT, "constructs", "boot-report-receiver", "receiver.js");
 
 /** Loads the site chosen by SITE_CONFIG (or the example); throws DataFileError on any invalid input. */
 export function loadNetbootSite(file: string = siteFileFromEnv()): NetbootSite {
@@ -51,7 +52,7 @@ export function completeSite(loaded: LoadedSite, inventory?: { readonly file: st
     peers,
     machines,
     gatewayPublicKey: readPublicKey(gatewayKeyFile, settings.wireguard.gatewayPublicKeyFile),
-    scripts: { gateway: readFileSync(GATEWAY_SCRIPT_FILE, "utf8"), fetchAssets: readFileSync(FETCH_ASSETS_SCRIPT_FILE, "utf8") },
+    scripts: { gateway: readFileSync(GATEWAY_SCRIPT_FILE, "utf8"), fetchAssets: readFileSync(FETCH_ASSETS_SCRIPT_FILE, "utf8"), bootReportReceiver: readFileSync(BOOT_REPORT_RECEIVER_SCRIPT_FILE, "utf8") },
     // Read here, with the rest of the input, so no construct reads files (the checks above validated them).
     patchFiles: new Map([...settings.talos.patches, ...machines.flatMap((m) => m.patches)].map((path) => [path, patchText(path)])),
   };

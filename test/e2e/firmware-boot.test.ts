@@ -21,6 +21,7 @@
 // Runs as root with qemu-system-x86, ipxe-qemu, ovmf, busybox-static, dnsmasq,
 // linux-image-amd64, xz-utils and the tunnel test's tools; elsewhere it skips
 // visibly, or fails with REQUIRE_E2E=1. KVM when it works, TCG otherwise.
+import { bootReportKernelArgs } from "../../lib/model/boot-reports";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { basename, dirname, join } from "node:path";
@@ -261,6 +262,13 @@ describeE2E(
       // talos.config names the VM's own MAC in iPXE's hexhyp form (what Matchbox's /generic selects on).
       const configArgs = tokens.filter((t) => t.startsWith("talos.config="));
       expect(configArgs).toEqual(withConfig ? [`talos.config=${matchboxBaseUrl(net.site.settings)}/generic?mac=${hyphenatedMac(mac.mac)}`] : []);
+      // Every Talos profile (install and maintenance) tells Talos where to report: the gateway's tunnel IP, the receiver's ports.
+      if (expectedProfile.startsWith("talos-")) {
+        expect(tokens.filter((t) => /^talos\.(events\.sink|logging\.kernel)=/.test(t))).toEqual([
+          `talos.events.sink=${net.site.settings.wireguard.gatewayAddress}:4002`,
+          `talos.logging.kernel=tcp://${net.site.settings.wireguard.gatewayAddress}:4001`,
+        ]);
+      }
       // initrd= names the initramfs the VM loaded (under EFI the kernel's stub loads it by that name).
       const initrdArgs = tokens.filter((t) => t.startsWith("initrd="));
       expect(initrdArgs).toEqual([`initrd=${basename(assets.initrdUrl)}`]);
@@ -294,7 +302,12 @@ describeE2E(
 
     test("the machine with its own kernel argument gets it on the kernel command line after the site's", () => {
       const tokens = result("bios-controlplane").cmdline!.trim().split(/\s+/);
-      expect(tokens.slice(-3)).toEqual(["console=ttyS0,115200n8", "console=ttyS1,115200n8", `talos.config=${matchboxBaseUrl(net.site.settings)}/generic?mac=02-6e-62-00-00-01`]);
+      expect(tokens.slice(-5)).toEqual([
+        "console=ttyS0,115200n8",
+        "console=ttyS1,115200n8",
+        ...bootReportKernelArgs(net.site.settings),
+        `talos.config=${matchboxBaseUrl(net.site.settings)}/generic?mac=02-6e-62-00-00-01`,
+      ]);
       expect(result("efi-controlplane").cmdline!).not.toContain("console=ttyS1");
     });
 

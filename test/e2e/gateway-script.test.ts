@@ -5,6 +5,7 @@
 // up again; the packet filter goes in before the interface exists; the pod's
 // probe (`gateway.sh check`) is ready only with the filter loaded.
 // Runs the real script in throwaway network namespaces.
+import { bootReportClusterIp } from "../../lib/input/settings";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/input/settings";
@@ -28,7 +29,7 @@ describeE2E(
       h = new NetnsHarness("nbgws", 60_000);
       ns = await h.addNamespace("gw");
       const site = siteFrom();
-      const inputs = { site, peers: [], matchboxAddress: site.matchbox.clusterIp };
+      const inputs = { site, peers: [], matchboxAddress: site.matchbox.clusterIp, bootReportAddress: bootReportClusterIp(site) };
       files.config = join(h.tempDir, "gateway.conf");
       files.rules = join(h.tempDir, "rules.v4");
       files.key = join(h.tempDir, "private.key");
@@ -100,7 +101,7 @@ describeE2E(
       const ns = await h.addNamespace(role);
       await h.sysctl(ns, "net.ipv4.ip_forward", "1");
       const iface = h.wgName(role);
-      const inputs = { site, peers: [], matchboxAddress: site.matchbox.clusterIp };
+      const inputs = { site, peers: [], matchboxAddress: site.matchbox.clusterIp, bootReportAddress: bootReportClusterIp(site) };
       const dir = join(h.tempDir, role);
       mkdirSync(dir, { recursive: true });
       return {

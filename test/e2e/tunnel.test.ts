@@ -31,7 +31,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { REPO_ROOT, type SiteSettings } from "../../lib/input/settings";
+import { bootReportClusterIp, REPO_ROOT, type SiteSettings } from "../../lib/input/settings";
+import { BOOT_REPORT_PORTS } from "../../lib/model/boot-reports";
 import { generateWireguardKeyPair } from "../../lib/input/wireguard/keys";
 import { loadPeers, type WireguardPeer } from "../../lib/input/wireguard/peers";
 import { GATEWAY_REFUSED_CHAIN, MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/model/wireguard/render";
@@ -55,7 +56,7 @@ const NET = {
   gatewayWan: "203.0.113.1", // the WireGuard endpoint (--endpoint)
   gatewayUplink: "10.132.0.10", // a pod IP in network.podsCidr
   node: "10.132.0.1", // the "node"/cluster side of the pod's link, where Matchbox lives
-  otherService: "10.136.0.81", // another ClusterIP, must not be reachable
+  otherService: "10.136.0.99", // another ClusterIP, must not be reachable
   routerTunnel: "10.99.0.2",
   adminTunnel: "10.99.0.3",
   strangerTunnel: "10.99.0.9",
@@ -73,6 +74,9 @@ interface Topology {
   keys: { gateway: string; router: string; admin: string; stranger: string };
   gatewayIp: string;
   clusterIp: string;
+  /** The boot-report receiver's ClusterIP (the real receiver.js runs there, in the matchbox namespace). */
+  reportIp: string;
+  receiver: Background;
   bootIpxe: string;
   bigSha256: string;
   rules: string;
@@ -161,6 +165,52 @@ describeE2E(
       expect({ from: "router peer", reached: router.code === 0, output: router.stdout }).toEqual({ from: "router peer", reached: false, output: "" });
       expect({ from: "boot VLAN server", reached: server.code === 0, output: server.stdout }).toEqual({ from: "boot VLAN server", reached: false, output: "" });
     }, 20_000);
+
+    const reportClient = (ns: string, args: string[]) => h.run(ns, [process.execPath, join(__dirname, "support", "boot-report-client.js"), ...args], { timeoutMs: 15_000 });
+    const reportFixture = (name: string) => join(REPO_ROOT, "test", "fixtures", "boot-reports", name);
+    const probe = async (ns: string, host: string, port: number) => JSON.parse((await reportClient(ns, ["probe", host, String(port)])).stdout || '{"reached":"no output"}').reached as boolean | string;
+
+    test("boot reports: the boot VLAN reaches the receiver's event (gRPC h2c) and log ports at the gateway's tunnel IP; the receiver sees the gateway pod's address", async () => {
+      const events = await reportClient(t.ns.server, ["events", t.gatewayIp, String(BOOT_REPORT_PORTS.events), reportFixture("install-cp-01.events.hex")]);
+      if (events.code !== 0) throw new Error(`Publish from the boot VLAN through the tunnel failed: ${events.stdout}${events.stderr}`);
+      const logs = await reportClient(t.ns.server, ["logs", t.gatewayIp, String(BOOT_REPORT_PORTS.logs), reportFixture("install-cp-01.kmsg.jsonl")]);
+      if (logs.code !== 0) throw new Error(`kernel log lines from the boot VLAN through the tunnel failed: ${logs.stdout}${logs.stderr}`);
+      const status = await h.waitFor(
+        "the receiver's status shows cp-01 with its events and log lines",
+        async () => {
+          const r = await curl(t.ns.matchbox, `http://127.0.0.1:${BOOT_REPORT_PORTS.status}/status`, ["-f"], 3);
+          if (r.code !== 0) return undefined;
+          const cp01 = JSON.parse(r.stdout).machines.find((m: { machine: string }) => m.machine === "cp-01");
+          return cp01 && cp01.logLines === 6 ? cp01 : undefined;
+        },
+        10_000,
+        100,
+      );
+      // Reports arrive masqueraded to the gateway pod's uplink address (as in GKE): identification comes from what they carry.
+      expect(status).toMatchObject({ machine: "cp-01", phase: "installed", identifiedBy: "hostname", mac: "aa:bb:cc:dd:ee:01", talosVersion: "v1.13.9", peerAddress: NET.gatewayUplink, events: 18 });
+    }, 30_000);
+
+    test("boot reports: not reachable from a non-boot home network, the router's or admin's own tunnel address, an unknown key, or the internet side; the status port is not forwarded", async () => {
+      // Positive control in the same run: the boot VLAN still reaches both report ports.
+      for (const port of [BOOT_REPORT_PORTS.events, BOOT_REPORT_PORTS.logs]) expect({ port, reached: await probe(t.ns.server, t.gatewayIp, port) }).toEqual({ port, reached: true });
+      const probes: [string, string, string, number][] = [
+        ["home LAN (not a boot VLAN)", t.ns.homelan, t.gatewayIp, BOOT_REPORT_PORTS.events],
+        ["home LAN (not a boot VLAN)", t.ns.homelan, t.gatewayIp, BOOT_REPORT_PORTS.logs],
+        ["router's own tunnel address", t.ns.router, t.gatewayIp, BOOT_REPORT_PORTS.events],
+        ["router's own tunnel address", t.ns.router, t.gatewayIp, BOOT_REPORT_PORTS.logs],
+        ["admin peer", t.ns.admin, t.gatewayIp, BOOT_REPORT_PORTS.events],
+        ["admin peer", t.ns.admin, t.gatewayIp, BOOT_REPORT_PORTS.logs],
+        ["unknown key", t.ns.stranger, t.gatewayIp, BOOT_REPORT_PORTS.events],
+        ["internet side, the gateway's public address", t.ns.stranger, NET.gatewayWan, BOOT_REPORT_PORTS.events],
+        ["internet side, the gateway's public address", t.ns.stranger, NET.gatewayWan, BOOT_REPORT_PORTS.logs],
+        ["boot VLAN, the status port", t.ns.server, t.gatewayIp, BOOT_REPORT_PORTS.status],
+        ["boot VLAN, the receiver's ClusterIP directly", t.ns.server, t.reportIp, BOOT_REPORT_PORTS.events],
+      ];
+      const results = await Promise.all(probes.map(([, ns, host, port]) => probe(ns, host, port)));
+      expect(probes.filter((_, i) => results[i] !== false).map(([from, , host, port], i) => `${from} -> ${host}:${port}: ${results[i]}`)).toEqual([]);
+      // The receiver never crashed on the way (it would have exited).
+      expect(t.receiver.child.exitCode).toBeNull();
+    }, 30_000);
 
     test("no other port or address behind the gateway is reachable, even for peers that route more than their config", async () => {
       // Peers that widen their AllowedIPs (a tampered config) still get only what the rules allow.
@@ -327,7 +377,7 @@ describeE2E(
       writeFileSync(natPeersFile, stringify(peersValue));
       const peers = loadPeers(natPeersFile, "peers.yaml (e2e, sourceNat)", t.site);
       expect(peers.find((p) => p.name === "home-router")?.sourceNat).toBe(true);
-      const rules = renderGatewayRules({ site: t.site, peers, matchboxAddress: t.clusterIp }, { tunnel: t.wg.gateway, uplink: "uplink" });
+      const rules = renderGatewayRules({ site: t.site, peers, matchboxAddress: t.clusterIp, bootReportAddress: t.reportIp }, { tunnel: t.wg.gateway, uplink: "uplink" });
       // Loaded as the rolled pod's gateway.sh loads them (one iptables-restore), without waiting for another re-handshake.
       await h.check(t.ns.gateway, ["bash", "-c", 'exec "$(command -v iptables-nft-restore || command -v iptables-restore)"'], { input: rules });
 
@@ -391,6 +441,7 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
   if (!site.bootVlanCidrs[0].startsWith("10.0.20.")) throw new Error(`the test topology expects the example's boot VLAN 10.0.20.0/24, not ${site.bootVlanCidrs[0]}`);
   const gatewayIp = site.wireguard.gatewayAddress;
   const clusterIp = site.matchbox.clusterIp;
+  const reportIp = bootReportClusterIp(site);
 
   // Router and admin configs: the real command, as docs/boot-path.md tells the user to run it.
   const peerConfig = async (peer: string, keyFile: string) => {
@@ -435,7 +486,7 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
   await h.veth({ ns: ns.homelan, name: "eth0", mtu: lan, address: `${NET.homeDevice}/24` }, { ns: ns.router, name: "lan2", mtu: lan, address: `${NET.routerHomeLan}/24` });
   await h.check(ns.homelan, ["ip", "route", "add", "default", "via", NET.routerHomeLan]);
   await h.veth({ ns: ns.gateway, name: "uplink", mtu: gcp, address: `${NET.gatewayUplink}/24` }, { ns: ns.matchbox, name: "eth0", mtu: gcp, address: `${NET.node}/24` });
-  for (const address of [clusterIp, NET.otherService]) await h.check(ns.matchbox, ["ip", "address", "add", `${address}/32`, "dev", "lo"]);
+  for (const address of [clusterIp, reportIp, NET.otherService]) await h.check(ns.matchbox, ["ip", "address", "add", `${address}/32`, "dev", "lo"]);
   await h.sysctl(ns.router, "net.ipv4.ip_forward", "1");
   await h.sysctl(ns.gateway, "net.ipv4.ip_forward", "1"); // the pod's securityContext.sysctls
 
@@ -457,10 +508,15 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
   const bigSha256 = writeRandomFile(join(assets, "big.bin"), BIG_FILE_BYTES);
   const standIn = join(__dirname, "support", "stand-in-server.js");
   await h.spawn(ns.matchbox, "matchbox stand-in", [process.execPath, standIn, `${MATCHBOX_HTTP_PORT}=${assets}`, `${MATCHBOX_RPC_PORT}:matchbox-rpc`, `${NET.otherPort}:matchbox-other`], { ready: /^ready$/m });
+  // The real boot-report receiver, on its default ports, where its Service's ClusterIP is.
+  const receiver = await h.spawn(ns.matchbox, "boot-report receiver", [process.execPath, join(REPO_ROOT, "constructs", "boot-report-receiver", "receiver.js")], {
+    ready: /"kind":"ready"/m,
+    env: { REPORT_INVENTORY: join(REPO_ROOT, "test", "fixtures", "boot-reports", "inventory.json") },
+  });
   await h.spawn(ns.gateway, "gateway-pod stand-in", [process.execPath, standIn, `${NET.otherPort}:gateway-pod-other`], { ready: /^ready$/m });
 
   // --- the gateway: the DaemonSet's script with the rendered files, running as in the pod
-  const inputs = { site, peers, matchboxAddress: clusterIp };
+  const inputs = { site, peers, matchboxAddress: clusterIp, bootReportAddress: reportIp };
   let gatewayConf = renderGatewayConfig(inputs);
   if (E2E_BREAK === "mtu") gatewayConf = gatewayConf.replace(/^MTU = .*$/m, "MTU = 1500");
   let rules = renderGatewayRules(inputs, { tunnel: wg.gateway, uplink: "uplink" });
@@ -499,6 +555,8 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
     keys: { gateway: gatewayKeys.publicKey, router: routerKeys.publicKey, admin: adminKeys.publicKey, stranger: strangerKeys.publicKey },
     gatewayIp,
     clusterIp,
+    reportIp,
+    receiver,
     bootIpxe,
     bigSha256,
     rules,

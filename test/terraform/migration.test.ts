@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadNetbootSite } from "../../lib/input/site";
+import { bootReportKernelArgs } from "../../lib/model/boot-reports";
 import { FIXTURES } from "../support/site";
 import { applyApp, FIXTURE_SITE_FILE, matchboxStoreFromEvaluated, siteStubs, type AppliedApp } from "../support/terraform-app";
 import { evaluatedValues, mustTerraform, providerlessStack, terraformMissing, writeStandIn, type StackJson } from "../support/terraform-standin";
@@ -78,14 +79,29 @@ if (missing) {
       for (const c of changes) expect({ address: c.address, actions: c.change.actions }).toEqual({ address: c.address, actions: [expect.stringMatching(/^(no-op|update)$/)] });
     }, SLOW);
 
-    test("after the upgrade Matchbox holds every profile and group exactly as before (names hash all of their content)", () => {
+    test("after the upgrade Matchbox holds every profile and group as before, plus only the boot-report arguments and documents added since 0.1 (names hash all of their content)", () => {
       const before = matchboxStoreFromEvaluated(app.evaluated[STACK]);
       mustTerraform(app.dir(STACK), ["apply", "-auto-approve", "-input=false", "-lock=false", "-no-color", "upgrade.plan"]);
       const after = matchboxStoreFromEvaluated(evaluatedValues(app.dir(STACK), current));
       const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
       expect(before.profiles).toHaveLength(Object.keys(old.resource.matchbox_profile).length);
-      expect(byName(after.profiles)).toEqual(byName(before.profiles));
-      expect(byName(after.groups)).toEqual(byName(before.groups));
+      // What 0.1 did not have (issue 22): every Talos profile's two report arguments and each config's
+      // EventSinkConfig and KmsgLogConfig documents. Without them, and without the content-hash
+      // suffix of the names they change, everything is exactly as before.
+      const reportArgs = bootReportKernelArgs(site.settings);
+      for (const p of after.profiles.filter((p: any) => p.name.startsWith("talos-"))) expect(p.args.filter((a: string) => reportArgs.includes(a))).toEqual(reportArgs);
+      const unhashed = (name: string) => name.replace(/-[0-9a-f]{10}$/, "");
+      const withoutReports = (p: any) => ({
+        ...p,
+        name: unhashed(p.name),
+        args: p.args.filter((a: string) => !reportArgs.includes(a)),
+        ...(typeof p.generic_config === "string"
+          ? { generic_config: p.generic_config.replace(/\n---\napiVersion: v1alpha1\nkind: EventSinkConfig\nendpoint: [^\n]+\n---\napiVersion: v1alpha1\nkind: KmsgLogConfig\nname: netboot-boot-reports\nurl: [^\n]+/, "") }
+          : {}),
+      });
+      const group = (g: any) => ({ ...g, name: unhashed(g.name), profile: unhashed(g.profile) });
+      expect(byName(after.profiles.map(withoutReports))).toEqual(byName(before.profiles.map((p: any) => ({ ...p, name: unhashed(p.name) }))));
+      expect(byName(after.groups.map(group))).toEqual(byName(before.groups.map(group)));
     }, SLOW);
   });
 }

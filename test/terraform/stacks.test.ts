@@ -8,6 +8,7 @@
 // What this cannot prove: provider behaviour (schemas, API calls), the real
 // GCP and Kubernetes APIs, and Talos's own validation. Those run in GitHub
 // Actions (test/plan, the pull-request workflow's Matchbox job).
+import { bootReportClusterIp } from "../../lib/input/settings";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -91,7 +92,7 @@ if (missing) {
     });
 
     test("the gateway's WireGuard config, packet-filter rules and expected public key arrive exactly as rendered", () => {
-      const inputs = { site: site.settings, peers: site.peers, matchboxAddress: site.settings.matchbox.clusterIp };
+      const inputs = { site: site.settings, peers: site.peers, matchboxAddress: site.settings.matchbox.clusterIp, bootReportAddress: bootReportClusterIp(site.settings) };
       const config = k8sObject(app, "boot-server", "kubernetes_secret_v1", "wireguard-gateway-config");
       expect(config.data["gateway.conf"]).toBe(renderGatewayConfig(inputs));
       expect(config.data["rules.v4"]).toBe(renderGatewayRules(inputs, { tunnel: "wg0", uplink: "eth0" }));

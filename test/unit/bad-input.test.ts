@@ -186,7 +186,7 @@ describe("site settings: what each value's consumer forbids", () => {
     ]);
     expect(args(["||"])).toEqual([`rescue.args[0]: "||" is an iPXE command separator, which would run the rest of the kernel line as another iPXE command; ${allowed}`]);
     expect(args(["#"])).toEqual([`rescue.args[0]: "#" starts an iPXE comment, which would drop every argument after it (netboot's talos.config= too); ${allowed}`]);
-    expect(args(["initrd=evil.img"])).toEqual(["rescue.args[0]: initrd= is set by the boot profile itself (initrd=, talos.platform=, talos.config=); remove it"]);
+    expect(args(["initrd=evil.img"])).toEqual(["rescue.args[0]: initrd= is set by the boot profile itself (initrd=, talos.platform=, talos.config=, talos.events.sink=, talos.logging.kernel=); remove it"]);
     expect(args(['x="quoted'])).toEqual([`rescue.args[0]: "x=\\"quoted" has an unmatched double quote, so Linux would read the rest of the command line as its value; ${allowed}`]);
     expect(args(["x=${filename}"])).toEqual([`rescue.args[0]: "x=\${filename}" contains "\${", which iPXE expands as a setting when it runs the kernel line; ${allowed}`]);
     expect(siteFrom((v) => (v.rescue.args = ["netboot.mac=${net0/mac:hexhyp}", 'x="a"'])).rescue?.args).toEqual(["netboot.mac=${net0/mac:hexhyp}", 'x="a"']);
@@ -232,6 +232,11 @@ describe("site settings: what each value's consumer forbids", () => {
     );
     expect(clusterIp("10.136.0.0")).toMatch(/^matchbox\.clusterIp: 10\.136\.0\.0 is the network address of network\.servicesCidr 10\.136\.0\.0\/20; allowed:/);
     expect(clusterIp("10.136.15.255")).toMatch(/is the broadcast address of network\.servicesCidr/);
+    // The boot-report receiver's Service takes the next address, which must be a host address too.
+    expect(clusterIp("10.136.15.254")).toBe(
+      "matchbox.clusterIp: 10.136.15.254 leaves no room for the boot-report receiver's Service, which takes the next address (10.136.15.255), a host address of network.servicesCidr 10.136.0.0/20 too; allowed: another address of network.servicesCidr 10.136.0.0/20, e.g. 10.136.0.10",
+    );
+    expect(siteFrom((v) => (v.matchbox.clusterIp = "10.136.15.253")).matchbox.clusterIp).toBe("10.136.15.253");
   });
 });
 

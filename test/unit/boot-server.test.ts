@@ -3,6 +3,10 @@ import { GATEWAY_NAMESPACE, MATCHBOX_NAMESPACE } from "../../stacks/boot-server-
 import { PodSecurityNamespace } from "../../constructs/pod-security-namespace";
 import { ASSET_FETCHER_IMAGE, MATCHBOX_IMAGE } from "../../constructs/matchbox-server";
 import { WIREGUARD_IMAGE } from "../../constructs/wireguard-gateway";
+import { BOOT_REPORT_RECEIVER_IMAGE } from "../../constructs/boot-report-receiver";
+import { BOOT_REPORT_RECEIVER_SCRIPT_FILE } from "../../lib/input/site";
+import { readFileSync } from "node:fs";
+import { terraformLiteral } from "../../lib/model/terraform-strings";
 import { fixtureSiteFrom } from "../support/site";
 import { buildStacks, onlyResource, resources, synthJson, structureOnly } from "../support/synth";
 
@@ -17,7 +21,7 @@ describe("boot-server stack", () => {
   const daemonSet = onlyResource(json, "kubernetes_daemon_set_v1");
   const gatewayPod = daemonSet.spec.template.spec;
   const gatewayContainer = gatewayPod.container[0];
-  const deployment = onlyResource(json, "kubernetes_deployment_v1");
+  const deployment = byName(json, "kubernetes_deployment_v1", "matchbox");
   const matchboxPod = deployment.spec.template.spec;
 
   test("snapshot", () => {
@@ -277,6 +281,7 @@ describe("NetworkPolicies (objects only; enforcement by Dataplane V2 is not test
   };
   const GATEWAY_SELECTOR = { match_labels: { "app.kubernetes.io/name": "wireguard-gateway", "app.kubernetes.io/part-of": "netboot" } };
   const MATCHBOX_SELECTOR = { match_labels: { "app.kubernetes.io/name": "matchbox", "app.kubernetes.io/part-of": "netboot" } };
+  const RECEIVER_SELECTOR = { match_labels: { "app.kubernetes.io/name": "boot-report-receiver", "app.kubernetes.io/part-of": "netboot" } };
   const NON_PUBLIC = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"];
   const PUBLIC_HTTPS = { to: [{ ip_block: { cidr: "0.0.0.0/0", except: NON_PUBLIC } }], ports: [{ port: "443", protocol: "TCP" }] };
 
@@ -295,8 +300,8 @@ describe("NetworkPolicies (objects only; enforcement by Dataplane V2 is not test
 
   test("each namespace has exactly its policies: no policy in the wrong namespace, none unaccounted for", () => {
     expect(inNamespace(GATEWAY_NAMESPACE).map((p) => p.metadata.name).sort()).toEqual(["allow-dns", "default-deny", "wireguard-gateway-egress", "wireguard-gateway-ingress"]);
-    expect(inNamespace(MATCHBOX_NAMESPACE).map((p) => p.metadata.name).sort()).toEqual(["allow-dns", "default-deny", "matchbox-only-from-gateway"]);
-    expect(policies).toHaveLength(7);
+    expect(inNamespace(MATCHBOX_NAMESPACE).map((p) => p.metadata.name).sort()).toEqual(["allow-dns", "boot-report-receiver-only-from-gateway", "default-deny", "matchbox-only-from-gateway"]);
+    expect(policies).toHaveLength(8);
   });
 
   test("no rule allows everything: every ingress rule names its sources and ports, every egress rule its destinations and ports", () => {
@@ -327,7 +332,7 @@ describe("NetworkPolicies (objects only; enforcement by Dataplane V2 is not test
     expect(ingress.spec.ingress).toEqual([{ ports: [{ port: "51820", protocol: "UDP" }] }]);
   });
 
-  test("gateway egress: the GKE metadata server (Workload Identity), Secret Manager over HTTPS, and Matchbox's pods on 8080/8081; nothing else", () => {
+  test("gateway egress: the GKE metadata server (Workload Identity), Secret Manager over HTTPS, Matchbox's pods on 8080/8081 and the boot-report receiver's on 4001/4002; nothing else", () => {
     const egress = named("wireguard-gateway-egress", GATEWAY_NAMESPACE);
     expect(egress.spec.pod_selector).toEqual(GATEWAY_SELECTOR);
     expect(egress.spec.policy_types).toEqual(["Egress"]);
@@ -343,7 +348,30 @@ describe("NetworkPolicies (objects only; enforcement by Dataplane V2 is not test
           { port: "8081", protocol: "TCP" },
         ],
       },
+      {
+        to: [{ namespace_selector: { match_labels: { "kubernetes.io/metadata.name": MATCHBOX_NAMESPACE } }, pod_selector: RECEIVER_SELECTOR }],
+        ports: [
+          { port: "4001", protocol: "TCP" },
+          { port: "4002", protocol: "TCP" },
+        ],
+      },
     ]);
+  });
+
+  test("boot-report receiver: ingress only from the gateway's pods on the report ports (not the status port); no egress rule of its own", () => {
+    const policy = named("boot-report-receiver-only-from-gateway", MATCHBOX_NAMESPACE);
+    expect(policy.spec.pod_selector).toEqual(RECEIVER_SELECTOR);
+    expect(policy.spec.policy_types).toEqual(["Ingress", "Egress"]);
+    expect(policy.spec.ingress).toEqual([
+      {
+        from: [{ namespace_selector: { match_labels: { "kubernetes.io/metadata.name": GATEWAY_NAMESPACE } }, pod_selector: GATEWAY_SELECTOR }],
+        ports: [
+          { port: "4001", protocol: "TCP" },
+          { port: "4002", protocol: "TCP" },
+        ],
+      },
+    ]);
+    expect(policy.spec.egress).toBeUndefined();
   });
 
   test("Matchbox egress: HTTPS to public addresses for the asset fetcher, nothing else (no metadata server, no cluster)", () => {
@@ -361,7 +389,7 @@ describe("NetworkPolicies (objects only; enforcement by Dataplane V2 is not test
 // Issue #13, part 4: a certificate renewal rolls Matchbox, and renewal is visible.
 describe("Matchbox certificates: rolled on change, renewed early, TLS failures alerted", () => {
   const json = synthJson(buildStacks(fixtureSiteFrom()).bootServer);
-  const template = onlyResource(json, "kubernetes_deployment_v1").spec.template;
+  const template = byName(json, "kubernetes_deployment_v1", "matchbox").spec.template;
 
   test("the pod template carries a Terraform-computed hash of the CA and server certificates (unknown at synth time)", () => {
     const ca = Object.keys(resources(json, "tls_self_signed_cert"));
@@ -422,11 +450,59 @@ describe("container images", () => {
   const TAG_ONLY = [WIREGUARD_IMAGE];
 
   test("every image is the constant it comes from: tag and digest, or tag only for the listed ones", () => {
-    expect(images.sort()).toEqual([ASSET_FETCHER_IMAGE, MATCHBOX_IMAGE, WIREGUARD_IMAGE].sort());
+    expect(images.sort()).toEqual([ASSET_FETCHER_IMAGE, BOOT_REPORT_RECEIVER_IMAGE, MATCHBOX_IMAGE, WIREGUARD_IMAGE].sort());
     for (const image of images) {
       if (TAG_ONLY.includes(image)) expect(image).toMatch(/^[a-z0-9./-]+:[A-Za-z0-9._-]+$/);
       else expect(image).toMatch(/^[a-z0-9./-]+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}$/);
       expect(image).not.toMatch(/:latest(@|$)/);
     }
+  });
+});
+
+// Issue 22: the boot-report receiver, a script of ours in a stock image.
+describe("boot-report receiver", () => {
+  const json = synthJson(buildStacks(fixtureSiteFrom()).bootServer);
+  const deployment = byName(json, "kubernetes_deployment_v1", "boot-report-receiver");
+  const pod = deployment.spec.template.spec;
+  const container = pod.container[0];
+  const service = byName(json, "kubernetes_service_v1", "boot-report-receiver");
+
+  test("runs receiver.js from a ConfigMap in the pinned Node image: non-root, read-only root, no capabilities, no token, no credential", () => {
+    expect(container.image).toBe(BOOT_REPORT_RECEIVER_IMAGE);
+    expect(container.command).toEqual(["node", "/opt/netboot/receiver.js"]);
+    expect(pod.automount_service_account_token).toBe(false);
+    expect(pod.security_context).toMatchObject({ run_as_non_root: true, run_as_user: "1000" });
+    expect(container.security_context).toEqual({
+      run_as_non_root: true,
+      allow_privilege_escalation: false,
+      read_only_root_filesystem: true,
+      capabilities: { drop: ["ALL"] },
+      seccomp_profile: { type: "RuntimeDefault" },
+    });
+    expect(container.env.map((e: any) => e.name).sort()).toEqual(["NODE_OPTIONS", "REPORT_INVENTORY"]);
+    expect(JSON.stringify(pod)).not.toMatch(/secret/i);
+    const script = byName(json, "kubernetes_config_map_v1", "boot-report-receiver-script");
+    // Escaped for Terraform's template syntax (`$${`), which Terraform writes back as the file's bytes.
+    expect(script.data["receiver.js"]).toBe(terraformLiteral(readFileSync(BOOT_REPORT_RECEIVER_SCRIPT_FILE, "utf8")));
+  });
+
+  test("probes on /healthz of the status port; resource limits; one replica, recreated (one in-memory status)", () => {
+    expect(container.readiness_probe.http_get).toEqual({ path: "/healthz", port: "4003" });
+    expect(container.liveness_probe.http_get).toEqual({ path: "/healthz", port: "4003" });
+    expect(container.resources.limits).toEqual({ cpu: "250m", memory: "160Mi" });
+    expect(deployment.spec.replicas).toBe("1");
+    expect(deployment.spec.strategy).toEqual({ type: "Recreate" });
+  });
+
+  test("its Service has the fixed ClusterIP after Matchbox's, the gateway's DNAT target", () => {
+    expect(service.spec.cluster_ip).toBe("10.136.0.81");
+    expect(service.spec.port.map((p: any) => `${p.name}:${p.port}/${p.protocol}`)).toEqual(["logs:4001/TCP", "events:4002/TCP", "status:4003/TCP"]);
+  });
+
+  test("the inventory it names machines by: name, MAC, hostname, static address; no boot mode (closing a window changes nothing here)", () => {
+    const inventory = JSON.parse(byName(json, "kubernetes_config_map_v1", "boot-report-receiver-inventory").data["inventory.json"]);
+    expect(inventory[0]).toEqual({ name: "fixture-cp-1", mac: "02:6e:62:00:00:01", hostname: expect.any(String), address: "10.0.20.31" });
+    for (const m of inventory) expect(Object.keys(m).sort()).toEqual(["address", "hostname", "mac", "name"]);
+    expect(deployment.spec.template.metadata.annotations).toEqual({ "netboot/script-hash": expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 });

@@ -83,15 +83,17 @@ describe("matchbox-config stack", () => {
     ];
     // Escaped for Terraform: Matchbox must store ${mac:hexhyp} for iPXE to expand.
     const configUrl = "talos.config=http://10.99.0.1:8080/generic?mac=$${mac:hexhyp}";
-    expect(profile("talos-fixture-cp-1").args).toEqual([...talos, "console=ttyS1,115200n8", configUrl]);
-    expect(profile("talos-fixture-cp-2").args).toEqual([...talos, configUrl]);
+    // Where Talos reports (the gateway's tunnel IP, the receiver's ports), on every Talos profile.
+    const reports = ["talos.events.sink=10.99.0.1:4002", "talos.logging.kernel=tcp://10.99.0.1:4001"];
+    expect(profile("talos-fixture-cp-1").args).toEqual([...talos, "console=ttyS1,115200n8", ...reports, configUrl]);
+    expect(profile("talos-fixture-cp-2").args).toEqual([...talos, ...reports, configUrl]);
     for (const name of ["talos-fixture-cp-1", "talos-fixture-cp-2", "talos-fixture-worker-1"]) {
       const p = profile(name);
       expect(p.kernel).toBe("/assets/talos/v1.13.9/kernel-amd64");
       expect(p.initrd).toEqual(["/assets/talos/v1.13.9/initramfs-amd64.xz"]);
       expect(p.initrd[0].endsWith(`/${p.args[0].slice("initrd=".length)}`)).toBe(true);
     }
-    expect(profile("talos-maintenance").args).toEqual(talos);
+    expect(profile("talos-maintenance").args).toEqual([...talos, ...reports]);
     // Only a machine's own profile serves a generated config (the next test).
     expect(profile("talos-maintenance").machine).toBe("");
     expect(profile("talos-fixture-cp-1").machine).toBe("fixture-cp-1");
@@ -122,11 +124,14 @@ describe("matchbox-config stack", () => {
   test("config patches: netboot's own (the machine's own schematic's installer), then the site's file, then the machine's, as written", () => {
     const configs = json.data.talos_machine_configuration as Record<string, any>;
     const of = (machine: string) => Object.values<any>(configs)[0].for_each[machine].config_patches as string[];
-    const [own, hostname, site] = of("fixture-cp-1");
+    const [own, hostname, eventSink, kmsgLog, site] = of("fixture-cp-1");
     expect(own).toMatch(/^ {4}image: "factory\.talos\.dev\/metal-installer\/\$\{talos_image_factory_schematic\.talos-configs_schematic-\w+\.id\}:v1\.13\.9"$/m);
     expect(hostname).toBe('apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: fixture-cp-1\nauto: "off"\n');
+    // The installed system reports too (Talos v1.13.9 runtime/event_sink.go, kmsg_log.go).
+    expect(eventSink).toBe("apiVersion: v1alpha1\nkind: EventSinkConfig\nendpoint: 10.99.0.1:4002\n");
+    expect(kmsgLog).toBe("apiVersion: v1alpha1\nkind: KmsgLogConfig\nname: netboot-boot-reports\nurl: tcp://10.99.0.1:4001\n");
     expect(site).toBe(readFileSync(join(FIXTURES, "site/patches/all-machines.yaml"), "utf8"));
-    expect(of("fixture-worker-1").slice(2)).toEqual(["all-machines.yaml", "worker-1.yaml"].map((f) => readFileSync(join(FIXTURES, "site/patches", f), "utf8")));
+    expect(of("fixture-worker-1").slice(4)).toEqual(["all-machines.yaml", "worker-1.yaml"].map((f) => readFileSync(join(FIXTURES, "site/patches", f), "utf8")));
     // One schematic per distinct set of kernel arguments, carrying the schematic's, the site's and the machine's.
     const schematics = Object.values<any>(json.resource.talos_image_factory_schematic).map((s) => s.schematic).sort();
     expect(schematics).toEqual([
@@ -235,6 +240,10 @@ describe("Talos kernel arguments", () => {
       const at = args.indexOf("proc_mem.force_override=never");
       // Then the site's talos.kernelArgs.
       expect(args.slice(at + 1, at + 4)).toEqual(["console=ttyS2,115200n8", "net.ifnames=0", "console=ttyS0,115200n8"]);
+      // netboot's report arguments come after everything the site and the machine add, before talos.config.
+      const sink = args.indexOf("talos.events.sink=10.99.0.1:4002");
+      expect(args.slice(sink, sink + 2)).toEqual(["talos.events.sink=10.99.0.1:4002", "talos.logging.kernel=tcp://10.99.0.1:4001"]);
+      expect(args.slice(sink + 2).every((a) => a.startsWith("talos.config="))).toBe(true);
     }
   });
 });
@@ -264,7 +273,7 @@ describe("boot preview", () => {
       "#!ipxe\n" +
         "kernel /assets/talos/v1.13.9/kernel-amd64 initrd=initramfs-amd64.xz talos.platform=metal console=tty0 init_on_alloc=1 slab_nomerge pti=on consoleblank=0 " +
         "nvme_core.io_timeout=4294967295 printk.devkmsg=on selinux=1 module.sig_enforce=1 proc_mem.force_override=never console=ttyS0,115200n8 console=ttyS1,115200n8 " +
-        "talos.config=http://10.99.0.1:8080/generic?mac=${mac:hexhyp}\n" +
+        "talos.events.sink=10.99.0.1:4002 talos.logging.kernel=tcp://10.99.0.1:4001 talos.config=http://10.99.0.1:8080/generic?mac=${mac:hexhyp}\n" +
         "initrd /assets/talos/v1.13.9/initramfs-amd64.xz\n" +
         "boot\n",
     );
@@ -280,7 +289,12 @@ describe("boot preview", () => {
     expect(origin("console=ttyS0,115200n8")).toEqual({ arg: "console=ttyS0,115200n8", from: "the site (talos.kernelArgs)", installed: true });
     expect(origin("console=ttyS1,115200n8")).toEqual({ arg: "console=ttyS1,115200n8", from: "this machine (kernelArgs)", installed: true });
     expect(result.args.find((a) => a.arg.startsWith("talos.config="))).toMatchObject({ installed: false });
+    // The report arguments are PXE only: the installed system reports through its config's EventSinkConfig and KmsgLogConfig.
+    expect(origin("talos.events.sink=10.99.0.1:4002")).toEqual({ arg: "talos.events.sink=10.99.0.1:4002", from: "netboot: Talos's events to the boot-report receiver", installed: false });
+    expect(origin("talos.logging.kernel=tcp://10.99.0.1:4001")).toEqual({ arg: "talos.logging.kernel=tcp://10.99.0.1:4001", from: "netboot: the kernel log to the boot-report receiver", installed: false });
     const text = formatPreview(result, "http://10.99.0.1:8080");
+    expect(text).toContain("kind: EventSinkConfig\nendpoint: 10.99.0.1:4002");
+    expect(text).toMatch(/^ {2}talos\.events\.sink=10\.99\.0\.1:4002 +PXE only {3}netboot: Talos's events to the boot-report receiver$/m);
     expect(text).toMatch(/^ {2}console=ttyS1,115200n8 +installed {2}this machine \(kernelArgs\)$/m);
     expect(text).toContain('    diskSelector:\n      model: LOGICAL VOLUME\n      size: ">= 100GB"\n    image: "factory.talos.dev/metal-installer/<id of the schematic below>:v1.13.9"');
     expect(text).toContain("  nodeLabels:\n    topology.kubernetes.io/zone: rack-1\n    netboot.example/chassis: dl360-gen9\n");
@@ -298,6 +312,8 @@ describe("boot preview", () => {
     const result = preview("02:6e:62:00:00:02", site, plannedMatchboxStore(site));
     expect(result.kind === "boot" && result.profile.name).toBe("talos-maintenance");
     expect(result.kind === "boot" && result.ipxe).not.toContain("talos.config");
+    // It reports all the same: Talos reads the sink and kernel-log arguments without any config (maintenance mode too).
+    expect(result.kind === "boot" && result.ipxe).toMatch(/ talos\.events\.sink=10\.99\.0\.1:4002 talos\.logging\.kernel=tcp:\/\/10\.99\.0\.1:4001\n/);
   });
 
   test("a machine on disk gets a 404, with the reason", () => {

@@ -50,6 +50,10 @@ describe("netboot's Talos patches, per inventory shape (exact YAML)", () => {
         "",
       ].join("\n"),
       'apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: m1\nauto: "off"\n',
+      // Where the installed system reports: the boot-report receiver at the gateway's tunnel IP
+      // (kinds and fields of Talos v1.13.9 pkg/machinery/config/types/runtime/event_sink.go and kmsg_log.go).
+      "apiVersion: v1alpha1\nkind: EventSinkConfig\nendpoint: 10.99.0.1:4002\n",
+      "apiVersion: v1alpha1\nkind: KmsgLogConfig\nname: netboot-boot-reports\nurl: tcp://10.99.0.1:4001\n",
     ]);
   });
 
@@ -95,7 +99,7 @@ describe("netboot's Talos patches, per inventory shape (exact YAML)", () => {
     expect(usesHostnameConfig("v1.12.0")).toBe(true);
     const site = siteFrom((v) => (v.talos.version = "v1.11.5"));
     const patches = netbootMachinePatches(site, machine({}, site), IMAGE);
-    expect(patches).toHaveLength(1);
+    expect(patches.map((p) => p.match(/^kind: (\w+)$/m)?.[1] ?? "v1alpha1")).toEqual(["v1alpha1", "EventSinkConfig", "KmsgLogConfig"]);
     expect(patches[0]).toContain("    hostname: m1\n");
   });
 

@@ -42,7 +42,7 @@ describe("WireGuard keys", () => {
 });
 
 describe("gateway config and rules", () => {
-  const inputs = { site, peers, matchboxAddress: "10.136.0.80" };
+  const inputs = { site, peers, matchboxAddress: "10.136.0.80", bootReportAddress: "10.136.0.81" };
 
   test("config: the gateway's address, port and MTU, one peer per entry with its routed boot VLANs, no private key", () => {
     expect(renderGatewayConfig(inputs)).toMatchSnapshot();
@@ -61,6 +61,26 @@ describe("gateway config and rules", () => {
     expect(lines).toContain(":FORWARD DROP [0:0]");
     expect(lines).toContain("-A INPUT -i wg0 -j DROP");
     expect(lines).toContain("-A POSTROUTING -s 10.0.20.0/24 -o eth0 -j MASQUERADE");
+  });
+
+  test("rules: the boot-report ports 4001 and 4002 (TCP) go to the receiver's ClusterIP from exactly the sources admitted to 8080; not 4003, not from admin or other peers' tunnel addresses", () => {
+    const lines = renderGatewayRules(inputs, { tunnel: "wg0", uplink: "eth0" }).split("\n");
+    const reportLines = lines.filter((l) => /--dport (4001|4002|4003)\b/.test(l));
+    expect(reportLines).toEqual([
+      "-A PREROUTING -i wg0 -s 10.0.20.0/24 -d 10.99.0.1/32 -p tcp -m tcp --dport 4001 -j DNAT --to-destination 10.136.0.81:4001",
+      "-A PREROUTING -i wg0 -s 10.0.20.0/24 -d 10.99.0.1/32 -p tcp -m tcp --dport 4002 -j DNAT --to-destination 10.136.0.81:4002",
+      "-A FORWARD -i wg0 -o eth0 -s 10.0.20.0/24 -d 10.136.0.81/32 -p tcp -m tcp --dport 4001 -m conntrack --ctstate DNAT -j ACCEPT",
+      "-A FORWARD -i wg0 -o eth0 -s 10.0.20.0/24 -d 10.136.0.81/32 -p tcp -m tcp --dport 4002 -m conntrack --ctstate DNAT -j ACCEPT",
+    ]);
+    const sourcesOf = (port: number) => lines.filter((l) => l.startsWith("-A PREROUTING") && l.includes(`--dport ${port} `)).map((l) => l.split(" -s ")[1].split(" ")[0]);
+    expect(sourcesOf(4001)).toEqual(sourcesOf(8080));
+    expect(sourcesOf(4002)).toEqual(sourcesOf(8080));
+    // A peer with sourceNat: true: its tunnel address reaches 8080, and so the report ports too.
+    const nat = peers.map((p, i) => (i === 0 ? { ...p, sourceNat: true } : p));
+    const natLines = renderGatewayRules({ ...inputs, peers: nat }, { tunnel: "wg0", uplink: "eth0" }).split("\n");
+    const natSources = (port: number) => natLines.filter((l) => l.startsWith("-A PREROUTING") && l.includes(`--dport ${port} `)).map((l) => l.split(" -s ")[1].split(" ")[0]);
+    expect(natSources(4002)).toEqual(["10.99.0.2/32", "10.0.20.0/24"]);
+    expect(natSources(4002)).toEqual(natSources(8080));
   });
 
   test("rules are parameterised by interface names (the e2e test uses its own)", () => {
@@ -214,7 +234,7 @@ describe("wg:peer-config --out", () => {
 
 // Issue 13, part 2: only the boot VLAN reaches 8080. The router's NAT behaviour is an explicit per-peer setting.
 describe("router source NAT mode (sourceNat)", () => {
-  const inputs = { site, peers, matchboxAddress: "10.136.0.80" };
+  const inputs = { site, peers, matchboxAddress: "10.136.0.80", bootReportAddress: "10.136.0.81" };
   const ruleLines = (ps: WireguardPeer[]) => renderGatewayRules({ ...inputs, peers: ps }, { tunnel: "wg0", uplink: "eth0" }).split("\n");
   const admitted8080 = (lines: string[]) =>
     lines.filter((l) => /--dport 8080/.test(l) && /-j (DNAT|ACCEPT)/.test(l)).map((l) => l.match(/-s (\S+)/)?.[1]);

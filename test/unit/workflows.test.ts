@@ -345,8 +345,21 @@ describe("pull-request.yml", () => {
     expect(job.env?.TALOS_VERSION).toBe(site.talos.version);
   });
 
+  test("talos-reports-real: a real Talos VM reporting to the receiver, with a checksum-verified talosctl, kernel and initramfs, without credentials", () => {
+    const job = wf.jobs["talos-reports-real"];
+    expect(job.permissions).toEqual({ contents: "read" });
+    expect(usesOf(job, "google-github-actions/auth")).toEqual([]);
+    const runs = runsOf(job);
+    expect(runs).toContain("sha256sum -c");
+    expect(runs).toMatch(/talosctl-linux-amd64\|vmlinuz-amd64\|initramfs-amd64/);
+    expect(runs).toContain("npx jest test/plan/talos-reports-real.test.ts --selectProjects plan");
+    expect(job.steps.find((s) => s.run?.includes("talos-reports-real.test.ts"))?.env?.TALOS_REPORTS_REAL).toBe("1");
+    const site = parse(readFileSync(join(REPO, "test/fixtures/site/site.yaml"), "utf8"));
+    expect(job.env?.TALOS_VERSION).toBe(site.talos.version);
+  });
+
   test("has exactly the jobs of the trust model", () => {
-    expect(Object.keys(wf.jobs).sort()).toEqual(["comment", "data", "diff", "matchbox-real", "talos-real", "test"]);
+    expect(Object.keys(wf.jobs).sort()).toEqual(["comment", "data", "diff", "matchbox-real", "talos-real", "talos-reports-real", "test"]);
     expect(wf.on).toEqual({ pull_request: null });
     expect(wf.permissions).toEqual({ contents: "read" });
   });

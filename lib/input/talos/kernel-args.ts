@@ -8,7 +8,7 @@ import { notOneToken } from "../tokens";
  * arguments (inventory kernelArgs, talos.kernelArgs,
  * talos.schematicExtraKernelArgs, rescue.args) is checked against it.
  */
-export const PROFILE_OWNED_ARG_KEYS = ["initrd", "talos.platform", "talos.config"] as const;
+export const PROFILE_OWNED_ARG_KEYS = ["initrd", "talos.platform", "talos.config", "talos.events.sink", "talos.logging.kernel"] as const;
 
 const keyOf = (arg: string) => arg.split("=", 1)[0];
 

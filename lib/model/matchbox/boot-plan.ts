@@ -5,6 +5,7 @@ import { baseTalosKernelArgs } from "../../input/talos/settings-check";
 import { machineKernelArgs, machineSchematic, metalInstallerImage, netbootMachinePatches } from "../talos/machine-patches";
 import { MATCHBOX_HTTP_PORT } from "../wireguard/render";
 import { talosMetalKernelArgs } from "../../input/talos/metal-kernel-args";
+import { bootReportKernelArgs } from "../boot-reports";
 
 /** A Matchbox profile as this project means it (values as Matchbox should finally hold them). */
 export interface ProfileSpec {
@@ -85,12 +86,15 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
   // iPXE names the initramfs after its file; `initrd=` must name that same file.
   const talosBase = { kernel: assetUrl(talos.kernel), initrd: [assetUrl(talos.initramfs)] };
   const talosArgs = [`initrd=${fileName(talos.initramfs)}`, ...talosKernelArgs(site)];
+  // Every Talos profile reports to the boot-report receiver (docs/adr/0017), install and maintenance alike:
+  // netboot's own arguments, after the site's and the machine's, like talos.config.
+  const reportArgs = bootReportKernelArgs(site);
   const configUrl = `talos.config=${matchboxBaseUrl(site)}/generic?mac=\${mac:hexhyp}`;
 
   const installing = machines.filter((m) => m.boot === "install");
   const profiles: ProfileSpec[] = [
-    ...installing.map((m) => ({ name: talosProfileName(m.name), ...talosBase, args: [...talosArgs, ...machineKernelArgs(site, m), configUrl], machine: m.name })),
-    { name: PROFILE_NAMES.maintenance, ...talosBase, args: [...talosArgs, ...site.talos.kernelArgs] },
+    ...installing.map((m) => ({ name: talosProfileName(m.name), ...talosBase, args: [...talosArgs, ...machineKernelArgs(site, m), ...reportArgs, configUrl], machine: m.name })),
+    { name: PROFILE_NAMES.maintenance, ...talosBase, args: [...talosArgs, ...site.talos.kernelArgs, ...reportArgs] },
   ];
   const talosConfigs = installing.map(
     (m): TalosConfigSpec => ({

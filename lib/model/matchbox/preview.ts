@@ -46,6 +46,9 @@ function argOrigins(site: NetbootSite, profile: StoredProfile, machineArgs: read
   return profile.args.map((arg): ArgOrigin => {
     if (arg.startsWith("initrd=")) return { arg, from: "iPXE: names the initramfs it loaded", installed: false };
     if (arg.startsWith("talos.config=")) return { arg, from: "netboot: where this machine's config is served", installed: false };
+    // The installed system reports through its config's EventSinkConfig and KmsgLogConfig documents instead.
+    if (arg.startsWith("talos.events.sink=")) return { arg, from: "netboot: Talos's events to the boot-report receiver", installed: false };
+    if (arg.startsWith("talos.logging.kernel=")) return { arg, from: "netboot: the kernel log to the boot-report receiver", installed: false };
     if (talosArgs.includes(arg)) return { arg, from: `Talos ${site.settings.talos.version} metal defaults`, installed: true };
     if (schematic.includes(arg)) return { arg, from: "the site's schematic (talos.schematicExtraKernelArgs)", installed: true };
     if (site.settings.talos.kernelArgs.includes(arg)) return { arg, from: "the site (talos.kernelArgs)", installed: true };

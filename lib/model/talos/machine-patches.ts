@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import type { Machine } from "../../input/inventory";
 import type { SiteSettings } from "../../input/settings";
+import { bootReportDocuments } from "../boot-reports";
 
 /**
  * Talos's patches, rendered here with the `yaml` library, never by string
@@ -54,7 +55,9 @@ function talosTaints(machine: Machine): Record<string, string> {
  * (install disk or selector, installer image, the NIC selected by MAC with its
  * static address and default route or DHCP, labels, taints) and, for
  * Talos ≥ 1.12, the HostnameConfig document with a static hostname
- * (`auto: off`, as Talos's documentation patches it).
+ * (`auto: off`, as Talos's documentation patches it); then the
+ * EventSinkConfig and KmsgLogConfig documents, so the installed system keeps
+ * reporting to the boot-report receiver (lib/model/boot-reports.ts).
  */
 export function netbootMachinePatches(site: SiteSettings, machine: Machine, installerImage: string): string[] {
   const install: Record<string, unknown> = machine.installDiskSelector ? { diskSelector: { ...machine.installDiskSelector } } : { disk: machine.installDisk };
@@ -70,5 +73,6 @@ export function netbootMachinePatches(site: SiteSettings, machine: Machine, inst
   if (machine.nodeTaints.length > 0) v1alpha1.nodeTaints = talosTaints(machine);
   const patches = [yaml({ machine: v1alpha1 })];
   if (hostnameDocument) patches.push(yaml({ apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: machine.hostname, auto: "off" }));
+  for (const document of bootReportDocuments(site)) patches.push(yaml(document));
   return patches;
 }

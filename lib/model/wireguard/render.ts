@@ -1,5 +1,6 @@
 import type { SiteSettings } from "../../input/settings";
 import type { WireguardPeer } from "../../input/wireguard/peers";
+import { BOOT_REPORT_FORWARDED_PORTS } from "../boot-reports";
 
 /** Matchbox's ports: plain HTTP for booting machines, gRPC (mutual TLS) for the API. */
 export const MATCHBOX_HTTP_PORT = 8080;
@@ -33,6 +34,8 @@ export interface GatewayInputs {
   readonly peers: readonly WireguardPeer[];
   /** Where Matchbox listens, as the gateway reaches it (the Service's ClusterIP). */
   readonly matchboxAddress: string;
+  /** Where the boot-report receiver listens (its Service's ClusterIP; lib/input/settings.ts bootReportClusterIp). */
+  readonly bootReportAddress: string;
 }
 
 const tunnelPrefix = (site: SiteSettings) => site.wireguard.tunnelCidr.split("/")[1];
@@ -66,8 +69,9 @@ export function renderGatewayConfig({ site, peers }: GatewayInputs): string {
 /**
  * The gateway's packet filter as `iptables-restore` input, for the pod's own
  * network namespace. Booting machines (the boot VLANs routed behind peers)
- * reach Matchbox HTTP at the gateway's tunnel IP; admin peers also reach
- * its gRPC API; nothing else is forwarded or accepted from the tunnel.
+ * reach Matchbox HTTP and the boot-report receiver's report ports at the
+ * gateway's tunnel IP; admin peers also reach Matchbox's gRPC API; nothing
+ * else is forwarded or accepted from the tunnel.
  *
  * A peer's own tunnel address reaches Matchbox HTTP only when the peer says
  * its router masquerades the boot VLAN (`sourceNat: true`, opt-in): whatever
@@ -76,15 +80,18 @@ export function renderGatewayConfig({ site, peers }: GatewayInputs): string {
  * default (strict) the tunnel address is refused, and each refusal is counted
  * per peer and logged (rate-limited) with a hint to check the peer's sourceNat.
  */
-export function renderGatewayRules({ site, peers, matchboxAddress }: GatewayInputs, ifaces: GatewayInterfaces): string {
+export function renderGatewayRules({ site, peers, matchboxAddress, bootReportAddress }: GatewayInputs, ifaces: GatewayInterfaces): string {
   const { tunnel: wg, uplink } = ifaces;
   const gateway = `${site.wireguard.gatewayAddress}/32`;
   const bootSources = peers.flatMap((p) => (p.routedCidrs.length === 0 ? [] : [...(p.sourceNat === true ? [`${p.tunnelAddress}/32`] : []), ...p.routedCidrs]));
   const refusedPeers = peers.filter((p) => p.sourceNat !== true);
   const adminSources = peers.filter((p) => p.admin).map((p) => `${p.tunnelAddress}/32`);
+  // The boot-report ports (Talos's event sink and kernel log, docs/adr/0017)
+  // from exactly the sources that reach Matchbox HTTP: whoever may boot may report.
   const forwards = [
-    ...bootSources.map((source) => ({ source, port: MATCHBOX_HTTP_PORT, why: "boot VLAN -> Matchbox HTTP" })),
-    ...adminSources.map((source) => ({ source, port: MATCHBOX_RPC_PORT, why: "admin peer -> Matchbox gRPC" })),
+    ...bootSources.map((source) => ({ source, port: MATCHBOX_HTTP_PORT, to: matchboxAddress })),
+    ...adminSources.map((source) => ({ source, port: MATCHBOX_RPC_PORT, to: matchboxAddress })),
+    ...bootSources.flatMap((source) => BOOT_REPORT_FORWARDED_PORTS.map((port) => ({ source, port: port as number, to: bootReportAddress }))),
   ];
   const tunnelSources = [site.wireguard.tunnelCidr, ...peers.flatMap((p) => p.routedCidrs)];
   const marker = `:${GATEWAY_RULES_MARKER_CHAIN} - [0:0]`;
@@ -110,9 +117,9 @@ export function renderGatewayRules({ site, peers, matchboxAddress }: GatewayInpu
     ":POSTROUTING ACCEPT [0:0]",
     marker,
     "# The boot URL is the gateway's tunnel IP, whatever the cluster's addresses.",
-    "# Matchbox HTTP: the boot VLANs, and the tunnel address of peers with sourceNat: true.",
+    "# Matchbox HTTP and the boot-report receiver: the boot VLANs, and the tunnel address of peers with sourceNat: true.",
     ...forwards.map(
-      (f) => `-A PREROUTING -i ${wg} -s ${f.source} -d ${gateway} -p tcp -m tcp --dport ${f.port} -j DNAT --to-destination ${matchboxAddress}:${f.port}`,
+      (f) => `-A PREROUTING -i ${wg} -s ${f.source} -d ${gateway} -p tcp -m tcp --dport ${f.port} -j DNAT --to-destination ${f.to}:${f.port}`,
     ),
     "# The cluster network has no route to home or tunnel addresses: replies must come back to this pod.",
     ...tunnelSources.map((source) => `-A POSTROUTING -s ${source} -o ${uplink} -j MASQUERADE`),
@@ -134,7 +141,7 @@ export function renderGatewayRules({ site, peers, matchboxAddress }: GatewayInpu
     "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
     ...forwards.map(
       (f) =>
-        `-A FORWARD -i ${wg} -o ${uplink} -s ${f.source} -d ${matchboxAddress}/32 -p tcp -m tcp --dport ${f.port} -m conntrack --ctstate DNAT -j ACCEPT`,
+        `-A FORWARD -i ${wg} -o ${uplink} -s ${f.source} -d ${f.to}/32 -p tcp -m tcp --dport ${f.port} -m conntrack --ctstate DNAT -j ACCEPT`,
     ),
     "# The kernel logs from a pod's network namespace only where the node sets net.netfilter.nf_log_all_netns=1;",
     "# gateway.sh reports the refusal counters in the pod's log either way.",

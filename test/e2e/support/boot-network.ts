@@ -17,6 +17,7 @@
 //
 // The namespaces, processes and cleanup are the tunnel test's harness
 // (netns.ts, wireguard.ts).
+import { bootReportClusterIp } from "../../../lib/input/settings";
 import { IPXE_CHAIN_EFI_PATH } from "../../../lib/input/boot-assets";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -147,7 +148,7 @@ export async function buildBootNetwork(h: NetnsHarness, opts: { editSite?: (s: R
 
   // The gateway: the DaemonSet's script with the rendered files.
   const wg = { router: h.wgName("router"), gateway: h.wgName("gateway") };
-  const inputs = { site: settings, peers: site.peers, matchboxAddress: clusterIp };
+  const inputs = { site: settings, peers: site.peers, matchboxAddress: clusterIp, bootReportAddress: bootReportClusterIp(settings) };
   await runGatewayScript(h, ns.gateway, {
     iface: wg.gateway,
     dir: mkdtempSync(join(h.tempDir, "gateway-pod-")),

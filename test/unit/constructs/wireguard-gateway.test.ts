@@ -34,7 +34,7 @@ const base: WireguardGatewayProps = {
   listenPort: 51820,
   staticAddressName: "nbfix-wireguard",
   loadBalancerSourceRanges: ["203.0.113.10/32"],
-  upstream: { namespace: "netboot-boot", labels: MATCHBOX_LABELS, ports: [8080, 8081] },
+  upstreams: [{ namespace: "netboot-boot", labels: MATCHBOX_LABELS, ports: [8080, 8081] }],
 };
 
 const synth = (props: Partial<WireguardGatewayProps> = {}): Built<WireguardGateway> => build((scope) => new WireguardGateway(scope, "wireguard", { ...base, ...props }));
@@ -59,7 +59,7 @@ describe("WireguardGateway", () => {
       listenPort: 41194,
       staticAddressName: "lab2-wireguard",
       loadBalancerSourceRanges: ["198.51.100.7/32", "192.0.2.0/29"],
-      upstream: { namespace: "mb", labels: { app: "matchbox" }, ports: [9000] },
+      upstreams: [{ namespace: "mb", labels: { app: "matchbox" }, ports: [9000] }],
     });
   });
 
