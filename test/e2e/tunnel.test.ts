@@ -37,6 +37,7 @@ import { generateWireguardKeyPair } from "../../lib/input/wireguard/keys";
 import { loadPeers, type WireguardPeer } from "../../lib/input/wireguard/peers";
 import { GATEWAY_REFUSED_CHAIN, MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../lib/model/wireguard/render";
 import { fixtureSiteValue, siteFrom } from "../support/site";
+import { repoTempDir } from "../support/files";
 import { NetnsHarness, type Background, type RunResult } from "./support/netns";
 import { commands, describeE2E, namespacesWithIptables, runsAsRoot, tunDevice } from "./support/prerequisites";
 import { gatewayCheck, killGatewayScript, startGatewayScript, wgPeers, wgQuickUp, type GatewayScriptOptions } from "./support/wireguard";
@@ -373,7 +374,7 @@ describeE2E(
       // The peer setting, through the project's own validation and renderer.
       const peersValue = parse(readFileSync(t.peersFile, "utf8"));
       peersValue.peers.find((p: { name: string }) => p.name === "home-router").sourceNat = true;
-      const natPeersFile = join(h.tempDir, "peers-source-nat.yaml");
+      const natPeersFile = join(repoTempDir("e2e-tunnel-nat"), "peers-source-nat.yaml");
       writeFileSync(natPeersFile, stringify(peersValue));
       const peers = loadPeers(natPeersFile, "peers.yaml (e2e, sourceNat)", t.site);
       expect(peers.find((p) => p.name === "home-router")?.sourceNat).toBe(true);
@@ -404,10 +405,13 @@ async function buildTopology(h: NetnsHarness): Promise<Topology> {
   const routerKeys = generateWireguardKeyPair();
   const adminKeys = generateWireguardKeyPair();
   const strangerKeys = generateWireguardKeyPair();
+  // Data files a site names must be inside the repository (lib/input/repo-files.ts);
+  // the private keys stay outside it, as wg:keygen and wg:peer-config require.
+  const data = repoTempDir("e2e-tunnel");
   const files = {
-    site: join(dir, "site.yaml"),
-    peers: join(dir, "peers.yaml"),
-    gatewayPub: join(dir, "gateway.pub"),
+    site: join(data, "site.yaml"),
+    peers: join(data, "peers.yaml"),
+    gatewayPub: join(data, "gateway.pub"),
     routerKey: join(dir, "home-router.key"),
     adminKey: join(dir, "admin-laptop.key"),
   };

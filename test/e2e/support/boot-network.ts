@@ -26,6 +26,7 @@ import type { NetbootSite } from "../../../lib/input/site";
 import { generateWireguardKeyPair } from "../../../lib/input/wireguard/keys";
 import { MATCHBOX_HTTP_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../../lib/model/wireguard/render";
 import { fixtureSiteFrom } from "../../support/site";
+import { repoTempDir } from "../../support/files";
 import { buildMatchboxStandIn } from "../../support/matchbox-standin";
 import { applyApp, matchboxStoreFromEvaluated, writeMatchboxStore, type EvaluatedMatchboxStore } from "../../support/terraform-app";
 import type { Background, NetnsHarness } from "./netns";
@@ -98,7 +99,9 @@ export async function buildBootNetwork(h: NetnsHarness, opts: { editSite?: (s: R
   const dir = h.tempDir;
   const gatewayKeys = generateWireguardKeyPair();
   const routerKeys = generateWireguardKeyPair();
-  const files = { peers: join(dir, "peers.yaml"), gatewayPub: join(dir, "gateway.pub") };
+  // Data files a site names must be inside the repository (lib/input/repo-files.ts).
+  const data = repoTempDir("e2e-boot");
+  const files = { peers: join(data, "peers.yaml"), gatewayPub: join(data, "gateway.pub") };
   writeFileSync(files.gatewayPub, `${gatewayKeys.publicKey}\n`);
   const site = fixtureSiteFrom((s) => {
     s.homePublicCidrs = [`${BOOT_NET.routerWan}/32`];
