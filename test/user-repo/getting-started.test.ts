@@ -168,6 +168,7 @@ describe("docs/getting-started.md, followed literally on a copy of the repositor
     site.setIn(["network", "controlPlaneAuthorizedCidrs"], [USER.home]);
     site.set("state", { ...shown.state, bucket: USER.bucket });
     site.set("matchbox", shown.matchbox);
+    site.set("observability", { ...(parse(readFileSync(siteFile, "utf8")).observability ?? {}), notificationChannels: ["ops@nbuser.example"] });
     writeFileSync(siteFile, site.toString());
     const cdktf = JSON.parse(readFileSync(join(copy, "cdktf.json"), "utf8"));
     writeFileSync(join(copy, "cdktf.json"), `${JSON.stringify({ ...cdktf, context: { ...cdktf.context, site: "sites/home.yaml" } }, null, 2)}\n`);
