@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     process.stderr.write(siteLine(siteFile));
     const site = loadSite(siteFile);
     const inventoryPath = site.settings.matchbox.inventoryFile;
-    const inventoryText = readFileSync(site.resolvePath(inventoryPath), "utf8");
+    const inventoryText = readFileSync(site.resolvePath(inventoryPath, ["matchbox", "inventoryFile"]), "utf8");
     const machines = parseInventory(YamlSource.parse(inventoryText, inventoryPath), site.settings);
 
     let readers: Reader[];

@@ -43,7 +43,7 @@ function main(): number {
     const siteFile = siteFileFromEnv();
     process.stderr.write(siteLine(siteFile));
     const site = loadSite(siteFile);
-    const machines = loadInventory(site.resolvePath(site.settings.matchbox.inventoryFile), site.settings.matchbox.inventoryFile, site.settings);
+    const machines = loadInventory(site.resolvePath(site.settings.matchbox.inventoryFile, ["matchbox", "inventoryFile"]), site.settings.matchbox.inventoryFile, site.settings);
     const result = clusterBootstrap({
       settings: site.settings,
       machines,

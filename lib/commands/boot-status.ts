@@ -16,13 +16,15 @@ export const RECEIVER_STATUS_SCHEMA = "netboot.boot-status/v1";
 export const BOOT_STATUS_REPORT_SCHEMA = "netboot.boot-status-report/v1";
 
 /**
- * Where the receiver is. Its status port is only reached through `kubectl
- * port-forward` (the gateway never forwards it). These must name the
- * receiver the boot-server stack deploys; test/unit/boot-status.test.ts
- * compares them with the receiver's own constants when that construct exists.
+ * Where the receiver is: in Matchbox's namespace (the boot-server stack's
+ * MATCHBOX_NAMESPACE), Service boot-report-receiver, container receiver. Its
+ * status port is only reached through `kubectl port-forward` (the gateway
+ * never forwards it). test/unit/boot-status.test.ts compares these with the
+ * stack's namespace and, when that construct exists, the receiver's ports;
+ * written here so the command's bundle does not load the stacks.
  */
 export const RECEIVER = {
-  namespace: "netboot-boot-reports",
+  namespace: "netboot-matchbox",
   service: "boot-report-receiver",
   container: "receiver",
   statusPort: 4003,

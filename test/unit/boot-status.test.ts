@@ -373,6 +373,11 @@ test("readFirst passes on an unexpected exception instead of calling it unreacha
   await expect(readFirst([{ describe: "x", read: async () => Promise.reject(new TypeError("bug")) }])).rejects.toThrow(TypeError);
 });
 
+test("boot-status looks for the receiver in the boot-server stack's Matchbox namespace", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  expect(RECEIVER.namespace).toBe(require("../../stacks/boot-server-stack").MATCHBOX_NAMESPACE);
+});
+
 // The receiver's constants, once its construct exists, must be the ones boot-status dials.
 const RECEIVER_MODULE = join(REPO_ROOT, "constructs/boot-report-receiver/index.ts");
 (existsSync(RECEIVER_MODULE) ? test : test.skip)(

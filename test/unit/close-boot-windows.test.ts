@@ -50,6 +50,8 @@ function repository() {
   };
   const site = fixtureSiteValue();
   site.matchbox.inventoryFile = "inventory/machines.yaml";
+  // Patch files are read inside the repository boot-diff compares; this one has none.
+  site.talos.patches = [];
   writeFileSync(join(dir, "site.yaml"), stringify(site));
   mkdirSync(join(dir, "inventory"));
   writeFileSync(join(dir, "inventory/machines.yaml"), INVENTORY_TEXT);
