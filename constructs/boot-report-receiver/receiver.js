@@ -477,7 +477,7 @@ class Receiver {
     rec.lastSeen = this.iso();
     rec.lastEventAt = this.now();
     if (p) this.applyEvent(rec, event.type, p);
-    this.emit({ kind: "event", source: conn.source, conn: conn.id, machine: this.machineName(rec), type: event.type, id: oneLine(event.id, 64), actorId: oneLine(event.actorId, 64), ...(p ?? { note: "event type not decoded (not in Talos v1.13's machine.proto)" }) });
+    this.emit({ kind: "event", source: conn.source, conn: conn.id, machine: this.machineName(rec), type: event.type, id: oneLine(event.id, 64), actorId: oneLine(event.actorId, 64), ...(p ?? { note: "event type not decoded (not in Talos v1.13's machine.proto)" }), machineState: this.lineStatus(rec) });
     return 0;
   }
 
@@ -559,6 +559,7 @@ class Receiver {
       facility: pick("facility"),
       priority: pick("priority"),
       seq: pick("seq"),
+      machineState: this.lineStatus(rec),
     });
     return 0;
   }
@@ -594,6 +595,26 @@ class Receiver {
   machineName(rec) {
     const m = this.inventoryMatch(rec);
     return m ? m.machine.name : null;
+  }
+
+  /**
+   * The record's state after this report, in /status's field names, on every
+   * event and log line: Cloud Logging keeps the lines, not the receiver's
+   * memory, so a reader of the logs (boot-status --source logging, the
+   * close-boot-windows workflow) gets the same phase and install time as
+   * /status without re-deriving them from Talos's events.
+   */
+  lineStatus(rec) {
+    const m = this.inventoryMatch(rec);
+    return {
+      mac: rec.mac ?? (m ? m.machine.mac : null),
+      identifiedBy: m ? m.by : null,
+      talosVersion: rec.talosVersion,
+      phase: rec.phase,
+      installedAt: rec.installedAt,
+      error: rec.error,
+      etcd: rec.etcd,
+    };
   }
 
   /** GET /status (CONTRACT-22.md, netboot.boot-status/v1): records of one inventory machine are shown as one. */

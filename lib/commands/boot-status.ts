@@ -128,15 +128,34 @@ const LINE_FIELDS = ["mac", "talosVersion", "phase", "installedAt", "error", "et
  */
 export function statusFromLogEntries(entries: unknown, from: string, now: Date, since: Date): ReceiverStatus {
   if (!Array.isArray(entries)) throw new BootStatusError(`${from}: expected a JSON list of log entries, got ${typeof entries}`);
-  const lines = entries
+  const payloads = entries
     .map((e) => (e as { jsonPayload?: Record<string, unknown> } | null)?.jsonPayload)
-    .filter((p): p is Record<string, unknown> => typeof p === "object" && p !== null && isIso(p.ts) && typeof p.source === "string" && ["event", "log", "drop"].includes(p.kind as string))
+    .filter((p): p is Record<string, unknown> => typeof p === "object" && p !== null && isIso(p.ts))
     .sort((a, b) => Date.parse(a.ts as string) - Date.parse(b.ts as string));
+  // A connection's first reports come before the one that identifies its
+  // machine (Talos sends its AddressEvent, and the kernel log its command
+  // line, a few reports in): the receiver then counts them for that machine,
+  // and so does this. Connection ids restart with the receiver (its "ready"
+  // line), so they are told apart per receiver run.
+  let run = 0;
+  const lines: Array<Record<string, unknown> & { connKey: string | null }> = [];
+  for (const p of payloads) {
+    if (p.kind === "ready") run++;
+    else if (typeof p.source === "string" && ["event", "log", "drop"].includes(p.kind as string)) lines.push({ ...p, connKey: typeof p.conn === "string" ? `${run}:${p.conn}` : null });
+  }
+  const connMachine = new Map<string, string>();
+  for (const line of lines) if (line.connKey !== null && typeof line.machine === "string" && !connMachine.has(line.connKey)) connMachine.set(line.connKey, line.machine);
   const byKey = new Map<string, { -readonly [K in keyof ReportedMachine]: ReportedMachine[K] }>();
   for (const line of lines) {
-    const name = typeof line.machine === "string" ? line.machine : null;
-    const mac = typeof line.mac === "string" ? line.mac.toLowerCase() : null;
-    const key = name ? `name:${name}` : mac ? `mac:${mac}` : `address:${line.source}`;
+    // The receiver writes the machine's state after the line's report as
+    // machineState (its /status field names); a line without it (another
+    // writer, an older receiver) may carry them at the top level.
+    const state = typeof line.machineState === "object" && line.machineState !== null ? (line.machineState as Record<string, unknown>) : line;
+    const name = typeof line.machine === "string" ? line.machine : line.connKey !== null ? (connMachine.get(line.connKey) ?? null) : null;
+    const mac = typeof state.mac === "string" ? state.mac.toLowerCase() : null;
+    // Every report reaches the receiver from the gateway's address (it
+    // masquerades), so lines never identified are told apart by connection.
+    const key = name ? `name:${name}` : mac ? `mac:${mac}` : line.connKey !== null ? `conn:${line.connKey}` : `address:${line.source}`;
     const ts = line.ts as string;
     let m = byKey.get(key);
     if (!m) {
@@ -149,7 +168,7 @@ export function statusFromLogEntries(entries: unknown, from: string, now: Date, 
     else if (line.kind === "log") m.logLines++;
     else m.dropped++;
     for (const field of LINE_FIELDS) {
-      const v = line[field];
+      const v = state[field];
       if (v === undefined) continue;
       if (field === "phase") {
         if (!PHASES.includes(v as Phase) || v === m.phase) continue;

@@ -1,0 +1,96 @@
+/**
+ * Issue 22's "done when", end to end on this machine: cp-01's install as Talos
+ * reports it (the protoc-encoded events and kernel log lines of
+ * test/fixtures/boot-reports/) is replayed into the real receiver script; what
+ * the receiver serves on /status, and what it wrote to stdout as Cloud Logging
+ * keeps it, both reach boot-status as "installed"; and the closing pull
+ * request the workflow's script writes from that report shows
+ * `~ cp-01  boot: install → disk` in boot-diff.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { bootDiff, formatBootDiffMarkdown } from "../../lib/commands/boot-diff";
+import { bootStatusReport, formatBootStatus, parseReceiverStatus, statusFromLogEntries, type ReceiverStatus } from "../../lib/commands/boot-status";
+import { parseInventory } from "../../lib/input/inventory";
+import { REPO_ROOT } from "../../lib/input/settings";
+import { YamlSource } from "../../lib/input/yaml-source";
+import { BOOT_REPORT_FIXTURES, eventFixture, eventually, fetchStatus, logFixture, publishAll, sendLogLines, startReceiver, type RunningReceiver } from "../support/boot-reports";
+import { fixtureSiteValue, siteFrom } from "../support/site";
+
+jest.setTimeout(30_000);
+
+const INVENTORY_TEXT = readFileSync(join(REPO_ROOT, "test/fixtures/boot-status/machines.yaml"), "utf8");
+const CLOSE_SCRIPT = join(REPO_ROOT, ".github/scripts/close-boot-windows.js");
+
+function reportOf(status: ReceiverStatus) {
+  const settings = siteFrom((s) => (s.matchbox.inventoryFile = "inventory/machines.yaml"));
+  const machines = parseInventory(YamlSource.parse(INVENTORY_TEXT, "inventory/machines.yaml"), settings);
+  return bootStatusReport({ site: "site.yaml", settings, machines, status, source: "replay", windows: new Map(), now: new Date() });
+}
+
+describe("cp-01's install replayed into the receiver, read by boot-status, closed by the workflow's pull request", () => {
+  let receiver: RunningReceiver;
+  beforeAll(async () => {
+    receiver = await startReceiver({ REPORT_INVENTORY: join(BOOT_REPORT_FIXTURES, "inventory.json") });
+    const answers = await publishAll(receiver.ports.events, eventFixture("install-cp-01"));
+    expect(answers.every((a) => a.grpcStatus === "0")).toBe(true);
+    await sendLogLines(receiver.ports.logs, `${logFixture("install-cp-01").join("\n")}\n`);
+    await eventually("the receiver counted cp-01's log lines", () => fetchStatus(receiver.ports.status), (s) => s.machines.some((m) => m.machine === "cp-01" && m.logLines > 0));
+  });
+  afterAll(() => receiver.stop());
+
+  test("from the receiver's /status: boot-status says installed, with the Talos version, and that the window is still open", async () => {
+    const report = reportOf(parseReceiverStatus(await fetchStatus(receiver.ports.status), "/status"));
+    const cp01 = report.machines.find((m) => m.name === "cp-01")!;
+    expect(cp01).toMatchObject({ state: "installed", talosVersion: "v1.13.9", boot: "install" });
+    expect(Date.parse(cp01.installedAt!)).not.toBeNaN();
+    expect(formatBootStatus(report)).toMatch(/^cp-01 +installed \S+ \(v1\.13\.9\) — .*boot: install is still set: open the pull request that closes its window$/m);
+  });
+
+  test("from the receiver's stdout lines as Cloud Logging keeps them: the same state as /status", async () => {
+    const entries = receiver.lines.map((line) => ({ jsonPayload: line }));
+    const fromLogs = reportOf(statusFromLogEntries(entries, "replayed stdout", new Date(), new Date(0)));
+    const fromStatus = reportOf(parseReceiverStatus(await fetchStatus(receiver.ports.status), "/status"));
+    const pick = (r: typeof fromLogs) => r.machines.find((m) => m.name === "cp-01")!;
+    expect(pick(fromLogs)).toMatchObject({ state: "installed", talosVersion: "v1.13.9", mac: "aa:bb:cc:dd:ee:01" });
+    expect(pick(fromLogs).installedAt).toBe(pick(fromStatus).installedAt);
+    // Nothing else in the inventory was seen, and nothing unknown was made up.
+    expect(fromLogs.machines.filter((m) => m.state !== "never-seen").map((m) => m.name)).toEqual(["cp-01"]);
+    expect(fromLogs.unknown).toEqual([]);
+  });
+
+  test("the closing pull request from that report: boot-diff shows ~ cp-01  boot: install → disk and nothing else closes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "netboot-replay-"));
+    try {
+      const git = (...args: string[]) => {
+        const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@netboot.invalid", ...args], { cwd: dir, encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+      };
+      const site = fixtureSiteValue();
+      site.matchbox.inventoryFile = "inventory/machines.yaml";
+      site.talos.patches = [];
+      writeFileSync(join(dir, "site.yaml"), stringify(site));
+      mkdirSync(join(dir, "inventory"));
+      writeFileSync(join(dir, "inventory/machines.yaml"), INVENTORY_TEXT);
+      git("init", "-q", "-b", "main");
+      git("add", "-A");
+      git("commit", "-qm", "base");
+
+      const reportFile = join(dir, "..", `${dir.split("/").pop()}-report.json`);
+      writeFileSync(reportFile, JSON.stringify(reportOf(parseReceiverStatus(await fetchStatus(receiver.ports.status), "/status"))));
+      const edit = spawnSync(process.execPath, [CLOSE_SCRIPT, "edit", "inventory/machines.yaml", reportFile], { cwd: dir, encoding: "utf8" });
+      rmSync(reportFile, { force: true });
+      expect(edit.stderr).toBe("");
+      expect(edit.stdout).toBe("cp-01\n");
+
+      const markdown = formatBootDiffMarkdown(bootDiff({ repoRoot: dir, siteFile: join(dir, "site.yaml"), base: "HEAD" }));
+      expect(markdown).toContain("~ cp-01  boot: install → disk\n");
+      expect(markdown).not.toMatch(/~ (cp-02|cp-03|worker-0\d)\b/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
