@@ -104,7 +104,7 @@ export function bootView(settings: SiteSettings, machines: readonly Machine[], p
         {
           name: m.name,
           mac: m.mac,
-          role: m.role,
+          role: m.role ?? "",
           boot: m.boot,
           // With discovery on, a disk machine's group names no profile (ABSENT_PROFILE): still a 404.
           profile: groups.get(m.name)?.profile.replace(ABSENT_PROFILE, "disk") ?? "disk",

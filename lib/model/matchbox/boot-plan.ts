@@ -120,7 +120,8 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
   const talosConfigs = installing.map(
     (m): TalosConfigSpec => ({
       machine: m.name,
-      role: m.role,
+      // The inventory refuses an installing machine without a role.
+      role: m.role!,
       schematic: machineSchematic(site, m),
       patches: netbootMachinePatches(site, m, INSTALLER_IMAGE_PLACEHOLDER),
       patchFiles: [...site.talos.patches, ...m.patches],
