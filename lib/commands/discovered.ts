@@ -12,9 +12,10 @@ import type { CommandResult } from "./validate";
 import { validateCommand } from "./validate";
 
 export const DISCOVERED_USAGE = [
-  "usage: npm run discovered -- --status <status.json> [--facts <talosctl.json>]... [--inventory <machines.yaml>] [--append] [--json]",
+  "usage: npm run discovered -- [--status <status.json>] [--facts <talosctl.json>]... [--inventory <machines.yaml>] [--append] [--json]",
   "Lists the machines the boot-report receiver saw that no inventory entry names, each with a proposed entry (boot: maintenance, the",
-  "largest installable disk's selector; the role is yours to add). --status: the receiver's GET /status, e.g.",
+  "largest installable disk's selector; the role is yours to add). Without --status the receiver's GET /status is read through",
+  "kubectl port-forward (as npm run boot-status does); --status: a saved one, e.g.",
   "  kubectl -n <receiver namespace> port-forward svc/<receiver> 4003:4003 & curl -s http://127.0.0.1:4003/status > status.json",
   "--facts: what the machine's maintenance API says, read by the admin peer through the tunnel, one file per command:",
   "  talosctl get disks|links|systeminformation|cpus|memorymodules --insecure -n <address> -o json > <file>",
