@@ -18,13 +18,14 @@
 // The namespaces, processes and cleanup are the tunnel test's harness
 // (netns.ts, wireguard.ts).
 import { IPXE_CHAIN_EFI_PATH } from "../../../lib/input/boot-assets";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { NetbootSite } from "../../../lib/input/site";
 import { generateWireguardKeyPair } from "../../../lib/input/wireguard/keys";
 import { MATCHBOX_HTTP_PORT, renderGatewayConfig, renderGatewayRules, renderPeerConfig } from "../../../lib/model/wireguard/render";
 import { fixtureSiteFrom } from "../../support/site";
+import { REPO_ROOT } from "../../../lib/input/settings";
 import { buildMatchboxStandIn } from "../../support/matchbox-standin";
 import { applyApp, matchboxStoreFromEvaluated, writeMatchboxStore, type EvaluatedMatchboxStore } from "../../support/terraform-app";
 import type { Background, NetnsHarness } from "./netns";
@@ -84,6 +85,8 @@ export interface BootNetwork {
   readonly matchbox: Background;
   /** What the stand-in serves: the matchbox-config stack as Terraform evaluated it. */
   readonly store: EvaluatedMatchboxStore;
+  /** Stops the stand-in and serves `store` instead (the same address); the new process's log is the returned one's. */
+  restartMatchbox(store: EvaluatedMatchboxStore, label: string): Promise<Background>;
   /** Creates a tap on the boot bridge (in the server namespace) and returns its name. */
   addTap(name: string): Promise<string>;
 }
@@ -97,7 +100,10 @@ export async function buildBootNetwork(h: NetnsHarness, opts: { editSite?: (s: R
   const dir = h.tempDir;
   const gatewayKeys = generateWireguardKeyPair();
   const routerKeys = generateWireguardKeyPair();
-  const files = { peers: join(dir, "peers.yaml"), gatewayPub: join(dir, "gateway.pub") };
+  // Settings may name only files of the repository: the peers file and key go in an ignored test/.tmp-* directory.
+  const repoFiles = mkdtempSync(join(REPO_ROOT, "test/.tmp-boot-network-"));
+  process.once("exit", () => rmSync(repoFiles, { recursive: true, force: true }));
+  const files = { peers: join(repoFiles, "peers.yaml"), gatewayPub: join(repoFiles, "gateway.pub") };
   writeFileSync(files.gatewayPub, `${gatewayKeys.publicKey}\n`);
   const site = fixtureSiteFrom((s) => {
     s.homePublicCidrs = [`${BOOT_NET.routerWan}/32`];
@@ -180,6 +186,7 @@ export async function buildBootNetwork(h: NetnsHarness, opts: { editSite?: (s: R
   });
 
   let taps = 0;
+  let current = matchbox;
   return {
     site,
     ns,
@@ -188,6 +195,18 @@ export async function buildBootNetwork(h: NetnsHarness, opts: { editSite?: (s: R
     dnsmasq,
     matchbox,
     store,
+    restartMatchbox: async (next: EvaluatedMatchboxStore, label: string) => {
+      // One stand-in on the ClusterIP at a time: stop the running one, then serve `next` there.
+      const running = current;
+      running.child.kill("SIGTERM");
+      await running.exited;
+      const file = writeMatchboxStore(join(dir, `matchbox-store-${label}.json`), next);
+      current = await h.spawn(ns.matchbox, `matchbox stand-in (${label})`, [standIn, "-address", `0.0.0.0:${MATCHBOX_HTTP_PORT}`, "-store", file, "-assets", opts.assetsDir], {
+        ready: /^ready /m,
+        readyTimeoutMs: 30_000,
+      });
+      return current;
+    },
     addTap: async (role: string) => {
       const tap = `tap${taps++}${role}`.slice(0, 15);
       await h.check(ns.server, ["ip", "tuntap", "add", "dev", tap, "mode", "tap"]);
