@@ -3,7 +3,7 @@ import { TerraformIterator, TerraformLocal, Token, type TerraformResource } from
 import { Construct } from "constructs";
 import { Group } from "../.gen/providers/matchbox/group";
 import { Profile } from "../.gen/providers/matchbox/profile";
-import type { BootPlan } from "../lib/model/matchbox/boot-plan";
+import { ABSENT_PROFILE, type BootPlan } from "../lib/model/matchbox/boot-plan";
 import { terraformLiteral, terraformLiteralMap } from "../lib/model/terraform-strings";
 import { formerLogicalId, MovedAddresses } from "./moved-addresses";
 import type { GenericConfigSource } from "./talos-machine-configs";
@@ -109,7 +109,7 @@ export class MatchboxBootConfig extends Construct {
 
     const groupInstances: Record<string, GroupInstance> = {};
     for (const spec of props.plan.groups) {
-      if (!profileInstances[spec.profile]) throw new Error(`group ${spec.name}: its profile ${spec.profile} is not in the boot plan`);
+      if (spec.profile !== ABSENT_PROFILE && !profileInstances[spec.profile]) throw new Error(`group ${spec.name}: its profile ${spec.profile} is not in the boot plan`);
       if (groupInstances[spec.name]) throw new Error(`group ${spec.name}: the boot plan has two groups of this name`);
       groupInstances[spec.name] = {
         profile: spec.profile,
@@ -119,7 +119,10 @@ export class MatchboxBootConfig extends Construct {
         metadata: terraformLiteralMap(spec.metadata),
       };
     }
-    const profileName = `${addressOf(this.profiles)}[each.value.profile].name`;
+    // A `disk` machine's group under discovery names ABSENT_PROFILE literally: Matchbox answers it 404.
+    const storedProfile = `${addressOf(this.profiles)}[each.value.profile].name`;
+    const absent = props.plan.groups.some((spec) => spec.profile === ABSENT_PROFILE);
+    const profileName = absent ? `each.value.profile == "${ABSENT_PROFILE}" ? "${ABSENT_PROFILE}" : ${storedProfile}` : storedProfile;
     if (props.plan.groups.length > 0) {
       const each = TerraformIterator.fromMap(groupInstances);
       this.groups = new Group(this, "groups", {
@@ -135,7 +138,9 @@ export class MatchboxBootConfig extends Construct {
     // netboot 0.1 had one resource per profile (`profile-<name>`) and group (`group-<name>`).
     const moved = new MovedAddresses(this, "moved-from-0.1");
     for (const name of Object.keys(profileInstances)) moved.add({ from: `matchbox_profile.${formerLogicalId(this, `profile-${name}`)}`, to: this.profileAddress(name) });
-    for (const name of Object.keys(groupInstances)) moved.add({ from: `matchbox_group.${formerLogicalId(this, `group-${name}`)}`, to: this.groupAddress(name)! });
+    // Groups that only discovery creates (the catch-all, a disk machine's) had no 0.1 address.
+    const since01 = props.plan.groups.filter((g) => g.selector.mac !== undefined && g.profile !== ABSENT_PROFILE).map((g) => g.name);
+    for (const name of since01) moved.add({ from: `matchbox_group.${formerLogicalId(this, `group-${name}`)}`, to: this.groupAddress(name)! });
   }
 
   /** The resource address of profile `name`'s instance. */

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { parseInventory, type Machine } from "../input/inventory";
-import { bootPlan, talosInstallerImage, type ProfileSpec } from "../model/matchbox/boot-plan";
+import { ABSENT_PROFILE, bootPlan, talosInstallerImage, type ProfileSpec } from "../model/matchbox/boot-plan";
 import { fencedBlock, markdownCode } from "../model/markdown";
 import { parseSite, refusedPathProblem, type SiteSettings } from "../input/settings";
 import { repositoryFile } from "../input/repo-files";
@@ -53,7 +53,7 @@ export interface BootView {
 }
 
 /** Site-level Talos facts, in the order a reviewer reads them. */
-const TALOS_FIELDS = ["version", "installer", "kubernetesVersion", "clusterName", "endpoint", "existingCluster", "patches"] as const;
+const TALOS_FIELDS = ["version", "installer", "kubernetesVersion", "clusterName", "endpoint", "existingCluster", "patches", "discovery"] as const;
 type TalosField = (typeof TALOS_FIELDS)[number];
 const RESCUE_FIELDS = ["kernelUrl", "kernelSha256", "initrdUrl", "initrdSha256"] as const;
 type RescueField = (typeof RESCUE_FIELDS)[number];
@@ -88,6 +88,8 @@ export function bootView(settings: SiteSettings, machines: readonly Machine[], p
       endpoint: settings.talos.cluster.endpoint,
       existingCluster: String(settings.talos.cluster.existing ?? false),
       patches: settings.talos.patches.join(" "),
+      // What a MAC in no inventory entry boots: "off" a 404, "on" Talos maintenance through the catch-all.
+      discovery: settings.discovery.enabled ? "on" : "off",
     },
     rescue: {
       kernelUrl: rescue?.kernelUrl ?? "",
@@ -102,9 +104,10 @@ export function bootView(settings: SiteSettings, machines: readonly Machine[], p
         {
           name: m.name,
           mac: m.mac,
-          role: m.role,
+          role: m.role ?? "",
           boot: m.boot,
-          profile: groups.get(m.name)?.profile ?? "disk",
+          // With discovery on, a disk machine's group names no profile (ABSENT_PROFILE): still a 404.
+          profile: groups.get(m.name)?.profile.replace(ABSENT_PROFILE, "disk") ?? "disk",
           hostname: m.hostname,
           installDisk: m.installDisk ?? `selector ${Object.entries(m.installDiskSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(" ")}`,
           address: m.addressCidr ?? "dhcp",

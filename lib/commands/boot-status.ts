@@ -423,7 +423,7 @@ export function bootStatusReport(input: BootStatusInput): BootStatusReport {
     }
     return {
       name: m.name,
-      role: m.role,
+      role: m.role ?? "",
       mac: m.mac,
       boot: m.boot,
       state,

@@ -16,7 +16,8 @@ export interface Machine {
   readonly name: string;
   /** Canonical form (lower case, colons), whatever was written in the file. */
   readonly mac: CanonicalMac;
-  readonly role: MachineRole;
+  /** Always set for boot: install; a machine in maintenance, rescue or on disk may have none yet. */
+  readonly role?: MachineRole;
   readonly hostname: string;
   /** Static address with the boot VLAN's prefix, e.g. 10.0.20.10/24. */
   readonly addressCidr?: string;
@@ -56,7 +57,7 @@ export interface NodeTaint {
 export interface RawMachine {
   name: string;
   mac: string;
-  role: MachineRole;
+  role?: MachineRole;
   hostname?: string;
   address?: string;
   installDisk?: string;
@@ -115,6 +116,9 @@ function checkMachines(raw: readonly RawMachine[], site: SiteSettings, src: Yaml
 
     const nameTaken = seen.before("name", m.name, i);
     if (nameTaken !== undefined) problem("name", `duplicate name "${m.name}" (also machines[${nameTaken}] "${raw[nameTaken].name}")`);
+    if (m.boot === "install" && m.role === undefined) {
+      problem("boot", 'boot: install needs a role: add role: controlplane or role: worker (a machine in maintenance, rescue or on disk may leave it out)');
+    }
     if (m.boot === "install" && RESERVED_MACHINE_NAMES.includes(m.name)) {
       problem("name", `"${m.name}" cannot install Talos under this name: an installing machine's Matchbox profile is talos-<name>, and talos-${m.name} is the shared profile of every machine in ${m.name}; rename the machine`);
     }

@@ -265,6 +265,14 @@ function checkSemantics(s: SiteSettings, src: YamlSource, readPatch: PatchReader
   if (s.gke.mode === "existing" && !s.gke.location) {
     problems.push(src.problem(["gke", "location"], 'missing: gke.mode is "existing", so gke.location must name the cluster\'s zone or region'));
   }
+  if (s.discovery.enabled && s.observability.alertOnUnknownMac) {
+    problems.push(
+      src.problem(
+        ["observability", "alertOnUnknownMac"],
+        "cannot be true while discovery.enabled is true: with discovery an unknown MAC boots Talos maintenance mode through the catch-all group, so Matchbox never answers it \"No matching profile\" and the alert could never fire; allowed: false (list unknown machines with npm run discovered), or discovery.enabled: false",
+      ),
+    );
+  }
   problems.push(...checkConsumerRules(s, src));
   return problems;
 }

@@ -254,4 +254,13 @@ export interface NetbootSiteSettings {
      */
     notificationChannels: string[]
   }
+  /**
+   * Opt-in discovery of machines that are not in the inventory (docs/adr/0019)
+   */
+  discovery: {
+    /**
+     * true: a MAC that is in no inventory entry boots Talos in maintenance mode (no config, no secret, nothing written to disk) through a catch-all Matchbox group, reports to the boot-report receiver, and is listed by npm run discovered; false: it gets Matchbox's 404
+     */
+    enabled: boolean
+  }
 }

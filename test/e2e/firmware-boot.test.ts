@@ -22,17 +22,17 @@
 // linux-image-amd64, xz-utils and the tunnel test's tools; elsewhere it skips
 // visibly, or fails with REQUIRE_E2E=1. KVM when it works, TCG otherwise.
 import { bootReportKernelArgs } from "../../lib/model/boot-reports";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { basename, dirname, join } from "node:path";
 import { hyphenatedMac, normalizeMac, type CanonicalMac } from "../../lib/input/mac";
 import { matchboxBaseUrl } from "../../lib/model/matchbox/boot-plan";
 import { logicalName } from "../../constructs/matchbox-boot-config";
 import { parseStandInLog, type StandInRequest } from "../support/matchbox-standin";
-import type { EvaluatedMatchboxStore } from "../support/terraform-app";
+import { applyApp, matchboxStoreFromEvaluated, type EvaluatedMatchboxStore } from "../support/terraform-app";
 import { buildBootNetwork, BOOT_NET, CHAIN_EFI_ASSET, type BootNetwork } from "./support/boot-network";
 import { buildInitramfs, printedCmdline } from "./support/initramfs";
-import { NetnsHarness } from "./support/netns";
+import { NetnsHarness, type Background } from "./support/netns";
 import { commands, describeE2E, namespacesWithIptables, runsAsRoot, tunDevice } from "./support/prerequisites";
 import { cleanConsole, debianKernel, detectAccel, firmwareFiles, startVm, stopVm, type Accel, type Firmware, type VmOptions } from "./support/qemu";
 
@@ -64,6 +64,15 @@ const SCENARIOS: Scenario[] = [
   { id: "bios-unknown", firmware: "bios", mac: "02:6e:62:00:00:99", expect: "404" },
   { id: "efi-unknown", firmware: "efi", mac: "02:6e:62:00:00:98", expect: "404" },
   ...(CHAIN_EFI ? [{ id: "uefi-http-chain", firmware: "efi", mac: "02:6e:62:00:00:01", expect: "boot", uefiHttp: true } as Scenario] : []),
+];
+
+// Then the same network with discovery on (docs/adr/0019): the stand-in is restarted with that
+// site's store, and an unknown MAC must boot maintenance, a disk machine still get 404, a listed one its own profile.
+const DISCOVERY_SCENARIOS: Scenario[] = [
+  { id: "disc-bios-unknown", firmware: "bios", mac: "02:6e:62:00:00:97", expect: "boot" },
+  { id: "disc-efi-unknown", firmware: "efi", mac: "02:6e:62:00:00:96", expect: "boot" },
+  { id: "disc-efi-disk", firmware: "efi", mac: "02:6e:62:00:00:05", expect: "404" },
+  { id: "disc-bios-listed", firmware: "bios", mac: "02:6e:62:00:00:01", expect: "boot" },
 ];
 
 type Profile = EvaluatedMatchboxStore["profiles"][number];
@@ -114,6 +123,9 @@ describeE2E(
     let h: NetnsHarness;
     let net: BootNetwork;
     let store: EvaluatedMatchboxStore;
+    let discoveryStore: EvaluatedMatchboxStore;
+    let discoveryMatchbox: Background;
+    let restored: Background | undefined;
     // Matchbox's names carry a content hash (constructs/matchbox-boot-config.ts); the test speaks in logical names.
     const profileNamed = (name: string): Profile | undefined => store.profiles.find((p) => logicalName(p.name) === name);
     let accel: { accel: Accel; why: string };
@@ -170,11 +182,19 @@ describeE2E(
       };
       const bootsStarted = Date.now();
       await Promise.all(Array.from({ length: parallel }, worker));
+      // Discovery on: the same site with discovery.enabled, evaluated by Terraform, served by a new stand-in.
+      const discoverySite = { ...net.site, settings: { ...net.site.settings, discovery: { enabled: true } } };
+      discoveryStore = matchboxStoreFromEvaluated(applyApp(discoverySite, { root: mkdtempSync(join(h.tempDir, "terraform-discovery-")) }).evaluated["matchbox-config"]);
+      discoveryMatchbox = await net.restartMatchbox(discoveryStore, "discovery");
+      queue.push(...DISCOVERY_SCENARIOS);
+      await Promise.all(Array.from({ length: parallel }, worker));
+      // Back to the site's own store for the tests that fetch configs after the boots.
+      restored = await net.restartMatchbox(store, "discovery-off");
       const totalMs = Date.now() - started;
       process.stdout.write(
         `\nfirmware boot e2e: accel ${accel.accel} (${accel.why}); setup ${(setupMs / 1000).toFixed(1)} s; ` +
-          `${SCENARIOS.length} boots, ${parallel} at a time, in ${((Date.now() - bootsStarted) / 1000).toFixed(1)} s; total ${(totalMs / 1000).toFixed(1)} s\n` +
-          SCENARIOS.map((s) => `  ${s.id.padEnd(20)} ${results.get(s.id)?.outcome.padEnd(8)} ${((results.get(s.id)?.ms ?? 0) / 1000).toFixed(1)} s`).join("\n") +
+          `${SCENARIOS.length + DISCOVERY_SCENARIOS.length} boots, ${parallel} at a time, in ${((Date.now() - bootsStarted) / 1000).toFixed(1)} s; total ${(totalMs / 1000).toFixed(1)} s\n` +
+          [...SCENARIOS, ...DISCOVERY_SCENARIOS].map((s) => `  ${s.id.padEnd(20)} ${results.get(s.id)?.outcome.padEnd(8)} ${((results.get(s.id)?.ms ?? 0) / 1000).toFixed(1)} s`).join("\n") +
           "\n",
       );
     }, OVERALL_DEADLINE_MS);
@@ -227,7 +247,8 @@ describeE2E(
       return /enter handle_18|No bootable device/.test(afterRom);
     }
 
-    const requests = (): StandInRequest[] => parseStandInLog(net.matchbox.output());
+    // Every stand-in process's log: the site's, the discovery one's (other MACs but the disk machine's, also 404), the restored one's.
+    const requests = (): StandInRequest[] => [net.matchbox, discoveryMatchbox, restored].flatMap((b) => (b ? parseStandInLog(b.output()) : []));
     const ipxeRequestsFor = (mac: string) => requests().filter((r) => r.url.startsWith("/ipxe?") && r.labels?.mac === mac);
     const result = (id: string): BootResult => {
       const r = results.get(id);
@@ -325,6 +346,36 @@ describeE2E(
 
     test.each(["bios", "efi"] as const)("%s: a MAC not in the inventory gets Matchbox's 404 and iPXE gives up", (fw) => {
       expectGaveUp(`${fw}-unknown`);
+    });
+
+    describe("discovery on (the stand-in restarted with the discovery site's store)", () => {
+      const discoveryRequests = (mac: string) => parseStandInLog(discoveryMatchbox.output()).filter((r) => r.url.startsWith("/ipxe?") && r.labels?.mac === mac);
+      const named = (name: string) => discoveryStore.profiles.find((p) => logicalName(p.name) === name)!;
+
+      test.each(["bios", "efi"] as const)("%s: an unknown MAC boots the maintenance profile through the catch-all: exactly its command line (the report arguments every Talos profile has), no talos.config", (fw) => {
+        const r = result(`disc-${fw}-unknown`);
+        const mac = normalizeMac(r.scenario.mac) as { mac: CanonicalMac };
+        if (r.outcome !== "booted" || r.cmdline === undefined) throw new Error(`expected the unknown MAC to boot maintenance: ${r.outcome}; console:\n${tail(r.console, 40)}`);
+        expect(discoveryRequests(mac.mac).map((q) => ({ status: q.status, group: q.group && logicalName(q.group), profile: q.profile && logicalName(q.profile) }))).toContainEqual({ status: 200, group: "_discovery", profile: "talos-maintenance" });
+        const tokens = r.cmdline.trim().split(/\s+/);
+        expect(tokens).toEqual(expectedCmdline(named("talos-maintenance"), mac.mac, fw));
+        expect(tokens.filter((t) => t.startsWith("talos.config="))).toEqual([]);
+      });
+
+      test("efi: a listed machine with boot: disk still gets Matchbox's 404 and the firmware gives up (moves on to its disk)", () => {
+        const r = result("disc-efi-disk");
+        const asked = discoveryRequests("02:6e:62:00:00:05");
+        if (r.outcome !== "gave-up") throw new Error(`expected iPXE to give up: ${r.outcome}; requests ${JSON.stringify(asked)}; console:\n${tail(r.console, 40)}`);
+        expect(asked.length).toBeGreaterThan(0);
+        expect(asked.map((q) => q.status)).toEqual(asked.map(() => 404));
+        expect(asked.map((q) => q.group && logicalName(q.group))).toEqual(asked.map(() => "fixture-disk"));
+      });
+
+      test("bios: a listed installing machine keeps its own profile and talos.config", () => {
+        const r = result("disc-bios-listed");
+        if (r.cmdline === undefined) throw new Error(`expected a boot: ${r.outcome}; console:\n${tail(r.console, 40)}`);
+        expect(r.cmdline.trim().split(/\s+/)).toEqual(expectedCmdline(named("talos-fixture-cp-1"), "02:6e:62:00:00:01" as CanonicalMac, "bios"));
+      });
     });
 
     /** GET from the boot VLAN (the server namespace): through the router and the tunnel, as a booting machine. */

@@ -110,7 +110,7 @@ describe("scripts/run.js (every npm command and cdktf.json's app)", () => {
   test("refuses an unknown entry, listing the known ones, exit 2", () => {
     const r = run("no-such-command");
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("usage: node scripts/run.js <entry> [args...]; entries: main, boot-diff, boot-preview, boot-status, check-deployable, cluster-bootstrap, synth, validate, wg-keygen, wg-peer-config\n");
+    expect(r.stderr).toBe("usage: node scripts/run.js <entry> [args...]; entries: main, boot-diff, boot-preview, boot-status, check-deployable, cluster-bootstrap, discovered, synth, validate, wg-keygen, wg-peer-config\n");
   });
 
   test("every npm script and cdktf.json's app that runs an entry names one that exists", () => {

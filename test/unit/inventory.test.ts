@@ -219,3 +219,20 @@ describe("reserved machine names", () => {
     for (const name of RESERVED_MACHINE_NAMES) expect(shared).toContain(talosProfileName(name));
   });
 });
+
+describe("role", () => {
+  const parse = (text: string) => parseInventory(YamlSource.parse(text, "machines.yaml"), siteFrom());
+  test("a machine in maintenance, rescue or on disk may have no role yet (a discovered machine); one that installs must have one", () => {
+    const machines = parse("machines:\n  - name: new-1\n    mac: 02:6e:62:00:01:01\n    boot: maintenance\n  - name: new-2\n    mac: 02:6e:62:00:01:02\n    boot: disk\n");
+    expect(machines.map((m) => [m.name, m.role])).toEqual([["new-1", undefined], ["new-2", undefined]]);
+    for (const boot of ["", "    boot: install\n"]) {
+      let message = "";
+      try {
+        parse(`machines:\n  - name: new-1\n    mac: 02:6e:62:00:01:01\n${boot}`);
+      } catch (err) {
+        message = (err as DataFileError).message;
+      }
+      expect(message).toMatch(/machines\.yaml:\d+: machine "new-1": machines\[0\]\.boot: boot: install needs a role: add role: controlplane or role: worker/);
+    }
+  });
+});

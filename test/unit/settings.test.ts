@@ -138,6 +138,18 @@ describe("site settings", () => {
     expect(problemsOf((v) => (v.observability = { notificationChannels: ["ops@lab.example.test", "ops@lab.example.test"] })).join()).toMatch(/observability\.notificationChannels/);
   });
 
+  test("discovery is off unless the site turns it on; it must be a boolean, and it cannot be combined with the unknown-MAC alert", () => {
+    expect(siteFrom().discovery).toEqual({ enabled: false });
+    expect(siteFrom((v) => (v.discovery = { enabled: true })).discovery.enabled).toBe(true);
+    expect(problemsOf((v) => (v.discovery = { enabled: "yes" })).join()).toMatch(/discovery\.enabled: .*boolean/);
+    expect(problemsOf((v) => (v.discovery = { enable: true })).join()).toMatch(/discovery\.enable: unknown field; allowed here: enabled/);
+    const [p] = problemsOf((v) => {
+      v.discovery = { enabled: true };
+      v.observability = { alertOnUnknownMac: true };
+    });
+    expect(p).toMatch(/^test\/fixtures\/site\/site\.yaml:\d+: observability\.alertOnUnknownMac: cannot be true while discovery\.enabled is true: .*could never fire; allowed: false/);
+  });
+
   test("the control-plane range must be a /28", () => {
     expect(problemsOf((v) => (v.network.controlPlaneCidr = "172.16.0.0/24")).join()).toMatch(/network\.controlPlaneCidr: 172\.16\.0\.0\/24 must be a \/28/);
   });

@@ -83,6 +83,25 @@ describe("gateway config and rules", () => {
     expect(natSources(4002)).toEqual(natSources(8080));
   });
 
+  test("discovery on: admin peers only reach the boot VLANs' Talos API (50000), masqueraded to the gateway; off: no such rule, and the router peer never", () => {
+    const on = { ...inputs, site: siteFrom((v) => (v.discovery = { enabled: true })) };
+    const lines = renderGatewayRules(on, { tunnel: "wg0", uplink: "eth0" }).split("\n");
+    expect(lines.filter((l) => l.includes("--dport 50000"))).toEqual([
+      "-A POSTROUTING -o wg0 -s 10.99.0.3/32 -d 10.0.20.0/24 -p tcp -m tcp --dport 50000 -j MASQUERADE",
+      "-A FORWARD -i wg0 -o wg0 -s 10.99.0.3/32 -d 10.0.20.0/24 -p tcp -m tcp --dport 50000 -j ACCEPT",
+    ]);
+    // Nothing else changes: the same rules plus those two and their comment.
+    const offLines = renderGatewayRules(inputs, { tunnel: "wg0", uplink: "eth0" }).split("\n");
+    expect(lines.filter((l) => !l.includes("50000"))).toEqual(offLines);
+    expect(offLines.filter((l) => l.includes("50000"))).toEqual([]);
+    // The admin peer's config routes the boot VLAN into the tunnel; the router's does not.
+    const [router, admin] = peers;
+    const cfg = (peer: WireguardPeer, site: typeof inputs.site) => renderPeerConfig({ site, peer, privateKey: "k", gatewayPublicKey: "g", endpoint: "203.0.113.1" });
+    expect(cfg(admin, on.site)).toContain("AllowedIPs = 10.99.0.1/32, 10.0.20.0/24\n");
+    expect(cfg(router, on.site)).toContain("AllowedIPs = 10.99.0.1/32\n");
+    expect(cfg(admin, inputs.site)).toContain("AllowedIPs = 10.99.0.1/32\n");
+  });
+
   test("rules are parameterised by interface names (the e2e test uses its own)", () => {
     const rules = renderGatewayRules(inputs, { tunnel: "nbgw7", uplink: "nbup7" });
     expect(rules).not.toMatch(/\bwg0\b|\beth0\b/);

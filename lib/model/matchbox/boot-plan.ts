@@ -36,8 +36,10 @@ export interface TalosConfigSpec {
 
 export interface GroupSpec {
   readonly name: string;
+  /** A profile of the plan, or ABSENT_PROFILE (no profile: Matchbox answers 404). */
   readonly profile: string;
-  readonly selector: { readonly mac: string };
+  /** `{ mac }` for a machine's group; `{}` for the discovery catch-all (DISCOVERY_GROUP), which matches every request. */
+  readonly selector: { readonly mac?: string };
   /** Flat string map (Matchbox metadata): the per-machine values of the Talos config template. */
   readonly metadata: Readonly<Record<string, string>>;
 }
@@ -53,6 +55,26 @@ export interface BootPlan {
 export const PROFILE_NAMES = { maintenance: "talos-maintenance", rescue: "rescue" } as const;
 
 export const talosProfileName = (machine: string) => `talos-${machine}`;
+
+/**
+ * Discovery (site `discovery.enabled`): the catch-all group, with no selector,
+ * to the shared maintenance profile. Matchbox v0.11.0 (server.go SelectGroup,
+ * storagepb/group.go ByReqs) tries groups with more selector pairs first, so
+ * every machine's one-pair MAC group wins over it; it takes only MACs that no
+ * group names. Not a DNS label (it starts with `_`), so no machine can be called this.
+ */
+export const DISCOVERY_GROUP = "_discovery";
+
+/**
+ * With discovery on, a `boot: disk` machine gets a group of its own that names
+ * this profile, which never exists (every profile's Matchbox name ends in a
+ * content hash; this one cannot be such a name): Matchbox selects the group,
+ * finds no profile and answers 404 "No matching profile" on /ipxe and /generic,
+ * exactly as it answers a MAC without a group today, so the firmware falls
+ * through to the disk. Without that group the catch-all would boot it into
+ * maintenance mode.
+ */
+export const ABSENT_PROFILE = "_boot-from-disk-no-profile";
 
 /**
  * The kernel arguments Talos puts on a metal amd64 command line for the site's
@@ -78,6 +100,9 @@ const fileName = (asset: BootAsset) => asset.path.split("/").pop()!;
  * The profiles, groups and Talos configs for a site's inventory. One group per
  * machine whose boot mode is not `disk`, selected by MAC only; no catch-all
  * group, so an unknown MAC gets Matchbox's 404 instead of a cluster config.
+ * With discovery on, also the catch-all to the maintenance profile
+ * (DISCOVERY_GROUP) and a group per `disk` machine that keeps its 404
+ * (ABSENT_PROFILE).
  * Every installing machine has its own profile serving its own generated
  * config (as Typhoon does); maintenance and rescue profiles are shared.
  */
@@ -99,7 +124,8 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
   const talosConfigs = installing.map(
     (m): TalosConfigSpec => ({
       machine: m.name,
-      role: m.role,
+      // The inventory refuses an installing machine without a role.
+      role: m.role!,
       schematic: machineSchematic(site, m),
       patches: netbootMachinePatches(site, m, INSTALLER_IMAGE_PLACEHOLDER),
       patchFiles: [...site.talos.patches, ...m.patches],
@@ -111,17 +137,22 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
     profiles.push({ name: PROFILE_NAMES.rescue, kernel: assetUrl(rescue.kernel), initrd: [assetUrl(rescue.initrd)], args: [`initrd=${fileName(rescue.initrd)}`, ...site.rescue.args] });
   }
 
+  const discovery = site.discovery.enabled;
   const groups = machines
-    .filter((m) => m.boot !== "disk")
+    .filter((m) => m.boot !== "disk" || discovery)
     .map(
       (m): GroupSpec => ({
         name: m.name,
-        profile: m.boot === "install" ? talosProfileName(m.name) : PROFILE_NAMES[m.boot as "maintenance" | "rescue"],
+        profile: m.boot === "install" ? talosProfileName(m.name) : m.boot === "disk" ? ABSENT_PROFILE : PROFILE_NAMES[m.boot],
         selector: { mac: m.mac },
         // For Matchbox's logs and API readers only: each config is complete, no template reads these.
         metadata: { name: m.name, mac: m.mac },
       }),
     );
+  // The catch-all boots the shared maintenance profile: no talos.config, no generic config,
+  // and the arguments every Talos profile has (talosArgs: that is where the boot-report
+  // receiver's talos.events.sink and talos.logging.kernel belong), so a discovered machine reports in.
+  if (discovery) groups.push({ name: DISCOVERY_GROUP, profile: PROFILE_NAMES.maintenance, selector: {}, metadata: {} });
   return { profiles, groups, talosConfigs };
 }
 

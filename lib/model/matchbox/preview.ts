@@ -1,7 +1,7 @@
 import type { NetbootSite } from "../../input/site";
 import { normalizeMac, type CanonicalMac } from "../../input/mac";
 import { metalInstallerImage } from "../talos/machine-patches";
-import { bootPlan, INSTALLER_IMAGE_PLACEHOLDER, talosInstallerImage, type TalosConfigSpec } from "./boot-plan";
+import { ABSENT_PROFILE, bootPlan, INSTALLER_IMAGE_PLACEHOLDER, talosInstallerImage, type TalosConfigSpec } from "./boot-plan";
 import { talosMetalKernelArgs } from "../../input/talos/metal-kernel-args";
 import { BOOT_IPXE, matchboxStoreFromPlan, renderIpxe, selectGroup, type MatchboxStore, type StoredGroup, type StoredProfile } from "./selection";
 
@@ -69,6 +69,10 @@ export function previewBoot(site: NetbootSite, store: MatchboxStore, macInput: s
     return { kind: "not-found", mac: parsed.mac, reason };
   }
   const profile = store.profiles.get(group.profile);
+  if (!profile && group.profile === ABSENT_PROFILE) {
+    const reason = `machine "${group.name}" has boot: disk; with discovery on it has a group that names no profile (so the catch-all cannot take it): Matchbox answers 404 and the machine boots from its disk`;
+    return { kind: "not-found", mac: parsed.mac, reason };
+  }
   if (!profile) return { kind: "not-found", mac: parsed.mac, reason: `group ${group.name} names profile ${group.profile}, which does not exist: Matchbox answers 404` };
   const machine = site.machines.find((m) => m.name === group.name);
   const spec = bootPlan(site.settings, site.machines).talosConfigs.find((c) => c.machine === group.name);
@@ -93,7 +97,9 @@ export function formatPreview(result: PreviewResult, baseUrl: string): string {
         .join(" ");
       return [
         `MAC      ${result.mac}`,
-        `group    ${result.group.name}  (selector mac=${result.group.selector.mac})`,
+        result.group.selector.mac === undefined
+          ? `group    ${result.group.name}  (no selector: discovery's catch-all, for every MAC no inventory entry has)`
+          : `group    ${result.group.name}  (selector mac=${result.group.selector.mac})`,
         `profile  ${result.profile.name}${result.profile.hasGenericConfig ? "  (serves a Talos machine config at /generic)" : "  (no machine config)"}`,
         `metadata ${meta}`,
         "",

@@ -36,6 +36,8 @@ export function matchboxStoreFromPlan(plan: BootPlan): MatchboxStore {
     plan.profiles.map((p) => [p.name, { name: p.name, kernel: p.kernel, initrd: [...p.initrd], args: [...p.args], hasGenericConfig: p.machine !== undefined }]),
   );
   const groups = plan.groups.map((g): StoredGroup => {
+    // The discovery catch-all has no selector at all (it matches every request).
+    if (g.selector.mac === undefined) return { name: g.name, profile: g.profile, selector: {}, metadata: { ...g.metadata } };
     const parsed = normalizeMac(g.selector.mac);
     // Matchbox skips a group whose selector MAC does not parse; the inventory never writes one.
     if ("error" in parsed) throw new Error(`group ${g.name}: Matchbox would skip this group: ${parsed.error}`);

@@ -5,6 +5,8 @@ import { BOOT_REPORT_FORWARDED_PORTS } from "../boot-reports";
 /** Matchbox's ports: plain HTTP for booting machines, gRPC (mutual TLS) for the API. */
 export const MATCHBOX_HTTP_PORT = 8080;
 export const MATCHBOX_RPC_PORT = 8081;
+/** Talos's API (apid); in maintenance mode it serves non-sensitive resources without a client certificate. */
+export const TALOS_API_PORT = 50000;
 
 /**
  * Chains of the gateway's packet filter. NETBOOT-RULES is declared in every
@@ -94,6 +96,9 @@ export function renderGatewayRules({ site, peers, matchboxAddress, bootReportAdd
     ...bootSources.flatMap((source) => BOOT_REPORT_FORWARDED_PORTS.map((port) => ({ source, port: port as number, to: bootReportAddress }))),
   ];
   const tunnelSources = [site.wireguard.tunnelCidr, ...peers.flatMap((p) => p.routedCidrs)];
+  // With discovery on, admin peers (only) reach the Talos API of machines in maintenance mode on the boot
+  // VLANs, masqueraded to the gateway's tunnel IP: the router peer routes only that address back into the tunnel.
+  const maintenanceApi = site.discovery.enabled ? adminSources.flatMap((source) => peers.flatMap((p) => p.routedCidrs).map((vlan) => ({ source, vlan }))) : [];
   const marker = `:${GATEWAY_RULES_MARKER_CHAIN} - [0:0]`;
 
   return [
@@ -123,6 +128,8 @@ export function renderGatewayRules({ site, peers, matchboxAddress, bootReportAdd
     ),
     "# The cluster network has no route to home or tunnel addresses: replies must come back to this pod.",
     ...tunnelSources.map((source) => `-A POSTROUTING -s ${source} -o ${uplink} -j MASQUERADE`),
+    ...(maintenanceApi.length > 0 ? [`# discovery: admin peers -> the Talos maintenance API (${TALOS_API_PORT}) on the boot VLANs, from the gateway's tunnel IP.`] : []),
+    ...maintenanceApi.map((m) => `-A POSTROUTING -o ${wg} -s ${m.source} -d ${m.vlan} -p tcp -m tcp --dport ${TALOS_API_PORT} -j MASQUERADE`),
     "COMMIT",
     "*filter",
     ":INPUT ACCEPT [0:0]",
@@ -143,6 +150,7 @@ export function renderGatewayRules({ site, peers, matchboxAddress, bootReportAdd
       (f) =>
         `-A FORWARD -i ${wg} -o ${uplink} -s ${f.source} -d ${f.to}/32 -p tcp -m tcp --dport ${f.port} -m conntrack --ctstate DNAT -j ACCEPT`,
     ),
+    ...maintenanceApi.map((m) => `-A FORWARD -i ${wg} -o ${wg} -s ${m.source} -d ${m.vlan} -p tcp -m tcp --dport ${TALOS_API_PORT} -j ACCEPT`),
     "# The kernel logs from a pod's network namespace only where the node sets net.netfilter.nf_log_all_netns=1;",
     "# gateway.sh reports the refusal counters in the pod's log either way.",
     `-A ${GATEWAY_REFUSED_CHAIN} -m limit --limit 6/min --limit-burst 3 -j LOG --log-prefix "${GATEWAY_REFUSED_LOG_PREFIX}"`,
@@ -176,7 +184,8 @@ export function renderPeerConfig({ site, peer, privateKey, gatewayPublicKey, end
     "[Peer]",
     `PublicKey = ${gatewayPublicKey}`,
     `Endpoint = ${endpoint}:${site.wireguard.listenPort}`,
-    `AllowedIPs = ${site.wireguard.gatewayAddress}/32`,
+    // With discovery on, an admin peer also routes the boot VLANs into the tunnel (the gateway forwards only the Talos API port there).
+    `AllowedIPs = ${[`${site.wireguard.gatewayAddress}/32`, ...(site.discovery.enabled && peer.admin ? site.bootVlanCidrs : [])].join(", ")}`,
     `PersistentKeepalive = ${site.wireguard.persistentKeepalive}`,
     "",
   ].join("\n");

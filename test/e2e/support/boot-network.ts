@@ -86,6 +86,8 @@ export interface BootNetwork {
   readonly matchbox: Background;
   /** What the stand-in serves: the matchbox-config stack as Terraform evaluated it. */
   readonly store: EvaluatedMatchboxStore;
+  /** Stops the stand-in and serves `store` instead (the same address); the new process's log is the returned one's. */
+  restartMatchbox(store: EvaluatedMatchboxStore, label: string): Promise<Background>;
   /** Creates a tap on the boot bridge (in the server namespace) and returns its name. */
   addTap(name: string): Promise<string>;
 }
@@ -184,6 +186,7 @@ export async function buildBootNetwork(h: NetnsHarness, opts: { editSite?: (s: R
   });
 
   let taps = 0;
+  let current = matchbox;
   return {
     site,
     ns,
@@ -192,6 +195,18 @@ export async function buildBootNetwork(h: NetnsHarness, opts: { editSite?: (s: R
     dnsmasq,
     matchbox,
     store,
+    restartMatchbox: async (next: EvaluatedMatchboxStore, label: string) => {
+      // One stand-in on the ClusterIP at a time: stop the running one, then serve `next` there.
+      const running = current;
+      running.child.kill("SIGTERM");
+      await running.exited;
+      const file = writeMatchboxStore(join(dir, `matchbox-store-${label}.json`), next);
+      current = await h.spawn(ns.matchbox, `matchbox stand-in (${label})`, [standIn, "-address", `0.0.0.0:${MATCHBOX_HTTP_PORT}`, "-store", file, "-assets", opts.assetsDir], {
+        ready: /^ready /m,
+        readyTimeoutMs: 30_000,
+      });
+      return current;
+    },
     addTap: async (role: string) => {
       const tap = `tap${taps++}${role}`.slice(0, 15);
       await h.check(ns.server, ["ip", "tuntap", "add", "dev", tap, "mode", "tap"]);
