@@ -198,6 +198,6 @@ describe("reading the receiver live", () => {
   test("without --status it reads GET /status through kubectl port-forward; where kubectl cannot reach it, it says what it tried and what to pass instead (exit 1)", () => {
     const run = runCommand("discovered", [], { env: { SITE_CONFIG: ON_SITE_FILE, PATH: "/nonexistent" } });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^error: cannot read the receiver's \/status \(kubectl port-forward -n netboot-boot-reports svc\/boot-report-receiver\): .*; or pass --status <file> with a saved GET \/status\n$/);
+    expect(run.stderr).toMatch(/^error: cannot read the receiver's \/status \(kubectl port-forward -n netboot-matchbox svc\/boot-report-receiver\): .*; or pass --status <file> with a saved GET \/status\n$/);
   });
 });
