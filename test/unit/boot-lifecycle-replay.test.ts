@@ -8,17 +8,16 @@
  * `~ cp-01  boot: install → disk` in boot-diff.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import { bootDiff, formatBootDiffMarkdown } from "../../lib/commands/boot-diff";
 import { bootStatusReport, formatBootStatus, parseReceiverStatus, statusFromLogEntries, type ReceiverStatus } from "../../lib/commands/boot-status";
 import { parseInventory } from "../../lib/input/inventory";
 import { REPO_ROOT } from "../../lib/input/settings";
 import { YamlSource } from "../../lib/input/yaml-source";
 import { BOOT_REPORT_FIXTURES, eventFixture, eventually, fetchStatus, logFixture, publishAll, sendLogLines, startReceiver, type RunningReceiver } from "../support/boot-reports";
-import { fixtureSiteValue, siteFrom } from "../support/site";
+import { inventoryRepository } from "../support/inventory-repository";
+import { siteFrom } from "../support/site";
 
 jest.setTimeout(30_000);
 
@@ -63,34 +62,18 @@ describe("cp-01's install replayed into the receiver, read by boot-status, close
   });
 
   test("the closing pull request from that report: boot-diff shows ~ cp-01  boot: install → disk and nothing else closes", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "netboot-replay-"));
+    const repo = inventoryRepository(INVENTORY_TEXT);
     try {
-      const git = (...args: string[]) => {
-        const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@netboot.invalid", ...args], { cwd: dir, encoding: "utf8" });
-        if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-      };
-      const site = fixtureSiteValue();
-      site.matchbox.inventoryFile = "inventory/machines.yaml";
-      site.talos.patches = [];
-      writeFileSync(join(dir, "site.yaml"), stringify(site));
-      mkdirSync(join(dir, "inventory"));
-      writeFileSync(join(dir, "inventory/machines.yaml"), INVENTORY_TEXT);
-      git("init", "-q", "-b", "main");
-      git("add", "-A");
-      git("commit", "-qm", "base");
-
-      const reportFile = join(dir, "..", `${dir.split("/").pop()}-report.json`);
-      writeFileSync(reportFile, JSON.stringify(reportOf(parseReceiverStatus(await fetchStatus(receiver.ports.status), "/status"))));
-      const edit = spawnSync(process.execPath, [CLOSE_SCRIPT, "edit", "inventory/machines.yaml", reportFile], { cwd: dir, encoding: "utf8" });
-      rmSync(reportFile, { force: true });
+      writeFileSync(repo.report, JSON.stringify(reportOf(parseReceiverStatus(await fetchStatus(receiver.ports.status), "/status"))));
+      const edit = spawnSync(process.execPath, [CLOSE_SCRIPT, "edit", "inventory/machines.yaml", repo.report], { cwd: repo.dir, encoding: "utf8" });
       expect(edit.stderr).toBe("");
       expect(edit.stdout).toBe("cp-01\n");
 
-      const markdown = formatBootDiffMarkdown(bootDiff({ repoRoot: dir, siteFile: join(dir, "site.yaml"), base: "HEAD" }));
+      const markdown = formatBootDiffMarkdown(bootDiff({ repoRoot: repo.dir, siteFile: join(repo.dir, "site.yaml"), base: "HEAD" }));
       expect(markdown).toContain("~ cp-01  boot: install → disk\n");
       expect(markdown).not.toMatch(/~ (cp-02|cp-03|worker-0\d)\b/);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      repo.cleanup();
     }
   });
 });

@@ -1,14 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { bootDiff, formatBootDiffMarkdown } from "../../lib/commands/boot-diff";
 import { bootStatusReport, parseReceiverStatus, type WindowOpened } from "../../lib/commands/boot-status";
 import { parseInventory } from "../../lib/input/inventory";
 import { REPO_ROOT } from "../../lib/input/settings";
 import { YamlSource } from "../../lib/input/yaml-source";
-import { fixtureSiteValue, siteFrom } from "../support/site";
+import { inventoryRepository } from "../support/inventory-repository";
+import { siteFrom } from "../support/site";
 
 // The close-boot-windows workflow's scripts, run as the workflow runs them, on
 // a report that boot-status builds from the sample receiver status.
@@ -40,27 +41,7 @@ function run(args: string[], cwd = REPO_ROOT) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A git repository with the fixture site and the test inventory at inventory/machines.yaml, committed. */
-function repository() {
-  const dir = mkdtempSync(join(tmpdir(), "netboot-close-"));
-  const git = (...args: string[]) => {
-    const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@netboot.invalid", ...args], { cwd: dir, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const site = fixtureSiteValue();
-  site.matchbox.inventoryFile = "inventory/machines.yaml";
-  // Patch files are read inside the repository boot-diff compares; this one has none.
-  site.talos.patches = [];
-  writeFileSync(join(dir, "site.yaml"), stringify(site));
-  mkdirSync(join(dir, "inventory"));
-  writeFileSync(join(dir, "inventory/machines.yaml"), INVENTORY_TEXT);
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("commit", "-qm", "base");
-  const report = join(dir, "..", `${dir.split("/").pop()}-report.json`);
-  return { dir, git, report, cleanup: () => (rmSync(dir, { recursive: true, force: true }), rmSync(report, { force: true })) };
-}
+const repository = () => inventoryRepository(INVENTORY_TEXT);
 
 describe("the closing pull request, from the sample status (cp-01 installed)", () => {
   test("edit: only cp-01's entry gains boot: disk; every other byte of the inventory is as it was; boot-diff shows ~ cp-01 boot: install → disk; the body has the install time, Talos version and the diff", () => {
