@@ -7,6 +7,11 @@ import { validateCommand } from "../../lib/commands/validate";
 import { FIXTURE_SITE_FILE } from "../support/site";
 import { writeInventory } from "../support/inventory";
 
+function withoutCi(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { CI: _ci, ...rest } = env;
+  return rest;
+}
+
 describe("the commands' bundle (scripts/build.js)", () => {
   beforeAll(() => {
     const built = spawnSync(process.execPath, ["scripts/build.js"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
@@ -31,7 +36,9 @@ describe("the commands' bundle (scripts/build.js)", () => {
     const bundled = spawnSync(process.execPath, ["dist/bin/validate.js", file], {
       cwd: REPO_ROOT,
       encoding: "utf8",
-      env: { ...process.env, SITE_CONFIG: FIXTURE_SITE_FILE },
+      // The same environment as the in-process run: without CI, which makes the
+      // path rule refuse an inventory argument outside the repository.
+      env: { ...withoutCi(process.env), SITE_CONFIG: FIXTURE_SITE_FILE },
       timeout: 30_000,
     });
     expect(inProcess.code).toBe(1);
