@@ -28,7 +28,10 @@ if [ "${1:-}" = --install ]; then
 fi
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# A site file must be a file of the repository under CI=true (the path rule,
+# lib/input/repo-files.ts): the GCS variant goes in an ignored test/.tmp-* directory.
+site_dir="$(mktemp -d "$PWD/test/.tmp-node-line-XXXXXX")"
+trap 'rm -rf "$work" "$site_dir"' EXIT
 
 # The quick start, into its own output directory (cdktf.out stays as it was).
 npm run synth -- --output "$work/out-example"
@@ -43,8 +46,8 @@ node -e '
   const doc = YAML.parseDocument(readFileSync("sites/example.yaml", "utf8"));
   doc.set("state", { backend: "gcs", bucket: "netboot-node-line-check", prefix: "netboot" });
   writeFileSync(process.argv[1], String(doc));
-' "$work/site.yaml"
-SITE_CONFIG="$work/site.yaml" npm run synth -- --output "$work/out-gcs"
+' "$site_dir/site.yaml"
+SITE_CONFIG="$site_dir/site.yaml" npm run synth -- --output "$work/out-gcs"
 
 # No credentials at all: none in the environment, an empty gcloud configuration.
 mkdir -p "$work/gcloud"
