@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
-import { NetworkPolicyV1, type NetworkPolicyV1SpecEgress } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
+import { NetworkPolicyV1, type NetworkPolicyV1SpecEgress, type NetworkPolicyV1SpecIngress } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 
@@ -56,6 +56,23 @@ export const PUBLIC_HTTPS_EGRESS: NetworkPolicyV1SpecEgress = {
   to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_CIDRS] } }],
   ports: [{ port: "443", protocol: "TCP" }],
 };
+
+/**
+ * Ingress from one set of pods only (for netboot: the WireGuard gateway's,
+ * the one client of Matchbox and of the boot-report receiver), to the given
+ * TCP ports only.
+ */
+export function tcpIngressFromPods(clientNamespace: string, clientLabels: Readonly<Record<string, string>>, ports: readonly number[]): NetworkPolicyV1SpecIngress {
+  return {
+    from: [
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": clientNamespace } },
+        podSelector: { matchLabels: { ...clientLabels } },
+      },
+    ],
+    ports: ports.map((port) => ({ port: String(port), protocol: "TCP" })),
+  };
+}
 
 /**
  * A namespace with Pod Security Admission labels and a default-deny

@@ -6,6 +6,7 @@ import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { BOOT_REPORT_PORTS } from "../../lib/model/boot-reports";
 import { terraformLiteral } from "../../lib/model/terraform-strings";
+import { tcpIngressFromPods } from "../pod-security-namespace";
 
 export { BOOT_REPORT_PORTS };
 
@@ -149,20 +150,7 @@ export class BootReportReceiver extends Construct {
       spec: {
         podSelector: { matchLabels: BOOT_REPORT_RECEIVER_LABELS },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [
-          {
-            from: [
-              {
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": props.clientNamespace } },
-                podSelector: { matchLabels: { ...props.clientLabels } },
-              },
-            ],
-            ports: [
-              { port: String(BOOT_REPORT_PORTS.logs), protocol: "TCP" },
-              { port: String(BOOT_REPORT_PORTS.events), protocol: "TCP" },
-            ],
-          },
-        ],
+        ingress: [tcpIngressFromPods(props.clientNamespace, props.clientLabels, [BOOT_REPORT_PORTS.logs, BOOT_REPORT_PORTS.events])],
       },
     });
   }

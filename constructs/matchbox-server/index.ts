@@ -8,7 +8,7 @@ import { PersistentVolumeClaimV1 } from "@cdktf/provider-kubernetes/lib/persiste
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { terraformLiteral } from "../../lib/model/terraform-strings";
-import { PUBLIC_HTTPS_EGRESS } from "../pod-security-namespace";
+import { PUBLIC_HTTPS_EGRESS, tcpIngressFromPods } from "../pod-security-namespace";
 import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT } from "../../lib/model/wireguard/render";
 
 /**
@@ -212,20 +212,7 @@ export class MatchboxServer extends Construct {
       spec: {
         podSelector: { matchLabels: MATCHBOX_LABELS },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [
-          {
-            from: [
-              {
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": props.clientNamespace } },
-                podSelector: { matchLabels: { ...props.clientLabels } },
-              },
-            ],
-            ports: [
-              { port: String(MATCHBOX_HTTP_PORT), protocol: "TCP" },
-              { port: String(MATCHBOX_RPC_PORT), protocol: "TCP" },
-            ],
-          },
-        ],
+        ingress: [tcpIngressFromPods(props.clientNamespace, props.clientLabels, [MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT])],
         // HTTPS for the asset fetcher (Image Factory, release downloads; the
         // settings accept https:// URLs only), to public addresses only.
         // NetworkPolicy selects pods, not containers, and addresses, not host

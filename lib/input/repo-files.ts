@@ -1,6 +1,7 @@
-import { existsSync, lstatSync, realpathSync, type Stats } from "node:fs";
+import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { CONTROL_CHARACTER } from "./tokens";
+import { kindOf } from "./yaml-source";
 
 /**
  * The repository root (the directory with cdktf.json): every relative path in
@@ -57,15 +58,6 @@ export function lexicallyInsideRepository(file: string): boolean {
 
 export function displayPath(file: string): string {
   return within(REPO_ROOT, resolve(file)) ? relative(REPO_ROOT, resolve(file)) || "." : file;
-}
-
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return "a directory";
-  if (st.isCharacterDevice()) return "a character device";
-  if (st.isBlockDevice()) return "a block device";
-  if (st.isFIFO()) return "a FIFO (named pipe)";
-  if (st.isSocket()) return "a socket";
-  return "not a regular file";
 }
 
 const ALLOWED = "allowed: a regular file inside the repository, named relative to its root (e.g. matchbox-config/machines.yaml)";

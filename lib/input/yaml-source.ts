@@ -67,7 +67,8 @@ function sizeText(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-function kindOf(st: Stats): string {
+/** What a path is when it is not a regular file, for "is …, not a regular file". */
+export function kindOf(st: Stats): string {
   if (st.isDirectory()) return "a directory";
   if (st.isCharacterDevice()) return "a character device";
   if (st.isBlockDevice()) return "a block device";
