@@ -58,6 +58,22 @@ export const PUBLIC_HTTPS_EGRESS: NetworkPolicyV1SpecEgress = {
 };
 
 /**
+ * A container's security context that Pod Security level `restricted`
+ * admits, with a read-only root: non-root, no privilege escalation, no
+ * capabilities, the runtime's default seccomp profile. A fresh object each
+ * call, so no construct shares (or edits) another's.
+ */
+export function restrictedContainerSecurityContext() {
+  return {
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/**
  * Ingress from one set of pods only (for netboot: the WireGuard gateway's,
  * the one client of Matchbox and of the boot-report receiver), to the given
  * TCP ports only.

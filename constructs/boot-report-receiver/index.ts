@@ -6,7 +6,7 @@ import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { BOOT_REPORT_PORTS } from "../../lib/model/boot-reports";
 import { terraformLiteral } from "../../lib/model/terraform-strings";
-import { tcpIngressFromPods } from "../pod-security-namespace";
+import { restrictedContainerSecurityContext, tcpIngressFromPods } from "../pod-security-namespace";
 
 export { BOOT_REPORT_PORTS };
 
@@ -58,13 +58,6 @@ export class BootReportReceiver extends Construct {
   constructor(scope: Construct, id: string, props: BootReportReceiverProps) {
     super(scope, id);
     const meta = (name: string) => ({ name, namespace: props.namespace, labels: BOOT_REPORT_RECEIVER_LABELS });
-    const restricted = {
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    };
 
     const script = new ConfigMapV1(this, "script", {
       metadata: meta("boot-report-receiver-script"),
@@ -109,7 +102,7 @@ export class BootReportReceiver extends Construct {
                   { name: "events", containerPort: BOOT_REPORT_PORTS.events, protocol: "TCP" },
                   { name: "status", containerPort: BOOT_REPORT_PORTS.status, protocol: "TCP" },
                 ],
-                securityContext: restricted,
+                securityContext: restrictedContainerSecurityContext(),
                 resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { cpu: "250m", memory: "160Mi" } },
                 readinessProbe: { httpGet: { path: "/healthz", port: statusPort }, periodSeconds: 10 },
                 livenessProbe: { httpGet: { path: "/healthz", port: statusPort }, initialDelaySeconds: 5, periodSeconds: 30 },

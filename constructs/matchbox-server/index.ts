@@ -8,7 +8,7 @@ import { PersistentVolumeClaimV1 } from "@cdktf/provider-kubernetes/lib/persiste
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { terraformLiteral } from "../../lib/model/terraform-strings";
-import { PUBLIC_HTTPS_EGRESS, tcpIngressFromPods } from "../pod-security-namespace";
+import { PUBLIC_HTTPS_EGRESS, restrictedContainerSecurityContext, tcpIngressFromPods } from "../pod-security-namespace";
 import { MATCHBOX_HTTP_PORT, MATCHBOX_RPC_PORT } from "../../lib/model/wireguard/render";
 
 /**
@@ -112,13 +112,7 @@ export class MatchboxServer extends Construct {
       waitUntilBound: false,
     });
 
-    const restricted = {
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    };
+    const restricted = restrictedContainerSecurityContext();
     const rollHash = createHash("sha256").update(props.assetManifest).update(props.fetchAssetsScript).digest("hex");
     // Matchbox reads its certificates only at start. A renewed or replaced CA
     // or server certificate changes this hash, which Terraform computes at
