@@ -14,6 +14,7 @@
 "use strict";
 
 const fs = require("node:fs");
+const { fencedBlock, truncateMarkdown } = require("../../lib/model/markdown.js");
 
 /** GitHub's limit for a pull request body is 65536 characters; leave room. */
 const MAX_BODY = 60000;
@@ -60,14 +61,6 @@ function machineLines(d) {
   return lines;
 }
 
-/** A fenced block that its content cannot close. */
-function fenced(lines) {
-  const text = lines.join("\n");
-  const longest = Math.max(0, ...(text.match(/`+/g) || []).map((r) => r.length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}text\n${text}\n${fence}`;
-}
-
 function body(discovered, bootDiffMarkdown, runUrl) {
   const withEntry = discovered.filter((d) => d.entry);
   const parts = [
@@ -79,13 +72,12 @@ function body(discovered, bootDiffMarkdown, runUrl) {
     "",
     "What each machine reported (its own values, quoted; nothing in them is checked beyond their form):",
     "",
-    ...discovered.flatMap((d) => [fenced(machineLines(d)), ""]),
+    ...discovered.flatMap((d) => [fencedBlock(machineLines(d).join("\n"), "text"), ""]),
   ];
   if (bootDiffMarkdown) parts.push("### boot-diff", "", bootDiffMarkdown.trimEnd(), "");
   if (runUrl && /^https:\/\/[^\s<>()]+$/.test(runUrl)) parts.push(`Written by ${runUrl}`, "");
-  let text = parts.join("\n");
-  if (text.length > MAX_BODY) text = `${text.slice(0, MAX_BODY)}\n\n(cut at ${MAX_BODY} characters; run npm run discovered for the rest)\n`;
-  return text;
+  // Cut at a line end and never inside an open fence (the one rule, lib/model/markdown.js).
+  return truncateMarkdown(parts.join("\n"), MAX_BODY, "the output of npm run discovered");
 }
 
 function main(argv) {
@@ -108,4 +100,4 @@ function main(argv) {
 }
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));
-module.exports = { body, fenced, quote };
+module.exports = { body, quote };
