@@ -80,7 +80,8 @@ export class BootServerStack extends TerraformStack {
     const gatewayNs = new PodSecurityNamespace(this, "gateway-namespace", { name: GATEWAY_NAMESPACE, enforce: "privileged", warnAndAudit: "restricted" });
     const matchboxNs = new PodSecurityNamespace(this, "matchbox-namespace", { name: MATCHBOX_NAMESPACE, enforce: "restricted" });
 
-    const rendered = { site: settings, peers, matchboxAddress: settings.matchbox.clusterIp, bootReportAddress: bootReportClusterIp(settings) };
+    const bootReportAddress = bootReportClusterIp(settings);
+    const rendered = { site: settings, peers, matchboxAddress: settings.matchbox.clusterIp, bootReportAddress };
     this.gateway = new WireguardGateway(this, "wireguard", {
       project: settings.gcp.project,
       namePrefix: settings.namePrefix,
@@ -119,7 +120,7 @@ export class BootServerStack extends TerraformStack {
     // In Matchbox's namespace: the same restricted level and default-deny policy, the same only client.
     this.bootReports = new BootReportReceiver(this, "boot-reports", {
       namespace: matchboxNs.name,
-      clusterIp: bootReportClusterIp(settings),
+      clusterIp: bootReportAddress,
       receiverScript: props.site.scripts.bootReportReceiver,
       inventoryJson: renderBootReportInventory(props.site.machines),
       clientNamespace: GATEWAY_NAMESPACE,

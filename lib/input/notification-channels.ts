@@ -5,6 +5,8 @@
 // a token that must not be in this repository), as Cloud Monitoring names it:
 // projects/<project id or number>/notificationChannels/<numeric id>.
 
+import { quote } from "./safe-text";
+
 /** A Cloud Monitoring notification channel's resource name. */
 export const CHANNEL_ID = /^projects\/(?:[a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]+)\/notificationChannels\/[0-9]+$/;
 
@@ -26,7 +28,7 @@ export function notificationChannelProblem(entry: string): string | undefined {
     : entry.startsWith("projects/")
       ? "a channel id is projects/<project id or number>/notificationChannels/<numeric id>"
       : "an email address is name@domain.example";
-  return `${JSON.stringify(entry)} is neither an email address nor a notification channel id (${hint}); allowed: an email address (an email channel is created for it) or the id of an existing channel`;
+  return `${quote(entry)} is neither an email address nor a notification channel id (${hint}); allowed: an email address (an email channel is created for it) or the id of an existing channel`;
 }
 
 /** Splits validated entries into the two kinds. */
