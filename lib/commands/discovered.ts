@@ -1,10 +1,10 @@
 import { writeFileSync } from "node:fs";
-import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseStatus, parseTalosResources, ReportError, type TalosResource } from "../input/discovery-reports";
 import { loadInventory, parseInventory } from "../input/inventory";
 import { quote } from "../input/safe-text";
-import { loadSite, REPO_ROOT, siteFileFromEnv } from "../input/settings";
+import { displayPath } from "../input/repo-files";
+import { chosenSiteFile, loadSite, siteFileFromEnv } from "../input/settings";
 import { DataFileError, formatProblem, readSmallTextFile, YamlSource } from "../input/yaml-source";
 import { AppendError, appendEntries, entryComment } from "../model/discovery/append";
 import { discoveredMachines, type DiscoveredMachine } from "../model/discovery/entries";
@@ -51,14 +51,15 @@ export function discoveredCommand(argv: readonly string[], env: NodeJS.ProcessEn
   }
   if (values.help) return { code: 0, stdout: DISCOVERED_USAGE, stderr: "" };
   if (!values.status) {
-    return { code: 2, stdout: "", stderr: `error: --status <file> is required: save the receiver's GET /status first (reading it live is not built in yet)\n${DISCOVERED_USAGE}` };
+    return { code: 2, stdout: "", stderr: `error: --status <file> is required: save the receiver's GET /status first (npm run discovered reads it through kubectl port-forward when --status is not given)\n${DISCOVERED_USAGE}` };
   }
   let siteFile: string | undefined;
   try {
     siteFile = siteFileFromEnv(env);
     const site = loadSite(siteFile);
-    const file = resolve(values.inventory ?? site.resolvePath(site.settings.matchbox.inventoryFile, ["matchbox", "inventoryFile"]));
-    const shown = relative(REPO_ROOT, file).startsWith("..") ? file : relative(REPO_ROOT, file);
+    // An --inventory argument under the same rule as validate's (the path rule; under CI=true a file of the repository).
+    const file = values.inventory !== undefined ? chosenSiteFile(values.inventory, "--inventory", env) : site.resolvePath(site.settings.matchbox.inventoryFile, ["matchbox", "inventoryFile"]);
+    const shown = displayPath(file);
     const inventory = loadInventory(file, shown, site.settings);
     const reports = parseStatus(read(values.status), values.status);
     const resources: TalosResource[] = (values.facts ?? []).flatMap((f) => parseTalosResources(read(f), f));

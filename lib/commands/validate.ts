@@ -1,7 +1,7 @@
-import { relative } from "node:path";
 import { completeSite } from "../input/site";
 import { wantsHelp } from "./cli";
-import { chosenSiteFile, loadSite, REPO_ROOT, siteFileFromEnv } from "../input/settings";
+import { displayPath } from "../input/repo-files";
+import { chosenSiteFile, loadSite, siteFileFromEnv } from "../input/settings";
 import { DataFileError, formatProblem } from "../input/yaml-source";
 import { safeLines } from "../input/safe-text";
 
@@ -31,7 +31,7 @@ export function validateCommand(args: readonly string[], env: NodeJS.ProcessEnv 
     const loaded = loadSite(siteFile);
     const s = loaded.settings;
     const file = args[0] !== undefined ? chosenSiteFile(args[0], "the inventory argument", env) : loaded.resolvePath(s.matchbox.inventoryFile, ["matchbox", "inventoryFile"]);
-    const shown = relative(REPO_ROOT, file).startsWith("..") ? file : relative(REPO_ROOT, file);
+    const shown = displayPath(file);
     const site = completeSite(loaded, { file, shown });
     const booting = site.machines.filter((m) => m.boot !== "disk").length;
     const patches = [...site.patchFiles.keys()];
