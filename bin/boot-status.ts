@@ -21,7 +21,7 @@ import {
 import { helpRequested, parseCommandArgs, siteLine } from "../lib/commands/cli";
 import { parseInventory } from "../lib/input/inventory";
 import { loadSite, REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
-import { DataFileError, YamlSource } from "../lib/input/yaml-source";
+import { DataFileError, readSmallTextFile, YamlSource } from "../lib/input/yaml-source";
 
 const USAGE =
   "usage: npm run boot-status -- [--json] [--source auto|port-forward|logging] [--status-file <file>] [--namespace <ns>] [--days <n>] [--now <ISO time>]\n" +
@@ -59,7 +59,10 @@ async function main(): Promise<number> {
     process.stderr.write(siteLine(siteFile));
     const site = loadSite(siteFile);
     const inventoryPath = site.settings.matchbox.inventoryFile;
-    const inventoryText = readFileSync(site.resolvePath(inventoryPath, ["matchbox", "inventoryFile"]), "utf8");
+    // Read as every data file is (a regular file, size-limited); the text also dates each window from git.
+    const read = readSmallTextFile(site.resolvePath(inventoryPath, ["matchbox", "inventoryFile"]));
+    if ("error" in read) throw new DataFileError(inventoryPath, [{ file: inventoryPath, field: "", message: read.error }]);
+    const inventoryText = read.text;
     const machines = parseInventory(YamlSource.parse(inventoryText, inventoryPath), site.settings);
 
     let readers: Reader[];
