@@ -45,6 +45,7 @@ import { completeSite, type NetbootSite } from "../lib/input/site";
 import { DataFileError, formatProblem } from "../lib/input/yaml-source";
 import { DEFAULT_KEY_DIR_SHOWN } from "../lib/commands/local-keys";
 import { safeLines } from "../lib/input/safe-text";
+import { matchboxBaseUrl } from "../lib/model/matchbox/boot-plan";
 
 /**
  * The gRPC endpoint CI uses: the workflows run `kubectl port-forward
@@ -173,13 +174,7 @@ export function imageDigestProblems(images: readonly DeployedImage[]): string[] 
     );
 }
 
-/**
- * Why the site may not boot its machines although it deploys: without
- * ipxeChainEfi a UEFI HTTP-boot server (the DL360 Gen9) has no EFI program to
- * load, and the inventory does not record which firmware a machine has, so
- * this is a warning, not a refusal: an iPXE client (an iPXE ROM, a VM) boots
- * /boot.ipxe without it (docs/boot-path.md, "DHCP network-boot setting").
- */
+/** What may still go wrong although the site deploys: each a warning, never a refusal (exit 0). */
 export function deployWarnings(site: NetbootSite): string[] {
   return [...ipxeChainWarnings(site), ...notificationWarnings(site.settings, site.file)];
 }
@@ -198,12 +193,19 @@ export function notificationWarnings(settings: SiteSettings, file: string): stri
   ];
 }
 
+/**
+ * Why the site may not boot its machines although it deploys: without
+ * ipxeChainEfi a UEFI HTTP-boot server (the DL360 Gen9) has no EFI program to
+ * load, and the inventory does not record which firmware a machine has, so
+ * this is a warning, not a refusal: an iPXE client (an iPXE ROM, a VM) boots
+ * /boot.ipxe without it (docs/boot-path.md, "DHCP network-boot setting").
+ */
 function ipxeChainWarnings(site: NetbootSite): string[] {
   const booting = site.machines.filter((m) => m.boot !== "disk");
   if (site.settings.ipxeChainEfi !== undefined || booting.length === 0) return [];
   return [
     `${site.file}: ipxeChainEfi: is unset, so Matchbox serves no UEFI chain binary: a machine that UEFI-HTTP-boots (such as an HP DL360 Gen9) cannot boot, while iPXE clients can (${booting.length} machine(s) boot over the network); ` +
-      `build it with scripts/build-ipxe-efi.sh --chain-url http://${site.settings.wireguard.gatewayAddress}:8080/boot.ipxe --out <dir>, publish it at an https URL and set ipxeChainEfi: { url, sha256 } (docs/getting-started.md; docs/boot-path.md, "DHCP network-boot setting")`,
+      `build it with scripts/build-ipxe-efi.sh --chain-url ${matchboxBaseUrl(site.settings)}/boot.ipxe --out <dir>, publish it at an https URL and set ipxeChainEfi: { url, sha256 } (docs/getting-started.md; docs/boot-path.md, "DHCP network-boot setting")`,
   ];
 }
 
