@@ -8,6 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { request } from "node:http";
 import { parse } from "yaml";
 import type { Machine } from "../input/inventory";
+import { BOOT_REPORT_PORTS } from "../model/boot-reports";
 import type { SiteSettings } from "../input/settings";
 
 /** The receiver's status document (its contract: netboot.boot-status/v1). */
@@ -19,15 +20,16 @@ export const BOOT_STATUS_REPORT_SCHEMA = "netboot.boot-status-report/v1";
  * Where the receiver is: in Matchbox's namespace (the boot-server stack's
  * MATCHBOX_NAMESPACE), Service boot-report-receiver, container receiver. Its
  * status port is only reached through `kubectl port-forward` (the gateway
- * never forwards it). test/unit/boot-status.test.ts compares these with the
- * stack's namespace and, when that construct exists, the receiver's ports;
- * written here so the command's bundle does not load the stacks.
+ * never forwards it); its port is the model's (lib/model/boot-reports.ts).
+ * test/unit/boot-status.test.ts compares these with the stack's namespace and
+ * the receiver's construct; written here so the command's bundle does not load
+ * the stacks.
  */
 export const RECEIVER = {
   namespace: "netboot-matchbox",
   service: "boot-report-receiver",
   container: "receiver",
-  statusPort: 4003,
+  statusPort: BOOT_REPORT_PORTS.status,
 } as const;
 
 export const PHASES = ["booting", "maintenance", "installing", "installed", "running", "failed"] as const;

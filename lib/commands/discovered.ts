@@ -8,6 +8,7 @@ import { chosenSiteFile, loadSite, siteFileFromEnv } from "../input/settings";
 import { DataFileError, formatProblem, readSmallTextFile, YamlSource } from "../input/yaml-source";
 import { AppendError, appendEntries, entryComment } from "../model/discovery/append";
 import { discoveredMachines, type DiscoveredMachine } from "../model/discovery/entries";
+import { RECEIVER } from "./boot-status";
 import type { CommandResult } from "./validate";
 import { validateCommand } from "./validate";
 
@@ -16,7 +17,7 @@ export const DISCOVERED_USAGE = [
   "Lists the machines the boot-report receiver saw that no inventory entry names, each with a proposed entry (boot: maintenance, the",
   "largest installable disk's selector; the role is yours to add). Without --status the receiver's GET /status is read through",
   "kubectl port-forward (as npm run boot-status does); --status: a saved one, e.g.",
-  "  kubectl -n <receiver namespace> port-forward svc/<receiver> 4003:4003 & curl -s http://127.0.0.1:4003/status > status.json",
+  `  kubectl -n ${RECEIVER.namespace} port-forward svc/${RECEIVER.service} ${RECEIVER.statusPort}:${RECEIVER.statusPort} & curl -s http://127.0.0.1:${RECEIVER.statusPort}/status > status.json`,
   "--facts: what the machine's maintenance API says, read by the admin peer through the tunnel, one file per command:",
   "  talosctl get disks|links|systeminformation|cpus|memorymodules --insecure -n <address> -o json > <file>",
   "--append writes the entries into the inventory in place (comments and layout kept), then validates it as npm run validate does.",
