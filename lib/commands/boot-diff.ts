@@ -5,7 +5,7 @@ import { parseAllDocuments } from "yaml";
 import { parseInventory, type Machine } from "../input/inventory";
 import { ABSENT_PROFILE, bootPlan, talosInstallerImage, type ProfileSpec } from "../model/matchbox/boot-plan";
 import { fencedBlock, markdownCode } from "../model/markdown";
-import { parseSite, refusedPathProblem, type SiteSettings } from "../input/settings";
+import { EXAMPLE_SITE_PATH, parseSite, refusedPathProblem, siteFromCdktfJson, type SiteSettings } from "../input/settings";
 import { repositoryFile } from "../input/repo-files";
 import { oneLine, quote } from "../input/safe-text";
 import { MAX_PATCH_FILE_BYTES, patchPathProblem, patchProblem, type PatchReader } from "../input/talos/patch-files";
@@ -265,8 +265,9 @@ export function bootDiff(options: BootDiffOptions): BootDiffResult {
 
   const notes: string[] = [];
   const atBase = commitTree(repoRoot, commit, options.base);
-  const baseSite = options.siteFromEnv ? sitePath : (baseSiteSelection(atBase) ?? sitePath);
-  if (baseSite !== sitePath) notes.push(`the site at ${options.base} is ${baseSite} (its cdktf.json context.site); this change's is ${sitePath}`);
+  const selected = options.siteFromEnv ? undefined : baseSiteSelection(atBase);
+  const baseSite = selected?.site ?? sitePath;
+  if (selected && baseSite !== sitePath) notes.push(`the site at ${options.base} is ${baseSite} (${selected.by}); this change's is ${sitePath}`);
   let base: Side;
   const baseSiteRead = atBase.read(baseSite, MAX_DATA_FILE_BYTES);
   if ("missing" in baseSiteRead) {
@@ -335,15 +336,19 @@ function required(files: SideFiles, path: string): string {
 }
 
 /** The site the base commit selects: its cdktf.json's context.site, when it names one. */
-function baseSiteSelection(files: SideFiles): string | undefined {
+/**
+ * The site the base commit selects by the one rule (its cdktf.json's
+ * context.site, else the example), read from its tree, and by which part of
+ * the rule; undefined when it has no readable cdktf.json (not a netboot
+ * commit's layout: the change's site is used then).
+ */
+function baseSiteSelection(files: SideFiles): { readonly site: string; readonly by: string } | undefined {
+  const example = { site: EXAMPLE_SITE_PATH, by: "the example: its cdktf.json names no context.site" };
   const read = files.read("cdktf.json", MAX_DATA_FILE_BYTES);
   if (!("text" in read)) return undefined;
-  try {
-    const site = (JSON.parse(read.text) as { context?: { site?: unknown } } | null)?.context?.site;
-    return typeof site === "string" && site.trim() !== "" ? site.trim() : undefined;
-  } catch {
-    return undefined;
-  }
+  const selected = siteFromCdktfJson(read.text);
+  if ("problem" in selected) return undefined;
+  return selected.site === undefined ? example : { site: selected.site, by: "its cdktf.json context.site" };
 }
 
 /** git's output is sized from the largest file read, so a big blob is refused by size, never by a buffer overflow. */

@@ -26,7 +26,9 @@ import { quote } from "./safe-text";
 import { notificationChannelProblem } from "./notification-channels";
 
 export { displayPath, isInsideRepository, REPO_ROOT } from "./repo-files";
-export const EXAMPLE_SITE_FILE = resolve(REPO_ROOT, "sites/example.yaml");
+/** The built-in example site, relative to the repository root: what every command uses when nothing names another site. */
+export const EXAMPLE_SITE_PATH = "sites/example.yaml";
+export const EXAMPLE_SITE_FILE = resolve(REPO_ROOT, EXAMPLE_SITE_PATH);
 
 /** `T` with every property readonly, through arrays and nested objects (optional stays optional). */
 type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
@@ -107,7 +109,6 @@ export function siteFileFromEnv(env: NodeJS.ProcessEnv = process.env, cdktfJson:
 }
 
 function defaultSiteFromCdktfJson(file: string): string | undefined {
-  let parsed: unknown;
   // cdktf.json is the pull request's too: the same rule as every data file when it is the repository's.
   const checked = lexicallyInsideRepository(file) ? repositoryFile(relative(REPO_ROOT, file)) : { file };
   if ("error" in checked) {
@@ -119,19 +120,30 @@ function defaultSiteFromCdktfJson(file: string): string | undefined {
     if (read.code === "ENOENT") return undefined;
     throw new DataFileError(displayPath(file), [{ file: displayPath(file), field: "", message: read.error }]);
   }
+  const site = siteFromCdktfJson(read.text);
+  if ("problem" in site) throw new DataFileError(displayPath(file), [{ file: displayPath(file), ...site.problem }]);
+  return site.site;
+}
+
+/**
+ * cdktf.json's `context.site` from its text: the site file it names
+ * (relative to the repository root), undefined when it names none (then the
+ * example is the site), or why it cannot be read. The one reading of it, for
+ * the working tree and for a commit's tree (boot-diff's base side).
+ */
+export function siteFromCdktfJson(text: string): { site: string | undefined } | { problem: { field: string; message: string } } {
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(read.text);
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new DataFileError(displayPath(file), [{ file: displayPath(file), field: "", message: `cannot read it as JSON: ${(err as Error).message}` }]);
+    return { problem: { field: "", message: `cannot read it as JSON: ${(err as Error).message}` } };
   }
   const site = (parsed as { context?: { site?: unknown } } | null)?.context?.site;
-  if (site === undefined || site === null) return undefined;
+  if (site === undefined || site === null) return { site: undefined };
   if (typeof site !== "string" || site.trim() === "") {
-    throw new DataFileError(displayPath(file), [
-      { file: displayPath(file), field: "context.site", message: `got ${quote(site)}; must be the path of a site file relative to the repository root, e.g. "sites/home.yaml"` },
-    ]);
+    return { problem: { field: "context.site", message: `got ${quote(site)}; must be the path of a site file relative to the repository root, e.g. "sites/home.yaml"` } };
   }
-  return site.trim();
+  return { site: site.trim() };
 }
 
 /** Reads and validates a site file; throws DataFileError listing every problem. */

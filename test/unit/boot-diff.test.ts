@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -195,33 +195,41 @@ describe("npm run boot-diff (the real command)", () => {
   });
 });
 
+/**
+ * A repository as upstream ships it (the example site and inventory, cdktf.json
+ * with `baseContext`), committed, then a user's first change: their own site
+ * and inventory, named in cdktf.json's context.site; the example left as it was.
+ */
+function firstPullRequest(baseContext: Record<string, unknown>) {
+  const dir = mkdtempSync(join(tmpdir(), "netboot-first-pr-"));
+  const git = (...args: string[]) => {
+    const run = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@netboot.invalid", ...args], { cwd: dir, encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr}`);
+  };
+  cpSync(join(FIXTURES, "site/patches"), join(dir, "test/fixtures/site/patches"), { recursive: true });
+  mkdirSync(join(dir, "sites"));
+  mkdirSync(join(dir, "matchbox-config"));
+  const example = fixtureSiteValue();
+  example.matchbox.inventoryFile = "matchbox-config/machines.yaml";
+  writeFileSync(join(dir, "sites/example.yaml"), stringify(example));
+  const exampleMachines = parse(readFileSync(FIXTURE_INVENTORY, "utf8")).machines as Record<string, any>[];
+  writeFileSync(join(dir, "matchbox-config/machines.yaml"), stringify({ machines: exampleMachines }));
+  writeFileSync(join(dir, "cdktf.json"), JSON.stringify({ app: "x", context: baseContext }));
+  git("init", "-q");
+  git("add", "-A");
+  git("commit", "-qm", "upstream");
+  // The user's change: their own site and inventory, named in cdktf.json; the example left as it was.
+  const home = structuredClone(example);
+  home.matchbox.inventoryFile = "matchbox-config/home.yaml";
+  writeFileSync(join(dir, "sites/home.yaml"), stringify(home));
+  writeFileSync(join(dir, "matchbox-config/home.yaml"), stringify({ machines: [{ name: "dl360-a", mac: "02:6e:62:00:10:01", role: "controlplane", address: "10.0.20.41" }] }));
+  writeFileSync(join(dir, "cdktf.json"), JSON.stringify({ app: "x", context: { site: "sites/home.yaml" } }));
+  return { dir, exampleMachines };
+}
+
 describe("boot-diff on a user's first pull request (issue 24)", () => {
   test("the base side is read with the base commit's own site (its cdktf.json context.site): the example machines removed, the user's added", () => {
-    const dir = mkdtempSync(join(tmpdir(), "netboot-first-pr-"));
-    const git = (...args: string[]) => {
-      const run = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@netboot.invalid", ...args], { cwd: dir, encoding: "utf8" });
-      if (run.status !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr}`);
-    };
-    const mkdir = (path: string) => require("node:fs").mkdirSync(join(dir, path), { recursive: true });
-    cpSync(join(FIXTURES, "site/patches"), join(dir, "test/fixtures/site/patches"), { recursive: true });
-    mkdir("sites");
-    mkdir("matchbox-config");
-    const example = fixtureSiteValue();
-    example.matchbox.inventoryFile = "matchbox-config/machines.yaml";
-    writeFileSync(join(dir, "sites/example.yaml"), stringify(example));
-    const exampleMachines = parse(readFileSync(FIXTURE_INVENTORY, "utf8")).machines as Record<string, any>[];
-    writeFileSync(join(dir, "matchbox-config/machines.yaml"), stringify({ machines: exampleMachines }));
-    writeFileSync(join(dir, "cdktf.json"), JSON.stringify({ app: "x", context: { site: "sites/example.yaml" } }));
-    git("init", "-q");
-    git("add", "-A");
-    git("commit", "-qm", "upstream");
-    // The user's change: their own site and inventory, named in cdktf.json; the example left as it was.
-    const home = structuredClone(example);
-    home.matchbox.inventoryFile = "matchbox-config/home.yaml";
-    writeFileSync(join(dir, "sites/home.yaml"), stringify(home));
-    writeFileSync(join(dir, "matchbox-config/home.yaml"), stringify({ machines: [{ name: "dl360-a", mac: "02:6e:62:00:10:01", role: "controlplane", address: "10.0.20.41" }] }));
-    writeFileSync(join(dir, "cdktf.json"), JSON.stringify({ app: "x", context: { site: "sites/home.yaml" } }));
-
+    const { dir, exampleMachines } = firstPullRequest({ site: "sites/example.yaml" });
     const result = bootDiff({ repoRoot: dir, siteFile: join(dir, "sites/home.yaml"), base: "HEAD" });
     expect(result.baseProblem).toBeUndefined();
     expect(result.base.site).toBe("sites/example.yaml");
@@ -233,5 +241,15 @@ describe("boot-diff on a user's first pull request (issue 24)", () => {
     const same = bootDiff({ repoRoot: dir, siteFile: join(dir, "sites/home.yaml"), base: "HEAD", siteFromEnv: true });
     expect(same.base.site).toBe("sites/home.yaml");
     expect(same.notes).toEqual(["sites/home.yaml does not exist at HEAD; the base inventory is read with this change's settings"]);
+  });
+  test("a base whose cdktf.json names no site (as upstream ships it, context: {}) is read with the example, by the same rule", () => {
+    const { dir, exampleMachines } = firstPullRequest({});
+    const result = bootDiff({ repoRoot: dir, siteFile: join(dir, "sites/home.yaml"), base: "HEAD" });
+    expect(result.baseProblem).toBeUndefined();
+    expect(result.base.site).toBe("sites/example.yaml");
+    expect(result.notes).toEqual(["the site at HEAD is sites/example.yaml (the example: its cdktf.json names no context.site); this change's is sites/home.yaml"]);
+    const lines = changeLines(result.changes);
+    expect(lines.filter((l) => l.startsWith("+ "))).toEqual(["+ dl360-a  02:6e:62:00:10:01  talos-dl360-a"]);
+    expect(lines.filter((l) => /^- fixture-/.test(l)).length).toBe(exampleMachines.length);
   });
 });
