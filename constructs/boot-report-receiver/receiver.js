@@ -280,15 +280,16 @@ const canonicalMac = (m) => (MAC_RE.test(m) ? m.toLowerCase().replace(/-/g, ":")
 /**
  * What a kernel or Talos log line says about the machine (the log stream
  * carries no hostname or MAC field of its own):
- * - the kernel's "Kernel command line: ..." carries netboot's
- *   `talos.config=…/generic?mac=aa-bb-…` (iPXE's ${mac:hexhyp}) on installing machines;
+ * - the kernel's "Kernel command line: ..." carries the booting NIC's MAC
+ *   (iPXE's ${mac:hexhyp}): in `talos.config=…/generic?mac=aa-bb-…` on
+ *   installing machines, in `netboot.mac=aa-bb-…` on maintenance (discovery);
  * - "[talos] [initramfs] booting Talos v1.13.9" (talos internal/app/init/main.go);
  * - "[talos] setting hostname {… "hostname": "cp-01" …}" (network/hostname_spec.go);
  * - "[talos] assigned address {… "address": "10.0.20.10/24" …}" (network/address_spec.go).
  */
 function logFacts(line) {
   const facts = {};
-  const cmdline = /Kernel command line: .*?[?&]mac=([0-9A-Fa-f]{2}(?:[-:][0-9A-Fa-f]{2}){5})(?![0-9A-Fa-f])/.exec(line);
+  const cmdline = /Kernel command line:.*?(?:[?&]|\snetboot\.)mac=([0-9A-Fa-f]{2}(?:[-:][0-9A-Fa-f]{2}){5})(?![0-9A-Fa-f])/.exec(line);
   if (cmdline) facts.mac = canonicalMac(cmdline[1]);
   const version = /\bbooting Talos (v\d+\.\d+\.\d+[0-9A-Za-z.+-]*)/.exec(line);
   if (version) facts.talosVersion = version[1].slice(0, 64);

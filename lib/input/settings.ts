@@ -17,7 +17,7 @@ import { MAX_NAME_PREFIX_LENGTH, PREFIXED_GCP_NAMES } from "./gcp-names";
 import { talosMetalKernelArgs } from "./talos/metal-kernel-args";
 import { checkTalosSettings } from "./talos/settings-check";
 import { readPatchFile, type PatchReader } from "./talos/patch-files";
-import { kernelArgProblem } from "./talos/kernel-args";
+import { kernelArgProblem, PROFILE_OWNED_ARG_KEYS } from "./talos/kernel-args";
 import { validatedDocument, type RetiredFields } from "./schema-check";
 import { CONTROL_CHARACTER, notOneToken } from "./tokens";
 import { DataFileError, formatPath, readSmallTextFile, YamlSource, type FieldPath, type Problem } from "./yaml-source";
@@ -397,7 +397,7 @@ function checkConsumerRules(s: SiteSettings, src: YamlSource): Problem[] {
 
   // Kernel command line (the iPXE `kernel` line Matchbox renders): the same rule as every kernel argument.
   (s.rescue?.args ?? []).forEach((arg, i) => {
-    const wrong = kernelArgProblem(arg);
+    const wrong = kernelArgProblem(arg, undefined, PROFILE_OWNED_ARG_KEYS);
     if (wrong) refuse(["rescue", "args", i], wrong);
   });
 

@@ -38,6 +38,19 @@ export function bootReportKernelArgs(site: SiteSettings): string[] {
 }
 
 /**
+ * The booting NIC's MAC on the maintenance profile's command line, for the
+ * receiver: a machine in maintenance mode has no `talos.config=` URL (whose
+ * `?mac=` names an installing machine's NIC), and none of its events or log
+ * lines carries a MAC otherwise, so a discovered machine could get no entry.
+ * iPXE expands `${mac:hexhyp}` when it runs the `kernel` line, as it does in
+ * `talos.config=`. Linux sets aside a dotted parameter it does not know as an
+ * unused module parameter (init/main.c unknown_bootoption) and Talos reads
+ * only its own keys; the kernel prints the whole line as "Kernel command
+ * line: …", which the receiver reads (receiver.js logFacts).
+ */
+export const BOOT_REPORT_MAC_ARG = "netboot.mac=${mac:hexhyp}";
+
+/**
  * The installed system's documents for the same targets, so a machine that
  * boots from its disk still reports (its command line is the installer's
  * UKI's, not the PXE one). Kinds and fields from siderolabs/talos v1.13.9

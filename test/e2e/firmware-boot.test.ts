@@ -29,6 +29,7 @@ import { hyphenatedMac, normalizeMac, type CanonicalMac } from "../../lib/input/
 import { matchboxBaseUrl } from "../../lib/model/matchbox/boot-plan";
 import { logicalName } from "../../constructs/matchbox-boot-config";
 import { parseStandInLog, type StandInRequest } from "../support/matchbox-standin";
+import { RECEIVER_SCRIPT } from "../support/boot-reports";
 import { applyApp, matchboxStoreFromEvaluated, type EvaluatedMatchboxStore } from "../support/terraform-app";
 import { buildBootNetwork, BOOT_NET, CHAIN_EFI_ASSET, type BootNetwork } from "./support/boot-network";
 import { buildInitramfs, printedCmdline } from "./support/initramfs";
@@ -360,6 +361,11 @@ describeE2E(
         const tokens = r.cmdline.trim().split(/\s+/);
         expect(tokens).toEqual(expectedCmdline(named("talos-maintenance"), mac.mac, fw));
         expect(tokens.filter((t) => t.startsWith("talos.config="))).toEqual([]);
+        // The MAC the receiver learns it by (no config URL carries it): iPXE expanded it, and the
+        // receiver reads it from the line as the kernel prints it.
+        expect(tokens).toContain(`netboot.mac=${hyphenatedMac(mac.mac)}`);
+        const { logFacts } = require(RECEIVER_SCRIPT) as { logFacts(line: string): { mac?: string } };
+        expect(logFacts(`Kernel command line: ${r.cmdline.trim()}`).mac).toBe(mac.mac);
       });
 
       test("efi: a listed machine with boot: disk still gets Matchbox's 404 and the firmware gives up (moves on to its disk)", () => {

@@ -97,7 +97,7 @@ describe("boot-report receiver: Talos's own reports", () => {
     expect(w.error).toMatch(/^config load: failed to fetch config from .*404 Not Found$/);
   });
 
-  test("a machine in no inventory: kept with machine null, its hostname, address, maintenance phase, and its events and logs merged by hostname", async () => {
+  test("a machine in no inventory: kept with machine null, its hostname, the MAC its maintenance command line names, address, maintenance phase, and its events and logs merged by hostname", async () => {
     const answers = await publishAll(r.ports.events, eventFixture("maintenance-unknown"));
     // The event type Talos 1.13 does not define is accepted (Talos would resend it forever otherwise), kept by name.
     expect(answers.map((a) => a.grpcStatus)).toEqual(["0", "0", "0", "0"]);
@@ -105,7 +105,7 @@ describe("boot-report receiver: Talos's own reports", () => {
     const status = await eventually("unknown machine's logs", () => fetchStatus(r.ports.status), (s) => row(s, (m) => m.hostname === "talos-2bc-4de")?.logLines === 4);
     const unknown = status.machines.filter((m) => m.hostname === "talos-2bc-4de");
     expect(unknown).toHaveLength(1);
-    expect(unknown[0]).toMatchObject({ machine: null, identifiedBy: null, mac: null, address: "10.0.20.77", addresses: ["10.0.20.77", "fe80::1"], phase: "maintenance", talosVersion: "v1.13.9", events: 4 });
+    expect(unknown[0]).toMatchObject({ machine: null, identifiedBy: null, mac: "52:54:00:0a:bc:de", address: "10.0.20.77", addresses: ["10.0.20.77", "fe80::1"], phase: "maintenance", talosVersion: "v1.13.9", events: 4 });
     await eventually("future event on stdout", async () => r.lines.some((l) => l.type === "machine.SomeFutureEvent"), Boolean);
     expect(r.lines.find((l) => l.type === "machine.SomeFutureEvent")).toMatchObject({ kind: "event", machine: null, note: expect.stringContaining("not decoded") });
   });

@@ -5,6 +5,7 @@
 // Matchbox v0.11.0's own rules and real iPXE.
 import { Testing } from "cdktf";
 import type { NetbootSite } from "../../lib/input/site";
+import { BOOT_REPORT_MAC_ARG } from "../../lib/model/boot-reports";
 import { ABSENT_PROFILE, bootPlan, DISCOVERY_GROUP, PROFILE_NAMES } from "../../lib/model/matchbox/boot-plan";
 import { formatPreview, plannedMatchboxStore, previewBoot } from "../../lib/model/matchbox/preview";
 import { selectGroup } from "../../lib/model/matchbox/selection";
@@ -63,9 +64,23 @@ describe("discovery on", () => {
     const maintenance = plan.profiles.find((p) => p.name === PROFILE_NAMES.maintenance)!;
     expect(maintenance.machine).toBeUndefined();
     expect(maintenance.args.filter((a) => a.startsWith("talos.config="))).toEqual([]);
-    // The same Talos arguments as an installing machine's profile, less its config URL and its own arguments.
+    // The same Talos arguments as an installing machine's profile, less its config URL and its own
+    // arguments, and with the MAC argument the receiver reads instead of the config URL's ?mac=.
     const cp2 = plan.profiles.find((p) => p.name === "talos-fixture-cp-2")!;
-    expect(maintenance.args).toEqual(cp2.args.filter((a) => !a.startsWith("talos.config=")));
+    expect(maintenance.args).toEqual([...cp2.args.filter((a) => !a.startsWith("talos.config=")), BOOT_REPORT_MAC_ARG]);
+  });
+
+  test("the receiver learns a discovered machine's MAC from the maintenance command line as the kernel prints it", () => {
+    // What the receiver gets in the kernel log: iPXE expands ${mac:hexhyp} on the kernel line, Linux prints the line.
+    const { logFacts } = require("../../constructs/boot-report-receiver/receiver.js") as { logFacts(line: string): { mac?: string } };
+    const printed = (args: readonly string[], mac: string) => `Kernel command line: ${args.join(" ").replace(/\$\{mac:hexhyp\}/g, mac.replace(/:/g, "-"))}`;
+    const maintenance = plan.profiles.find((p) => p.name === PROFILE_NAMES.maintenance)!;
+    expect(logFacts(printed(maintenance.args, "52:54:00:0a:bc:de")).mac).toBe("52:54:00:0a:bc:de");
+    // An installing profile's MAC, from its talos.config URL, as before.
+    const cp2 = plan.profiles.find((p) => p.name === "talos-fixture-cp-2")!;
+    expect(logFacts(printed(cp2.args, "52:54:00:00:00:02")).mac).toBe("52:54:00:00:00:02");
+    // Only netboot's own key counts: a look-alike argument names no MAC.
+    expect(logFacts("Kernel command line: talos.platform=metal xnetboot.mac=52-54-00-00-00-03").mac).toBeUndefined();
   });
 
   test("precedence (Matchbox: more selector pairs first): a listed MAC keeps its own group, a disk machine its profile-less group, only an unknown MAC reaches the catch-all", () => {

@@ -93,7 +93,8 @@ describe("matchbox-config stack", () => {
       expect(p.initrd).toEqual(["/assets/talos/v1.13.9/initramfs-amd64.xz"]);
       expect(p.initrd[0].endsWith(`/${p.args[0].slice("initrd=".length)}`)).toBe(true);
     }
-    expect(profile("talos-maintenance").args).toEqual([...talos, ...reports]);
+    // Maintenance has no config URL: the receiver learns the booting NIC's MAC from netboot.mac= (discovery).
+    expect(profile("talos-maintenance").args).toEqual([...talos, ...reports, "netboot.mac=$${mac:hexhyp}"]);
     // Only a machine's own profile serves a generated config (the next test).
     expect(profile("talos-maintenance").machine).toBe("");
     expect(profile("talos-fixture-cp-1").machine).toBe("fixture-cp-1");
@@ -240,10 +241,12 @@ describe("Talos kernel arguments", () => {
       const at = args.indexOf("proc_mem.force_override=never");
       // Then the site's talos.kernelArgs.
       expect(args.slice(at + 1, at + 4)).toEqual(["console=ttyS2,115200n8", "net.ifnames=0", "console=ttyS0,115200n8"]);
-      // netboot's report arguments come after everything the site and the machine add, before talos.config.
+      // netboot's report arguments come after everything the site and the machine add, then
+      // talos.config (installing) or netboot.mac (maintenance): exactly one of them, last.
       const sink = args.indexOf("talos.events.sink=10.99.0.1:4002");
       expect(args.slice(sink, sink + 2)).toEqual(["talos.events.sink=10.99.0.1:4002", "talos.logging.kernel=tcp://10.99.0.1:4001"]);
-      expect(args.slice(sink + 2).every((a) => a.startsWith("talos.config="))).toBe(true);
+      expect(args.slice(sink + 2)).toHaveLength(1);
+      expect(args[sink + 2]).toMatch(/^(talos\.config=|netboot\.mac=\$\{mac:hexhyp\}$)/);
     }
   });
 });
@@ -312,8 +315,9 @@ describe("boot preview", () => {
     const result = preview("02:6e:62:00:00:02", site, plannedMatchboxStore(site));
     expect(result.kind === "boot" && result.profile.name).toBe("talos-maintenance");
     expect(result.kind === "boot" && result.ipxe).not.toContain("talos.config");
-    // It reports all the same: Talos reads the sink and kernel-log arguments without any config (maintenance mode too).
-    expect(result.kind === "boot" && result.ipxe).toMatch(/ talos\.events\.sink=10\.99\.0\.1:4002 talos\.logging\.kernel=tcp:\/\/10\.99\.0\.1:4001\n/);
+    // It reports all the same: Talos reads the sink and kernel-log arguments without any config (maintenance mode too),
+    // and the kernel prints the NIC's MAC (iPXE expands it) for the receiver.
+    expect(result.kind === "boot" && result.ipxe).toMatch(/ talos\.events\.sink=10\.99\.0\.1:4002 talos\.logging\.kernel=tcp:\/\/10\.99\.0\.1:4001 netboot\.mac=\$\{mac:hexhyp\}\n/);
   });
 
   test("a machine on disk gets a 404, with the reason", () => {

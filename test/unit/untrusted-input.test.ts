@@ -243,14 +243,21 @@ describe("kernel arguments: one token iPXE and Linux both read as one argument, 
 
   test("talos.kernelArgs: a second talos.events.sink= or talos.logging.kernel= (reports sent elsewhere) is refused", () => {
     expect(settingsProblems((v) => (v.talos.kernelArgs = ["talos.events.sink=198.51.100.66:4002", "talos.logging.kernel=udp://198.51.100.66:514"])).map((l) => l.replace(/^.*?: talos/, "talos"))).toEqual([
-      "talos.kernelArgs[0]: talos.events.sink= is set by the boot profile itself (initrd=, talos.platform=, talos.config=, talos.events.sink=, talos.logging.kernel=); remove it",
-      "talos.kernelArgs[1]: talos.logging.kernel= is set by the boot profile itself (initrd=, talos.platform=, talos.config=, talos.events.sink=, talos.logging.kernel=); remove it",
+      "talos.kernelArgs[0]: talos.events.sink= is set by the boot profile itself (initrd=, talos.platform=, talos.config=, talos.events.sink=, talos.logging.kernel=, netboot.mac=); remove it",
+      "talos.kernelArgs[1]: talos.logging.kernel= is set by the boot profile itself (initrd=, talos.platform=, talos.config=, talos.events.sink=, talos.logging.kernel=, netboot.mac=); remove it",
     ]);
+  });
+
+  test("talos.kernelArgs: a netboot.mac= of the site's own (the receiver would take it for the booting NIC's) is refused; rescue.args may use the key", () => {
+    expect(settingsProblems((v) => (v.talos.kernelArgs = ["netboot.mac=aa-bb-cc-dd-ee-01"])).map((l) => l.replace(/^.*?: talos/, "talos"))).toEqual([
+      "talos.kernelArgs[0]: netboot.mac= is set by the boot profile itself (initrd=, talos.platform=, talos.config=, talos.events.sink=, talos.logging.kernel=, netboot.mac=); remove it",
+    ]);
+    expect(settingsProblems((v) => (v.rescue.args = ["netboot.mac=${net0/mac:hexhyp}"]))).toEqual([]);
   });
 
   test("talos.schematicExtraKernelArgs: a second talos.config= and a trailing # are refused (they landed before netboot's own)", () => {
     expect(settingsProblems((v) => (v.talos.schematicExtraKernelArgs = ["talos.config=http://198.51.100.66/evil", "#"])).map((l) => l.replace(/^.*?: talos/, "talos"))).toEqual([
-      "talos.schematicExtraKernelArgs[0]: talos.config= is set by the boot profile itself (initrd=, talos.platform=, talos.config=, talos.events.sink=, talos.logging.kernel=); remove it",
+      "talos.schematicExtraKernelArgs[0]: talos.config= is set by the boot profile itself (initrd=, talos.platform=, talos.config=, talos.events.sink=, talos.logging.kernel=, netboot.mac=); remove it",
       `talos.schematicExtraKernelArgs[1]: "#" starts an iPXE comment, which would drop every argument after it (netboot's talos.config= too); ${KERNEL_ALLOWED}`,
     ]);
   });

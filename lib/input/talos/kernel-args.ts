@@ -9,6 +9,13 @@ import { notOneToken } from "../tokens";
  * talos.schematicExtraKernelArgs, rescue.args) is checked against it.
  */
 export const PROFILE_OWNED_ARG_KEYS = ["initrd", "talos.platform", "talos.config", "talos.events.sink", "talos.logging.kernel"] as const;
+/**
+ * On Talos profiles also the receiver's MAC argument (BOOT_REPORT_MAC_ARG in
+ * lib/model/boot-reports.ts): the receiver reads the first one on the command
+ * line, so a site's own would name the wrong NIC. The rescue profile carries
+ * no report arguments, so its args may use the key (the fixture's does).
+ */
+export const TALOS_PROFILE_OWNED_ARG_KEYS = [...PROFILE_OWNED_ARG_KEYS, "netboot.mac"] as const;
 
 const keyOf = (arg: string) => arg.split("=", 1)[0];
 
@@ -55,14 +62,15 @@ export function kernelArgTokenProblem(arg: string): string | undefined {
 /**
  * Why `arg` cannot be added after `before` on a kernel command line, or
  * undefined when it can: one token both iPXE and Linux read as one argument,
- * not an argument the profile owns, and (when `before` is given) not a repeat
+ * not an argument the profile owns (`owned`: a Talos profile's keys unless
+ * told), and (when `before` is given) not a repeat
  * of one already there.
  */
-export function kernelArgProblem(arg: string, before?: readonly string[]): string | undefined {
+export function kernelArgProblem(arg: string, before?: readonly string[], owned: readonly string[] = TALOS_PROFILE_OWNED_ARG_KEYS): string | undefined {
   const token = kernelArgTokenProblem(arg);
   if (token) return token;
-  if ((PROFILE_OWNED_ARG_KEYS as readonly string[]).includes(keyOf(arg))) {
-    return `${keyOf(arg)}= is set by the boot profile itself (${PROFILE_OWNED_ARG_KEYS.map((k) => `${k}=`).join(", ")}); remove it`;
+  if (owned.includes(keyOf(arg))) {
+    return `${keyOf(arg)}= is set by the boot profile itself (${owned.map((k) => `${k}=`).join(", ")}); remove it`;
   }
   if (before?.includes(arg)) return `${arg} is already on the command line (Talos's own arguments, the schematic's, or the site's talos.kernelArgs)`;
   return undefined;

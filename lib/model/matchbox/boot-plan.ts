@@ -5,7 +5,7 @@ import { baseTalosKernelArgs } from "../../input/talos/settings-check";
 import { machineKernelArgs, machineSchematic, metalInstallerImage, netbootMachinePatches } from "../talos/machine-patches";
 import { MATCHBOX_HTTP_PORT } from "../wireguard/render";
 import { talosMetalKernelArgs } from "../../input/talos/metal-kernel-args";
-import { bootReportKernelArgs } from "../boot-reports";
+import { BOOT_REPORT_MAC_ARG, bootReportKernelArgs } from "../boot-reports";
 
 /** A Matchbox profile as this project means it (values as Matchbox should finally hold them). */
 export interface ProfileSpec {
@@ -119,7 +119,8 @@ export function bootPlan(site: SiteSettings, machines: readonly Machine[]): Boot
   const installing = machines.filter((m) => m.boot === "install");
   const profiles: ProfileSpec[] = [
     ...installing.map((m) => ({ name: talosProfileName(m.name), ...talosBase, args: [...talosArgs, ...machineKernelArgs(site, m), ...reportArgs, configUrl], machine: m.name })),
-    { name: PROFILE_NAMES.maintenance, ...talosBase, args: [...talosArgs, ...site.talos.kernelArgs, ...reportArgs] },
+    // Maintenance has no talos.config (whose ?mac= names an installing NIC): the receiver learns its MAC from BOOT_REPORT_MAC_ARG.
+    { name: PROFILE_NAMES.maintenance, ...talosBase, args: [...talosArgs, ...site.talos.kernelArgs, ...reportArgs, BOOT_REPORT_MAC_ARG] },
   ];
   const talosConfigs = installing.map(
     (m): TalosConfigSpec => ({
