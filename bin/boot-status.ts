@@ -1,10 +1,11 @@
-// npm run boot-status -- [--json] [--source auto|port-forward|logging] [--status-file <file>] [--days <n>] [--now <time>]
+// npm run boot-status -- [--json] [--source auto|port-forward|logging] [--status-file <file>] [--save-status <file>] [--days <n>] [--now <time>]
 // Each inventory machine's state as the boot-report receiver saw it, and what
 // to do next (docs/machine-lifecycle.md). Reads the receiver's /status through
 // `kubectl port-forward`, else its lines in Cloud Logging (`gcloud logging
-// read`); --status-file reads a saved /status answer instead.
+// read`); --status-file reads a saved /status answer instead; --save-status
+// writes what was read in that form (for npm run discovered -- --status).
 // Exit status: 0; 1 when no source could be read; 2 on usage or invalid data.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import {
   bootStatusReport,
@@ -24,9 +25,11 @@ import { loadSite, REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
 import { DataFileError, readSmallTextFile, YamlSource } from "../lib/input/yaml-source";
 
 const USAGE =
-  "usage: npm run boot-status -- [--json] [--source auto|port-forward|logging] [--status-file <file>] [--namespace <ns>] [--days <n>] [--now <ISO time>]\n" +
+  "usage: npm run boot-status -- [--json] [--source auto|port-forward|logging] [--status-file <file>] [--save-status <file>] [--namespace <ns>] [--days <n>] [--now <ISO time>]\n" +
   "  --source        auto (default): the receiver through kubectl port-forward, else Cloud Logging\n" +
   "  --status-file   a saved GET /status answer instead of either source\n" +
+  "  --save-status   also write the receiver's status as read (GET /status's form, from either source) to this file,\n" +
+  "                  for npm run discovered -- --status <file>\n" +
   "  --days          how far back Cloud Logging is read (default 30, its retention)\n" +
   "  --now           judge window ages as of this time (for a saved status)";
 
@@ -39,6 +42,7 @@ async function main(): Promise<number> {
       json: { type: "boolean", default: false },
       source: { type: "string", default: "auto" },
       "status-file": { type: "string" },
+      "save-status": { type: "string" },
       namespace: { type: "string", default: RECEIVER.namespace },
       days: { type: "string", default: "30" },
       now: { type: "string" },
@@ -94,6 +98,14 @@ async function main(): Promise<number> {
       readers = values.source === "port-forward" ? [forward] : values.source === "logging" ? [logging] : [forward, logging];
     }
     const { status, source } = await readFirst(readers);
+    const saveTo = values["save-status"];
+    if (saveTo !== undefined) {
+      try {
+        writeFileSync(saveTo, `${JSON.stringify(status, null, 2)}\n`);
+      } catch (err) {
+        throw new BootStatusError(`--save-status ${saveTo}: cannot write it: ${(err as Error).message}`);
+      }
+    }
     const windows = windowsOpened(REPO_ROOT, relative(REPO_ROOT, resolve(REPO_ROOT, inventoryPath)), inventoryText, machines.map((m) => m.name));
     const report = bootStatusReport({ site: relative(REPO_ROOT, siteFile), settings: site.settings, machines, status, source, windows, now });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatBootStatus(report));

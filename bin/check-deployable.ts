@@ -267,6 +267,7 @@ const GITHUB_OUTPUT_SOURCES: Readonly<Record<string, string>> = {
   cluster_location: "gke.location, else gcp.zone",
   state_bucket: "state.bucket",
   inventory_file: "matchbox.inventoryFile",
+  discovery: "discovery.enabled",
   matchbox_namespace: "MATCHBOX_NAMESPACE, stacks/boot-server-stack.ts",
   plan_stacks: "PLAN_STACKS, stacks/index.ts",
 };
@@ -298,6 +299,8 @@ export function githubOutputs(loaded: LoadedSite): Record<string, string> {
     cluster_location: s.gke.location ?? s.gcp.zone,
     state_bucket: s.state.bucket ?? "",
     inventory_file: s.matchbox.inventoryFile,
+    // "true" or "false": the close-boot-windows workflow proposes discovered machines only when it is on.
+    discovery: String(s.discovery.enabled),
     // Owned by the boot-server stack; the deploy workflow's port-forward reads it from here.
     matchbox_namespace: MATCHBOX_NAMESPACE,
     // The stacks the diff and drift jobs plan, in deploy order, space-separated.

@@ -5,6 +5,7 @@
 //   npm run --silent discovered -- --status status.json [--facts f.json]... --append   (the branch's change)
 //   npm run --silent boot-diff -- --base HEAD --markdown > boot-diff.md
 //   node .github/scripts/discovery-pr.js body discovered.json [boot-diff.md] [run-url] > body.md
+//   node .github/scripts/discovery-pr.js names discovered.json > names   (the entries' names, one a line)
 //
 // Everything a machine reported is data: each machine's facts and proposed
 // entry go into one fenced code block (no Markdown, mention, link or HTML is
@@ -80,13 +81,32 @@ function body(discovered, bootDiffMarkdown, runUrl) {
   return truncateMarkdown(parts.join("\n"), MAX_BODY, "the output of npm run discovered");
 }
 
+/** The proposed entries' names, one a line: the title and commit of open-inventory-pr.sh. */
+function names(discovered) {
+  return discovered
+    .filter((d) => d.entry)
+    .map((d) => {
+      // discovered names them new-<MAC bytes>; anything else did not come from it.
+      if (typeof d.entry.name !== "string" || !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(d.entry.name)) throw new PrError(`entry name ${quote(d.entry.name)} is not a machine name (a DNS label) as npm run discovered writes it`);
+      return `${d.entry.name}\n`;
+    })
+    .join("");
+}
+
+const USAGE = "usage: node .github/scripts/discovery-pr.js body <discovered.json> [<boot-diff.md>] [<run-url>]\n" +
+  "       node .github/scripts/discovery-pr.js names <discovered.json>\n";
+
 function main(argv) {
   const [command, file, diffFile, runUrl] = argv;
-  if (command !== "body" || !file) {
-    process.stderr.write("usage: node .github/scripts/discovery-pr.js body <discovered.json> [<boot-diff.md>] [<run-url>]\n");
+  if (!["body", "names"].includes(command) || !file || (command === "names" && argv.length > 2)) {
+    process.stderr.write(USAGE);
     return 2;
   }
   try {
+    if (command === "names") {
+      process.stdout.write(names(readDiscovered(file)));
+      return 0;
+    }
     const diff = diffFile ? fs.readFileSync(diffFile, "utf8") : "";
     process.stdout.write(body(readDiscovered(file), diff, runUrl));
     return 0;
@@ -100,4 +120,4 @@ function main(argv) {
 }
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));
-module.exports = { body, quote };
+module.exports = { body, names, quote };

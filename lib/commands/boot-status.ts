@@ -145,8 +145,17 @@ export function statusFromLogEntries(entries: unknown, from: string, now: Date, 
     if (p.kind === "ready") run++;
     else if (typeof p.source === "string" && ["event", "log", "drop"].includes(p.kind as string)) lines.push({ ...p, connKey: typeof p.conn === "string" ? `${run}:${p.conn}` : null });
   }
+  // The same for the MAC of a machine in no inventory (discovery): its event
+  // connection learns it only once the receiver merges it with the kernel
+  // log that names it, so its first events would be a second, MAC-less entry.
   const connMachine = new Map<string, string>();
-  for (const line of lines) if (line.connKey !== null && typeof line.machine === "string" && !connMachine.has(line.connKey)) connMachine.set(line.connKey, line.machine);
+  const connMac = new Map<string, string>();
+  for (const line of lines) {
+    if (line.connKey === null) continue;
+    if (typeof line.machine === "string" && !connMachine.has(line.connKey)) connMachine.set(line.connKey, line.machine);
+    const state = line.machineState as Record<string, unknown> | null | undefined;
+    if (typeof state?.mac === "string" && !connMac.has(line.connKey)) connMac.set(line.connKey, state.mac.toLowerCase());
+  }
   const byKey = new Map<string, { -readonly [K in keyof ReportedMachine]: ReportedMachine[K] }>();
   for (const line of lines) {
     // The receiver writes the machine's state after the line's report as
@@ -154,7 +163,7 @@ export function statusFromLogEntries(entries: unknown, from: string, now: Date, 
     // writer, an older receiver) may carry them at the top level.
     const state = typeof line.machineState === "object" && line.machineState !== null ? (line.machineState as Record<string, unknown>) : line;
     const name = typeof line.machine === "string" ? line.machine : line.connKey !== null ? (connMachine.get(line.connKey) ?? null) : null;
-    const mac = typeof state.mac === "string" ? state.mac.toLowerCase() : null;
+    const mac = typeof state.mac === "string" ? state.mac.toLowerCase() : line.connKey !== null ? (connMac.get(line.connKey) ?? null) : null;
     // Every report reaches the receiver from the gateway's address (it
     // masquerades), so lines never identified are told apart by connection.
     const key = name ? `name:${name}` : mac ? `mac:${mac}` : line.connKey !== null ? `conn:${line.connKey}` : `address:${line.source}`;

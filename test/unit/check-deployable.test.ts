@@ -377,6 +377,7 @@ describe("check-deployable", () => {
           "cluster_location=europe-west1-b",
           "state_bucket=nbfix-home-tfstate",
           "inventory_file=test/fixtures/site/machines.yaml",
+          "discovery=false",
           "matchbox_namespace=netboot-matchbox",
           "plan_stacks=network gke boot-server",
         ]),

@@ -14,7 +14,7 @@ import { siteFrom } from "../support/site";
 // The close-boot-windows workflow's scripts, run as the workflow runs them, on
 // a report that boot-status builds from the sample receiver status.
 const SCRIPT = join(REPO_ROOT, ".github/scripts/close-boot-windows.js");
-const OPEN_PR = join(REPO_ROOT, ".github/scripts/open-close-pr.sh");
+const OPEN_PR = join(REPO_ROOT, ".github/scripts/open-inventory-pr.sh");
 const FIXTURES = join(REPO_ROOT, "test/fixtures/boot-status");
 const INVENTORY_TEXT = readFileSync(join(FIXTURES, "machines.yaml"), "utf8");
 const NOW = new Date("2026-12-07T11:30:00Z");
@@ -148,7 +148,7 @@ describe("the closing pull request, from the sample status (cp-01 installed)", (
   });
 });
 
-describe("open-close-pr.sh (with a stand-in for gh and a local origin)", () => {
+describe("open-inventory-pr.sh (with a stand-in for gh and a local origin)", () => {
   const BASH = spawnSync("bash", ["-c", "command -v bash"], { encoding: "utf8" }).stdout.trim();
   function setup(openPr: string) {
     const repo = repository();
@@ -168,7 +168,7 @@ describe("open-close-pr.sh (with a stand-in for gh and a local origin)", () => {
       spawnSync(BASH, [OPEN_PR], {
         cwd: repo.dir,
         encoding: "utf8",
-        env: { PATH: `${bin}:${process.env.PATH}`, HOME: bin, INVENTORY_FILE: "inventory/machines.yaml", BODY_FILE: join(repo.dir, "..", "body.md"), CLOSED_NAMES: "cp-01\nworker-01\n", ...extra },
+        env: { PATH: `${bin}:${process.env.PATH}`, HOME: bin, INVENTORY_FILE: "inventory/machines.yaml", BODY_FILE: join(repo.dir, "..", "body.md"), MACHINE_NAMES: "cp-01\nworker-01\n", ...extra },
       });
     const ghCalls = () => readFileSync(calls, "utf8").trim().split("\n");
     const onOrigin = (ref: string) => spawnSync("git", ["--git-dir", origin, "show", `${ref}:inventory/machines.yaml`], { encoding: "utf8" });
@@ -227,7 +227,7 @@ describe("open-close-pr.sh (with a stand-in for gh and a local origin)", () => {
   test("nothing to close: an open pull request of the branch is closed; none open: nothing happens", () => {
     const open = setup("7");
     try {
-      const r = open.runScript({ CLOSED_NAMES: "" });
+      const r = open.runScript({ MACHINE_NAMES: "" });
       expect(r.status).toBe(0);
       expect(r.stdout).toBe("closed pull request #7: nothing left to close\n");
       expect(open.ghCalls()[1]).toMatch(/^pr close 7 --delete-branch --comment No installed machine is left/);
@@ -236,7 +236,7 @@ describe("open-close-pr.sh (with a stand-in for gh and a local origin)", () => {
     }
     const none = setup("");
     try {
-      const r = none.runScript({ CLOSED_NAMES: "" });
+      const r = none.runScript({ MACHINE_NAMES: "" });
       expect(r.stdout).toBe("no machine to close; no pull request needed\n");
       expect(none.ghCalls()).toHaveLength(1);
     } finally {
@@ -256,9 +256,58 @@ describe("open-close-pr.sh (with a stand-in for gh and a local origin)", () => {
     }
   });
 
+  test("discovery: its own branch and title; an open closing pull request is neither touched nor counted", () => {
+    const s = setup("");
+    try {
+      writeFileSync(join(s.repo.dir, "inventory/machines.yaml"), `${INVENTORY_TEXT}  - name: new-0abcde\n    mac: "52:54:00:0a:bc:de"\n    boot: maintenance\n`);
+      const r = s.runScript({ PR_KIND: "discovery", MACHINE_NAMES: "new-0abcde\n" });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe("opened a pull request: new-0abcde\n");
+      const title = "Add 1 discovered machine(s) in maintenance mode: new-0abcde";
+      expect(s.ghCalls()).toEqual([
+        "pr list --head netboot/discovered-machines --base main --state open --json number --jq .[0].number // empty",
+        "auth setup-git",
+        `pr create --base main --head netboot/discovered-machines --title ${title} --body-file ${join(s.repo.dir, "..", "body.md")}`,
+      ]);
+      expect(s.onOrigin("netboot/discovered-machines").stdout).toContain("  - name: new-0abcde\n");
+      expect(s.onOrigin("netboot/close-boot-windows").status).not.toBe(0);
+      const message = spawnSync("git", ["log", "-1", "--format=%B"], { cwd: s.repo.dir, encoding: "utf8" }).stdout;
+      expect(message).toMatch(/^Add 1 discovered machine\(s\) in maintenance mode: new-0abcde\n\nAdds machines the boot-report receiver saw in maintenance mode/);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  test("discovery: nothing discovered any more closes its open pull request with its own words", () => {
+    const s = setup("9");
+    try {
+      const r = s.runScript({ PR_KIND: "discovery", MACHINE_NAMES: "" });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe("closed pull request #9: nothing left to add\n");
+      expect(s.ghCalls()[0]).toContain("--head netboot/discovered-machines");
+      expect(s.ghCalls()[1]).toMatch(/^pr close 9 --delete-branch --comment No machine is left that booted through discovery/);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  test("an unknown PR_KIND is a usage error, before gh is asked anything", () => {
+    const s = setup("");
+    try {
+      const r = s.runScript({ PR_KIND: "cleanup" });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe("open-inventory-pr: PR_KIND cleanup: allowed: close, discovery\n");
+      // gh writes its calls file on its first call.
+      expect(() => s.ghCalls()).toThrow(/ENOENT/);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   test("usage: both files are required", () => {
     const r = spawnSync(BASH, [OPEN_PR], { encoding: "utf8", env: { PATH: process.env.PATH } });
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("open-close-pr: INVENTORY_FILE and BODY_FILE must be set\n");
+    expect(r.stderr).toBe("open-inventory-pr: INVENTORY_FILE and BODY_FILE must be set\n");
   });
 });

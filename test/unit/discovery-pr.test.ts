@@ -86,3 +86,28 @@ describe("discovery pull request body (.github/scripts/discovery-pr.js)", () => 
     expect(run()).toMatchObject({ status: 2 });
   });
 });
+
+describe("discovery-pr.js names (the title and commit of open-inventory-pr.sh)", () => {
+  test("the proposed entries' names, one a line; a machine without an entry has none", () => {
+    const file = join(dir, "names.json");
+    writeFileSync(file, JSON.stringify([...sample, { ...sample[0], mac: null, entry: undefined }]));
+    const r = run("names", file);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("new-000099\nnew-0000b1\n");
+  });
+
+  test("a name that is not a DNS label (it would reach a title) is refused, quoted; no names are written", () => {
+    const file = join(dir, "bad-names.json");
+    writeFileSync(file, JSON.stringify([{ ...sample[0], entry: { ...sample[0].entry, name: "x\n::error::y" } }]));
+    const r = run("names", file);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe('error: entry name "x\\n::error::y" is not a machine name (a DNS label) as npm run discovered writes it\n');
+  });
+
+  test("usage: names takes one file", () => {
+    expect(run("names").status).toBe(2);
+    expect(run("names", "a", "b").stderr).toContain("discovery-pr.js names <discovered.json>");
+  });
+});

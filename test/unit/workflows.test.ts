@@ -896,7 +896,7 @@ describe("drift.yml", () => {
 // Issue #22: the boot windows close through one reviewed pull request, opened by an identity that cannot deploy.
 describe("close-boot-windows.yml", () => {
   const wf = workflow("close-boot-windows.yml");
-  const { status, "pull-request": pr } = wf.jobs;
+  const { status, "pull-request": pr, discovery } = wf.jobs;
 
   test("runs daily and by hand, from main only, one run at a time", () => {
     expect(Object.keys(wf.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
@@ -906,6 +906,7 @@ describe("close-boot-windows.yml", () => {
     expect(wf.permissions).toEqual({ contents: "read" });
     expect((wf as any).concurrency).toEqual({ group: "close-boot-windows", "cancel-in-progress": false });
     for (const job of [status, pr]) expect(job.if).toBe("github.ref == 'refs/heads/main'");
+    expect(discovery.if).toBe("github.ref == 'refs/heads/main' && needs.status.outputs.discovery == 'true'");
   });
 
   test("status: the read-only plan identity in the plan environment reads Cloud Logging, with the whole history; no write token, no cluster", () => {
@@ -914,7 +915,9 @@ describe("close-boot-windows.yml", () => {
     expect(usesOf(status, "google-github-actions/auth").map((s) => s.with?.service_account)).toEqual(["${{ vars.GCP_PLAN_SERVICE_ACCOUNT }}"]);
     expect(usesOf(status, "actions/checkout")[0].with?.["fetch-depth"]).toBe(0);
     expect(usesOf(status, "actions/setup-node")[0].with?.["package-manager-cache"]).toBe(false);
-    expect(runsOf(status)).toContain("npm run --silent boot-status -- --source logging --json > \"$REPORT\"");
+    expect(runsOf(status)).toContain("npm run --silent boot-status -- --source logging --json --save-status \"$STATUS\" > \"$REPORT\"");
+    // Whether discovery is on comes from the site, through check-deployable.
+    expect((status as any).outputs).toEqual({ discovery: "${{ steps.site.outputs.discovery }}" });
     expect(JSON.stringify(status)).not.toMatch(/port-forward|kubectl|get-gke-credentials|GH_TOKEN|github\.token/);
   });
 
@@ -926,7 +929,7 @@ describe("close-boot-windows.yml", () => {
     expect(JSON.stringify(pr)).not.toMatch(/id-token|GCP_|cdktf deploy|terraform/);
     // The token reaches only the step that pushes and opens the pull request.
     const withToken = pr.steps.filter((s) => JSON.stringify(s).includes("github.token"));
-    expect(withToken.map((s) => s.run?.trim())).toEqual(['CLOSED_NAMES="$(cat "$CLOSED_FILE")" bash .github/scripts/open-close-pr.sh']);
+    expect(withToken.map((s) => s.run?.trim())).toEqual(['MACHINE_NAMES="$(cat "$CLOSED_FILE")" bash .github/scripts/open-inventory-pr.sh']);
     expect(withToken[0].env?.GH_TOKEN).toBe("${{ github.token }}");
   });
 
@@ -935,7 +938,7 @@ describe("close-boot-windows.yml", () => {
     const annotate = runs.findIndex((r) => r.includes("close-boot-windows.js annotations"));
     const edit = runs.findIndex((r) => r.includes("close-boot-windows.js edit \"$INVENTORY_FILE\""));
     const diff = runs.findIndex((r) => r.includes("npm run --silent boot-diff -- --base HEAD --markdown"));
-    const open = runs.findIndex((r) => r.includes("open-close-pr.sh"));
+    const open = runs.findIndex((r) => r.includes("open-inventory-pr.sh"));
     expect(annotate).toBeGreaterThanOrEqual(0);
     expect(edit).toBeGreaterThan(annotate);
     expect(diff).toBe(edit);
@@ -944,10 +947,35 @@ describe("close-boot-windows.yml", () => {
     for (const i of [edit, open]) expect(pr.steps[i].env?.INVENTORY_FILE).toBe("${{ steps.site.outputs.inventory_file }}");
   });
 
-  test("no other workflow may write contents or pull requests except the pull-request comment job", () => {
+  test("discovery: GITHUB_TOKEN with contents and pull-requests write only, after the status; no environment, no OIDC, no cloud identity", () => {
+    expect(discovery.needs).toBe("status");
+    expect(discovery.permissions).toEqual({ contents: "write", "pull-requests": "write" });
+    expect(discovery.environment).toBeUndefined();
+    expect(usesOf(discovery, "google-github-actions/auth")).toEqual([]);
+    expect(JSON.stringify(discovery)).not.toMatch(/id-token|GCP_|cdktf deploy|terraform|talosctl/);
+    const withToken = discovery.steps.filter((s) => JSON.stringify(s).includes("github.token"));
+    expect(withToken.map((s) => s.run?.trim())).toEqual(['MACHINE_NAMES="$(cat "$NAMES_FILE")" bash .github/scripts/open-inventory-pr.sh']);
+    expect(withToken[0].env).toMatchObject({ GH_TOKEN: "${{ github.token }}", PR_KIND: "discovery", INVENTORY_FILE: "${{ steps.site.outputs.inventory_file }}" });
+  });
+
+  test("discovery: lists, names, appends, diffs against the checked-out main and writes the body from the saved status, in that order, then opens the pull request", () => {
+    const runs = discovery.steps.map((s) => s.run ?? "");
+    const edit = runs.findIndex((r) => r.includes("npm run --silent discovered -- --status \"$STATUS\" --append"));
+    expect(edit).toBeGreaterThanOrEqual(0);
+    const order = ["discovered -- --status \"$STATUS\" --json", "discovery-pr.js names", "--append", "boot-diff -- --base HEAD --markdown", "discovery-pr.js body"].map((t) => runs[edit].indexOf(t));
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(discovery.steps[edit].env?.STATUS).toBe("${{ runner.temp }}/boot-status/status.json");
+    // The artifact the status job uploads holds the saved status.
+    const uploaded = usesOf(status, "actions/upload-artifact")[0].with?.path as string;
+    expect(uploaded.split("\n").map((l) => l.trim())).toContain("${{ runner.temp }}/boot-status/status.json");
+    expect(runs.findIndex((r) => r.includes("open-inventory-pr.sh"))).toBeGreaterThan(edit);
+  });
+
+  test("no other workflow may write contents or pull requests except the two pull-request jobs of close-boot-windows", () => {
     for (const file of FILES) {
       for (const [id, job] of Object.entries(workflow(file).jobs)) {
-        if (job.permissions?.contents === "write") expect({ file, id }).toEqual({ file: "close-boot-windows.yml", id: "pull-request" });
+        if (job.permissions?.contents === "write") expect([["close-boot-windows.yml", "pull-request"], ["close-boot-windows.yml", "discovery"]]).toContainEqual([file, id]);
       }
     }
   });
