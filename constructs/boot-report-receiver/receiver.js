@@ -273,6 +273,8 @@ class TokenBucket {
   }
 }
 
+/** The address a machine reported for itself (its first IPv4 one), not the connection's: null until it says. */
+const reportedAddress = (rec) => rec.addresses.find((a) => !a.includes(":")) ?? rec.addresses[0] ?? null;
 const plainAddress = (a) => (typeof a === "string" && a.startsWith("::ffff:") ? a.slice(7) : (a ?? "unknown"));
 const MAC_RE = /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i;
 const canonicalMac = (m) => (MAC_RE.test(m) ? m.toLowerCase().replace(/-/g, ":") : null);
@@ -609,6 +611,10 @@ class Receiver {
     const m = this.inventoryMatch(rec);
     return {
       mac: rec.mac ?? (m ? m.machine.mac : null),
+      // What this receiver merges records by, so a reader of the lines can merge them the same way,
+      // and the address the machine reported (every connection comes from the gateway's).
+      hostname: rec.hostname,
+      address: reportedAddress(rec),
       identifiedBy: m ? m.by : null,
       talosVersion: rec.talosVersion,
       phase: rec.phase,
@@ -627,7 +633,7 @@ class Receiver {
       const row = {
         machine: m ? m.machine.name : null,
         mac: rec.mac ?? (m ? m.machine.mac : null),
-        address: rec.addresses.find((a) => !a.includes(":")) ?? rec.addresses[0] ?? rec.peerAddress,
+        address: reportedAddress(rec) ?? rec.peerAddress,
         identifiedBy: m ? m.by : null,
         firstSeen: rec.firstSeen,
         lastSeen: rec.lastSeen,

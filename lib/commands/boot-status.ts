@@ -145,36 +145,69 @@ export function statusFromLogEntries(entries: unknown, from: string, now: Date, 
     if (p.kind === "ready") run++;
     else if (typeof p.source === "string" && ["event", "log", "drop"].includes(p.kind as string)) lines.push({ ...p, connKey: typeof p.conn === "string" ? `${run}:${p.conn}` : null });
   }
-  // The same for the MAC of a machine in no inventory (discovery): its event
-  // connection learns it only once the receiver merges it with the kernel
-  // log that names it, so its first events would be a second, MAC-less entry.
-  const connMachine = new Map<string, string>();
-  const connMac = new Map<string, string>();
-  for (const line of lines) {
-    if (line.connKey === null) continue;
-    if (typeof line.machine === "string" && !connMachine.has(line.connKey)) connMachine.set(line.connKey, line.machine);
-    const state = line.machineState as Record<string, unknown> | null | undefined;
-    if (typeof state?.mac === "string" && !connMac.has(line.connKey)) connMac.set(line.connKey, state.mac.toLowerCase());
-  }
-  const byKey = new Map<string, { -readonly [K in keyof ReportedMachine]: ReportedMachine[K] }>();
-  for (const line of lines) {
+  // A machine in no inventory (discovery) has no name: its lines are
+  // attributed by the MAC and hostname the receiver knew, also to a
+  // connection's earlier lines, and entries are merged when a line shows two
+  // of them belong together (its events and its kernel log arrive on two
+  // connections, and the receiver merges them by hostname, as here).
+  const stateOf = (line: Record<string, unknown>) =>
     // The receiver writes the machine's state after the line's report as
     // machineState (its /status field names); a line without it (another
     // writer, an older receiver) may carry them at the top level.
-    const state = typeof line.machineState === "object" && line.machineState !== null ? (line.machineState as Record<string, unknown>) : line;
-    const name = typeof line.machine === "string" ? line.machine : line.connKey !== null ? (connMachine.get(line.connKey) ?? null) : null;
-    const mac = typeof state.mac === "string" ? state.mac.toLowerCase() : line.connKey !== null ? (connMac.get(line.connKey) ?? null) : null;
+    typeof line.machineState === "object" && line.machineState !== null ? (line.machineState as Record<string, unknown>) : line;
+  /** A line's value of one identity, else the first its connection had. */
+  const firstPerConn = (pick: (line: (typeof lines)[number]) => unknown, normal: (v: string) => string) => {
+    const found = new Map<string, string>();
+    for (const line of lines) {
+      const v = pick(line);
+      if (line.connKey !== null && typeof v === "string" && !found.has(line.connKey)) found.set(line.connKey, normal(v));
+    }
+    return (line: (typeof lines)[number]): string | null => {
+      const v = pick(line);
+      return typeof v === "string" ? normal(v) : line.connKey !== null ? (found.get(line.connKey) ?? null) : null;
+    };
+  };
+  const lower = (v: string) => v.toLowerCase();
+  const nameOf = firstPerConn((l) => l.machine, (v) => v);
+  const macOf = firstPerConn((l) => stateOf(l).mac, lower);
+  const hostnameOf = firstPerConn((l) => stateOf(l).hostname, lower);
+  type Entry = { -readonly [K in keyof ReportedMachine]: ReportedMachine[K] };
+  const byKey = new Map<string, Entry>();
+  const machines: Entry[] = [];
+  /** Folds `from` into `into` (the older), and points every key of `from` at `into`. */
+  const merge = (into: Entry, from: Entry) => {
+    into.firstSeen = into.firstSeen < from.firstSeen ? into.firstSeen : from.firstSeen;
+    into.events += from.events;
+    into.logLines += from.logLines;
+    into.dropped += from.dropped;
+    into.mac ??= from.mac;
+    into.talosVersion ??= from.talosVersion;
+    into.installedAt ??= from.installedAt;
+    for (const [k, e] of byKey) if (e === from) byKey.set(k, into);
+    machines.splice(machines.indexOf(from), 1);
+  };
+  for (const line of lines) {
+    const state = stateOf(line);
+    const name = nameOf(line);
+    const mac = macOf(line);
+    const hostname = hostnameOf(line);
     // Every report reaches the receiver from the gateway's address (it
     // masquerades), so lines never identified are told apart by connection.
-    const key = name ? `name:${name}` : mac ? `mac:${mac}` : line.connKey !== null ? `conn:${line.connKey}` : `address:${line.source}`;
+    const keys = name ? [`name:${name}`] : [...(mac ? [`mac:${mac}`] : []), ...(hostname ? [`hostname:${hostname}`] : [])];
+    if (keys.length === 0) keys.push(line.connKey !== null ? `conn:${line.connKey}` : `address:${line.source}`);
     const ts = line.ts as string;
-    let m = byKey.get(key);
+    const known = [...new Set(keys.map((k) => byKey.get(k)).filter((e): e is Entry => e !== undefined))].sort((a, b) => machines.indexOf(a) - machines.indexOf(b));
+    let m = known[0];
+    for (const other of known.slice(1)) merge(m, other);
     if (!m) {
       m = { machine: name, mac, address: line.source as string, identifiedBy: null, firstSeen: ts, lastSeen: ts, talosVersion: null, phase: "booting", phaseSince: ts, installedAt: null, error: null, etcd: null, events: 0, logLines: 0, dropped: 0 };
-      byKey.set(key, m);
+      machines.push(m);
     }
+    for (const k of keys) byKey.set(k, m);
     m.lastSeen = ts;
-    m.address = line.source as string;
+    // The address the machine reported (the receiver's machineState), else where the line came from.
+    if (typeof state.address === "string" && state.address !== "") m.address = state.address;
+    else if (m.address === null) m.address = line.source as string;
     if (line.kind === "event") m.events++;
     else if (line.kind === "log") m.logLines++;
     else m.dropped++;
@@ -197,7 +230,7 @@ export function statusFromLogEntries(entries: unknown, from: string, now: Date, 
     }
     if (m.phase === "installed" && m.installedAt === null) m.installedAt = ts;
   }
-  return { schema: RECEIVER_STATUS_SCHEMA, generatedAt: now.toISOString(), receiverStartedAt: since.toISOString(), machines: [...byKey.values()] };
+  return { schema: RECEIVER_STATUS_SCHEMA, generatedAt: now.toISOString(), receiverStartedAt: since.toISOString(), machines };
 }
 
 // ---------------------------------------------------------------------------

@@ -77,3 +77,23 @@ describe("cp-01's install replayed into the receiver, read by boot-status, close
     }
   });
 });
+
+describe("a machine in no inventory, in maintenance mode (discovery), replayed into the receiver and read from its lines", () => {
+  let receiver: RunningReceiver;
+  beforeAll(async () => {
+    receiver = await startReceiver({ REPORT_INVENTORY: join(BOOT_REPORT_FIXTURES, "inventory.json") });
+    // Its events first, then its kernel log (two connections), as Talos sends them once the network is up.
+    await publishAll(receiver.ports.events, eventFixture("maintenance-unknown"));
+    await sendLogLines(receiver.ports.logs, `${logFixture("maintenance-unknown").join("\n")}\n`);
+    await eventually("the receiver merged the machine's events and logs", () => fetchStatus(receiver.ports.status), (s) => s.machines.some((m) => m.mac === "52:54:00:0a:bc:de" && m.events > 0 && m.logLines > 0));
+  });
+  afterAll(() => receiver.stop());
+
+  test("Cloud Logging's lines give one entry, as /status does: its MAC from the kernel's command line, its events and log lines counted together", async () => {
+    const fromLogs = statusFromLogEntries(receiver.lines.map((line) => ({ jsonPayload: line })), "replayed stdout", new Date(), new Date(0));
+    const live = (await fetchStatus(receiver.ports.status)).machines.filter((m) => m.machine === null);
+    expect(live).toHaveLength(1);
+    expect(live[0].address).toBe("10.0.20.77");
+    expect(fromLogs.machines).toEqual([expect.objectContaining({ machine: null, mac: "52:54:00:0a:bc:de", address: live[0].address, phase: "maintenance", talosVersion: "v1.13.9", events: live[0].events, logLines: live[0].logLines })]);
+  });
+});

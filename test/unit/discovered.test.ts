@@ -15,6 +15,7 @@ import { YamlSource } from "../../lib/input/yaml-source";
 import { appendEntries } from "../../lib/model/discovery/append";
 import { discoveredMachines, largestDiskSelector } from "../../lib/model/discovery/entries";
 import { parseStatus, parseTalosResources } from "../../lib/input/discovery-reports";
+import type { CanonicalMac } from "../../lib/input/mac";
 import { runCommand } from "../support/commands";
 import { FIXTURE_SITE_FILE, siteFrom } from "../support/site";
 
@@ -128,6 +129,13 @@ describe("discovered machines from replayed reports", () => {
   test("a machine that reports no disks gets an entry without a selector, and says why", () => {
     expect(found[1].entry).toEqual({ name: "new-0000a1", mac: "02:6e:62:00:00:a1", boot: "maintenance" });
     expect(found[1].notes).toContain("the machine reported no disks: choose installDisk or installDiskSelector yourself before boot: install");
+  });
+
+  test("without facts the note says how to read them, naming the machine's address only when it is an IP address", () => {
+    const at = (address: string) =>
+      discoveredMachines([{ machine: null, mac: "02:6e:62:00:00:c1" as CanonicalMac, address, firstSeen: "2026-12-07T10:00:00Z", lastSeen: "2026-12-07T10:00:00Z", phase: "maintenance", talosVersion: "v1.13.9" }], [], [])[0].notes;
+    expect(at("10.0.20.77")).toEqual([expect.stringContaining("talosctl get disks --insecure -n 10.0.20.77 -o json")]);
+    expect(at("10.0.20.77\n- name: evil")).toEqual([expect.stringContaining("talosctl get disks --insecure -n <address> -o json")]);
   });
 
   test("hostile values in every field stay data: one quoted line each in the listing, no selector from a value with * or a control character", () => {

@@ -8,12 +8,13 @@
 // either run here or listed below with why it cannot run offline, so a new
 // command on the page must be classified to keep this test green.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parse, parseDocument } from "yaml";
 import { DEPLOYED_IMAGES, imageDigestProblems } from "../../bin/check-deployable";
 import { REPO_ROOT } from "../../lib/input/settings";
+import { copyRepository } from "../support/repository-copy";
 
 const TIMEOUT_MS = 300_000;
 const PAGE = readFileSync(join(REPO_ROOT, "docs/getting-started.md"), "utf8");
@@ -66,19 +67,6 @@ function childEnv(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, CHECKPOINT_DISABLE: "1", FORCE_COLOR: "0" };
   for (const key of ["SITE_CONFIG", "JEST_WORKER_ID", "REQUIRE_E2E", "CDKTF_OUTDIR", "NETBOOT_KEY_DIR", "XDG_CONFIG_HOME", "CI"]) delete env[key];
   return env;
-}
-
-function copyRepository(): string {
-  const copy = mkdtempSync(join(tmpdir(), "netboot-getting-started-"));
-  const listed = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" });
-  if (listed.status !== 0) throw new Error(`git ls-files: ${listed.stderr}`);
-  for (const file of listed.stdout.split("\0").filter(Boolean)) {
-    if (!existsSync(join(REPO_ROOT, file))) continue;
-    mkdirSync(dirname(join(copy, file)), { recursive: true });
-    copyFileSync(join(REPO_ROOT, file), join(copy, file));
-  }
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(copy, "node_modules"), "dir");
-  return copy;
 }
 
 describe("docs/getting-started.md, followed literally on a copy of the repository with a new user's data", () => {
@@ -135,7 +123,7 @@ describe("docs/getting-started.md, followed literally on a copy of the repositor
   }
 
   beforeAll(() => {
-    copy = copyRepository();
+    copy = copyRepository("netboot-getting-started-");
     home = mkdtempSync(join(tmpdir(), "netboot-user-home-"));
   }, TIMEOUT_MS);
 

@@ -5,15 +5,15 @@
 // edited machines, and the unit project stays green. Every edit is derived
 // from whatever the live files hold, so this also runs in a user's copy.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import * as ipaddr from "ipaddr.js";
 import { parse, parseDocument, type YAMLSeq } from "yaml";
 import { lastAddress, parseIpv4Cidr } from "../../lib/input/cidr";
 import { normalizeMac } from "../../lib/input/mac";
 import { CDKTF_JSON_FILE, REPO_ROOT, siteFileFromEnv } from "../../lib/input/settings";
 import { generateWireguardKeyPair } from "../../lib/input/wireguard/keys";
+import { copyRepository } from "../support/repository-copy";
 
 const TIMEOUT_MS = 240_000;
 
@@ -33,16 +33,9 @@ function must(result: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<
   return result;
 }
 
-/** The repository as git sees it (tracked and untracked-but-not-ignored files), committed in a fresh repository. */
-function copyRepository(): string {
-  const copy = mkdtempSync(join(tmpdir(), "netboot-user-repo-"));
-  const files = must(run(REPO_ROOT, "git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]), "git ls-files").stdout.split("\0").filter(Boolean);
-  for (const file of files) {
-    if (!existsSync(join(REPO_ROOT, file))) continue; // deleted in the working tree
-    mkdirSync(dirname(join(copy, file)), { recursive: true });
-    copyFileSync(join(REPO_ROOT, file), join(copy, file));
-  }
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(copy, "node_modules"), "dir");
+/** The repository as git sees it, committed in a fresh repository. */
+function committedCopy(): string {
+  const copy = copyRepository("netboot-user-repo-");
   const git = (...args: string[]) => must(run(copy, "git", ["-c", "user.name=netboot check", "-c", "user.email=check@netboot.invalid", ...args]), `git ${args[0]}`);
   git("init", "-q");
   git("add", "-A");
@@ -71,7 +64,7 @@ describe("a user's repository: their site, their machines, their peers", () => {
   let removed: string | undefined;
 
   beforeAll(() => {
-    copy = copyRepository();
+    copy = committedCopy();
 
     // The site the copy selects; the built-in example is copied to a site of the user's own, as the README says.
     siteRel = relative(REPO_ROOT, siteFileFromEnv({}, CDKTF_JSON_FILE));

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { InstallDiskSelector, Machine } from "../../input/inventory";
 import { normalizeMac, type CanonicalMac } from "../../input/mac";
 import type { ReportedMachine, TalosResource } from "../../input/discovery-reports";
@@ -186,7 +187,7 @@ export function discoveredMachines(reports: readonly ReportedMachine[], resource
     if (!mac) notes.push("no MAC known (the receiver did not report one, and the facts name no single link that is up): no entry proposed");
     const otherMacs = rest.map((r) => r.mac).filter((m): m is CanonicalMac => m !== null && m !== mac);
     if (otherMacs.length > 0) notes.push(`the same server (SMBIOS UUID) also booted from ${otherMacs.join(", ")}: the inventory can name one NIC per machine`);
-    const pick = facts ? largestDiskSelector(facts.disks) : { note: "no hardware facts given (--facts): choose the install disk yourself" };
+    const pick = facts ? largestDiskSelector(facts.disks) : { note: `no hardware facts given (--facts): before boot: install, read them from an admin peer through the tunnel (talosctl get disks --insecure -n ${first.address !== null && isIP(first.address) ? first.address : "<address>"} -o json, docs/discovery.md) and set installDiskSelector or installDisk` };
     if (pick.note) notes.push(pick.note);
     const entry: ProposedEntry | undefined = mac
       ? { name: suggestName(mac, taken), mac, boot: "maintenance", ...(pick.selector ? { installDiskSelector: pick.selector } : {}) }
