@@ -58,7 +58,7 @@ function machineLines(d) {
     lines.push(`- name: ${quote(d.entry.name)}`, `  mac: ${quote(d.entry.mac)}`, "  boot: maintenance");
     const sel = d.entry.installDiskSelector;
     if (sel) lines.push("  installDiskSelector:", ...Object.entries(sel).map(([k, v]) => `    ${/^[a-zA-Z]+$/.test(k) ? k : quote(k)}: ${quote(v)}`));
-  } else lines.push("", "no entry proposed (no MAC known)");
+  } else lines.push("", "no entry proposed (the notes say why)");
   return lines;
 }
 

@@ -35,7 +35,7 @@ export function formatDiscovered(found: readonly DiscoveredMachine[], inventoryS
   if (found.length === 0) return `no machine seen that ${inventoryShown} does not list\n`;
   return found
     .map((d) => {
-      const head = d.entry ? `+ ${d.entry.name} ${d.entry.mac}` : `? (no MAC) from ${quote(d.address ?? "?")}`;
+      const head = d.entry ? `+ ${d.entry.name} ${d.entry.mac}` : `? ${d.mac ?? "(no MAC)"} from ${quote(d.address ?? "?")}: no entry proposed`;
       const yaml = d.entry ? ["  proposed entry:", `    - name: ${d.entry.name}`, `      mac: ${d.entry.mac}`, "      boot: maintenance", ...(d.entry.installDiskSelector ? ["      installDiskSelector:", ...Object.entries(d.entry.installDiskSelector).map(([k, v]) => `        ${k}: ${quote(v)}`)] : [])] : [];
       return [head, ...entryComment(d).map((l) => `  ${l}`), ...yaml].join("\n") + "\n";
     })

@@ -131,6 +131,16 @@ describe("discovered machines from replayed reports", () => {
     expect(found[1].notes).toContain("the machine reported no disks: choose installDisk or installDiskSelector yourself before boot: install");
   });
 
+  test("a machine in no entry that installs or runs an installed Talos is listed with a note, and no entry is proposed for it", () => {
+    const seen = (phase: string) =>
+      discoveredMachines([{ machine: null, mac: "02:6e:62:00:00:c2" as CanonicalMac, address: "10.0.20.78", firstSeen: "2026-12-07T10:00:00Z", lastSeen: "2026-12-07T10:00:00Z", phase, talosVersion: "v1.13.9" }], [], [])[0];
+    for (const phase of ["installing", "installed", "running"]) {
+      expect(seen(phase).entry).toBeUndefined();
+      expect(seen(phase).notes).toContainEqual(expect.stringMatching(new RegExp(`^it reports phase ${phase}: Talos installed, not discovery's maintenance mode`)));
+    }
+    for (const phase of ["booting", "maintenance"]) expect(seen(phase).entry).toMatchObject({ mac: "02:6e:62:00:00:c2", boot: "maintenance" });
+  });
+
   test("without facts the note says how to read them, naming the machine's address only when it is an IP address", () => {
     const at = (address: string) =>
       discoveredMachines([{ machine: null, mac: "02:6e:62:00:00:c1" as CanonicalMac, address, firstSeen: "2026-12-07T10:00:00Z", lastSeen: "2026-12-07T10:00:00Z", phase: "maintenance", talosVersion: "v1.13.9" }], [], [])[0].notes;

@@ -129,6 +129,9 @@ export function largestDiskSelector(disks: readonly DiskFact[]): { disk?: DiskFa
   return { disk, note: "the largest disk has no usable unique WWID or serial (empty, shared, or containing * or a control character, which Talos would read as a pattern): choose the install disk yourself" };
 }
 
+/** The receiver's phases of a machine that installs or runs an installed Talos (lib/commands/boot-status.ts PHASES). */
+const INSTALLED_PHASES: readonly string[] = ["installing", "installed", "running"];
+
 /** A DNS-label name not yet taken: new-<last three bytes of the MAC>. */
 function suggestName(mac: CanonicalMac, taken: Set<string>): string {
   const base = `new-${mac.split(":").slice(3).join("")}`;
@@ -185,11 +188,15 @@ export function discoveredMachines(reports: readonly ReportedMachine[], resource
       }
     }
     if (!mac) notes.push("no MAC known (the receiver did not report one, and the facts name no single link that is up): no entry proposed");
+    // Discovery boots maintenance mode, which installs nothing: a machine in no entry that installs or runs
+    // was removed from the inventory (its installed system still reports) or installed some other way.
+    const installedElsewhere = INSTALLED_PHASES.includes(first.phase);
+    if (installedElsewhere) notes.push(`it reports phase ${first.phase}: Talos installed, not discovery's maintenance mode (a machine removed from the inventory, or installed another way): no entry proposed; add it by hand if it belongs in the inventory`);
     const otherMacs = rest.map((r) => r.mac).filter((m): m is CanonicalMac => m !== null && m !== mac);
     if (otherMacs.length > 0) notes.push(`the same server (SMBIOS UUID) also booted from ${otherMacs.join(", ")}: the inventory can name one NIC per machine`);
     const pick = facts ? largestDiskSelector(facts.disks) : { note: `no hardware facts given (--facts): before boot: install, read them from an admin peer through the tunnel (talosctl get disks --insecure -n ${first.address !== null && isIP(first.address) ? first.address : "<address>"} -o json, docs/discovery.md) and set installDiskSelector or installDisk` };
     if (pick.note) notes.push(pick.note);
-    const entry: ProposedEntry | undefined = mac
+    const entry: ProposedEntry | undefined = mac && !installedElsewhere
       ? { name: suggestName(mac, taken), mac, boot: "maintenance", ...(pick.selector ? { installDiskSelector: pick.selector } : {}) }
       : undefined;
     return { mac, otherMacs, address: first.address, firstSeen: first.firstSeen, lastSeen: first.lastSeen, phase: first.phase, talosVersion: first.talosVersion, facts, disk: pick.disk, notes, entry };
