@@ -6,7 +6,10 @@
  * (`--extra-boot-kernel-args`, talosctl v1.13.9 cmd/talosctl/cmd/mgmt/cluster/create/cmd_dev.go),
  * pointing at the receiver on the QEMU bridge's host address; the receiver's
  * /status must then show a machine with events and kernel log lines, the
- * Talos version, an installed or running phase, and nothing dropped.
+ * Talos version, an installed or running phase, and nothing dropped; and the
+ * MAC of the maintenance profile's `netboot.mac=` (here a literal: no iPXE
+ * expands it), which the receiver can only have read from the kernel's
+ * "Kernel command line:" as Talos's kmsg delivery sent it.
  *
  * Needs KVM, root (talosctl's QEMU provisioner) and the Talos release assets,
  * so it runs in the GitHub Actions job `talos-reports-real`
@@ -14,7 +17,7 @@
  * elsewhere it is skipped visibly.
  */
 import { spawnSync } from "node:child_process";
-import { BOOT_REPORT_PORTS } from "../../lib/model/boot-reports";
+import { BOOT_REPORT_MAC_ARG, BOOT_REPORT_PORTS } from "../../lib/model/boot-reports";
 import { eventually, fetchStatus, startReceiver, type RunningReceiver } from "../support/boot-reports";
 
 const ENABLED = (() => {
@@ -26,6 +29,8 @@ const MINUTE = 60_000;
 /** talosctl's default cluster network (cmd.go networkCIDRFlagName default 10.5.0.0/24); the host is its first address. */
 const HOST = "10.5.0.1";
 const CLUSTER = "netboot-reports";
+/** What iPXE would have written for ${mac:hexhyp} (BOOT_REPORT_MAC_ARG); no VM has this MAC. */
+const REPORTED_MAC = "02-6e-62-7e-57-01";
 
 if (!ENABLED) {
   test.skip(`SKIPPED: needs KVM, root, talosctl and Talos's kernel and initramfs; runs in the GitHub Actions job talos-reports-real (TALOS_REPORTS_REAL=1) — ${TITLE}`, () => {});
@@ -66,7 +71,7 @@ if (!ENABLED) {
         "--initrd-path",
         process.env.TALOS_INITRAMFS!,
         "--extra-boot-kernel-args",
-        `talos.events.sink=${HOST}:${BOOT_REPORT_PORTS.events} talos.logging.kernel=tcp://${HOST}:${BOOT_REPORT_PORTS.logs}`,
+        `talos.events.sink=${HOST}:${BOOT_REPORT_PORTS.events} talos.logging.kernel=tcp://${HOST}:${BOOT_REPORT_PORTS.logs} ${BOOT_REPORT_MAC_ARG.replace("${mac:hexhyp}", REPORTED_MAC)}`,
         "--wait=false",
       ]);
       if (create.status !== 0) throw new Error(`talosctl cluster create dev failed (${create.status}):\n${create.stdout}\n${create.stderr}`);
@@ -80,6 +85,7 @@ if (!ENABLED) {
       process.stdout.write(`\nreal Talos report: ${JSON.stringify(machine)}\n`);
       expect(machine.talosVersion).toBe(process.env.TALOS_VERSION);
       expect(machine.hostname).toMatch(/\S/);
+      expect(machine.mac).toBe(REPORTED_MAC.replace(/-/g, ":"));
       expect(status.totals.dropped).toBe(0);
       // Every event Talos sent was accepted and decoded (Talos v1.13's types are all known to the decoder).
       expect(receiver.lines.filter((l) => l.kind === "drop")).toEqual([]);
