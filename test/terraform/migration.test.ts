@@ -8,7 +8,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadNetbootSite } from "../../lib/input/site";
-import { bootReportKernelArgs } from "../../lib/model/boot-reports";
+import { BOOT_REPORT_MAC_ARG, bootReportKernelArgs } from "../../lib/model/boot-reports";
+import { PROFILE_NAMES } from "../../lib/model/matchbox/boot-plan";
 import { FIXTURES } from "../support/site";
 import { applyApp, FIXTURE_SITE_FILE, matchboxStoreFromEvaluated, siteStubs, type AppliedApp } from "../support/terraform-app";
 import { evaluatedValues, mustTerraform, providerlessStack, terraformMissing, writeStandIn, type StackJson } from "../support/terraform-standin";
@@ -86,15 +87,19 @@ if (missing) {
       const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
       expect(before.profiles).toHaveLength(Object.keys(old.resource.matchbox_profile).length);
       // What 0.1 did not have (issue 22): every Talos profile's two report arguments and each config's
-      // EventSinkConfig and KmsgLogConfig documents. Without them, and without the content-hash
-      // suffix of the names they change, everything is exactly as before.
+      // EventSinkConfig and KmsgLogConfig documents; (issue 23) the maintenance profile's MAC argument,
+      // last. Without them, and without the content-hash suffix of the names they change, everything
+      // is exactly as before.
       const reportArgs = bootReportKernelArgs(site.settings);
       for (const p of after.profiles.filter((p: any) => p.name.startsWith("talos-"))) expect(p.args.filter((a: string) => reportArgs.includes(a))).toEqual(reportArgs);
+      const maintenance = after.profiles.filter((p: any) => p.name.startsWith(`${PROFILE_NAMES.maintenance}-`));
+      expect(maintenance.map((p: any) => p.args.at(-1))).toEqual([BOOT_REPORT_MAC_ARG]);
+      const added = [...reportArgs, BOOT_REPORT_MAC_ARG];
       const unhashed = (name: string) => name.replace(/-[0-9a-f]{10}$/, "");
       const withoutReports = (p: any) => ({
         ...p,
         name: unhashed(p.name),
-        args: p.args.filter((a: string) => !reportArgs.includes(a)),
+        args: p.args.filter((a: string) => !added.includes(a)),
         ...(typeof p.generic_config === "string"
           ? { generic_config: p.generic_config.replace(/\n---\napiVersion: v1alpha1\nkind: EventSinkConfig\nendpoint: [^\n]+\n---\napiVersion: v1alpha1\nkind: KmsgLogConfig\nname: netboot-boot-reports\nurl: [^\n]+/, "") }
           : {}),
