@@ -11,12 +11,26 @@
  * expands it), which the receiver can only have read from the kernel's
  * "Kernel command line:" as Talos's kmsg delivery sent it.
  *
+ *
+ * A second VM boots without a config (`--skip-injecting-config`: maintenance
+ * mode, as discovery's catch-all boots an unknown server) on its own network;
+ * the real talosctl reads its facts from the maintenance API without
+ * credentials (`talosctl get … --insecure`), and `npm run discovered` must
+ * turn the receiver's status and those facts into one proposed entry: the
+ * one run of discovery against real talosctl output.
+ *
  * Needs KVM, root (talosctl's QEMU provisioner) and the Talos release assets,
  * so it runs in the GitHub Actions job `talos-reports-real`
  * (TALOS_REPORTS_REAL=1, with TALOSCTL, TALOS_VMLINUZ, TALOS_INITRAMFS);
  * elsewhere it is skipped visibly.
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { discoveredCommand } from "../../lib/commands/discovered";
+import type { DiscoveredMachine } from "../../lib/model/discovery/entries";
+import { FIXTURE_SITE_FILE } from "../support/site";
 import { BOOT_REPORT_MAC_ARG, BOOT_REPORT_PORTS } from "../../lib/model/boot-reports";
 import { eventually, fetchStatus, startReceiver, type RunningReceiver } from "../support/boot-reports";
 
@@ -31,13 +45,19 @@ const HOST = "10.5.0.1";
 const CLUSTER = "netboot-reports";
 /** What iPXE would have written for ${mac:hexhyp} (BOOT_REPORT_MAC_ARG); no VM has this MAC. */
 const REPORTED_MAC = "02-6e-62-7e-57-01";
+/** The maintenance-mode VM: its own cluster network (talosctl's --cidr), host address and MAC. */
+const DISCOVER = { cluster: "netboot-discover", cidr: "10.6.0.0/24", host: "10.6.0.1", mac: "02-6e-62-7e-57-02" };
+const DISCOVER_TITLE = "a Talos VM without a config (maintenance mode) reports its MAC, and discovered turns the real talosctl facts of its maintenance API into one proposed entry";
 
 if (!ENABLED) {
   test.skip(`SKIPPED: needs KVM, root, talosctl and Talos's kernel and initramfs; runs in the GitHub Actions job talos-reports-real (TALOS_REPORTS_REAL=1) — ${TITLE}`, () => {});
+  test.skip(`SKIPPED: needs KVM, root, talosctl and Talos's kernel and initramfs; runs in the GitHub Actions job talos-reports-real (TALOS_REPORTS_REAL=1) — ${DISCOVER_TITLE}`, () => {});
 } else {
   let receiver: RunningReceiver;
   const talosctl = process.env.TALOSCTL ?? "talosctl";
-  const sudo = (args: string[], timeout = 15 * MINUTE) => spawnSync("sudo", ["-E", talosctl, ...args], { encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024 });
+  // talosctl writes the configs it generates to its working directory: never the repository's.
+  const workDir = mkdtempSync(join(tmpdir(), "netboot-talosctl-"));
+  const sudo = (args: string[], timeout = 15 * MINUTE) => spawnSync("sudo", ["-E", talosctl, ...args], { cwd: workDir, encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024 });
 
   beforeAll(async () => {
     receiver = await startReceiver({
@@ -49,6 +69,7 @@ if (!ENABLED) {
   });
   afterAll(async () => {
     sudo(["cluster", "destroy", "--name", CLUSTER], 5 * MINUTE);
+    sudo(["cluster", "destroy", "--name", DISCOVER.cluster], 5 * MINUTE);
     await receiver?.stop();
   }, 6 * MINUTE);
 
@@ -92,5 +113,65 @@ if (!ENABLED) {
       expect(receiver.lines.filter((l) => l.kind === "event" && l.note !== undefined)).toEqual([]);
     },
     20 * MINUTE,
+  );
+
+  test(
+    DISCOVER_TITLE,
+    async () => {
+      const create = sudo([
+        "cluster",
+        "create",
+        "dev",
+        "--name",
+        DISCOVER.cluster,
+        "--cidr",
+        DISCOVER.cidr,
+        "--controlplanes",
+        "1",
+        "--workers",
+        "0",
+        "--vmlinuz-path",
+        process.env.TALOS_VMLINUZ!,
+        "--initrd-path",
+        process.env.TALOS_INITRAMFS!,
+        "--skip-injecting-config",
+        "--extra-boot-kernel-args",
+        `talos.events.sink=${DISCOVER.host}:${BOOT_REPORT_PORTS.events} talos.logging.kernel=tcp://${DISCOVER.host}:${BOOT_REPORT_PORTS.logs} ${BOOT_REPORT_MAC_ARG.replace("${mac:hexhyp}", DISCOVER.mac)}`,
+        "--wait=false",
+      ]);
+      if (create.status !== 0) throw new Error(`talosctl cluster create dev --skip-injecting-config failed (${create.status}):\n${create.stdout}\n${create.stderr}`);
+      const mac = DISCOVER.mac.replace(/-/g, ":");
+      const status = await eventually(
+        "the maintenance-mode machine reported its MAC and the maintenance phase",
+        () => fetchStatus(BOOT_REPORT_PORTS.status),
+        (s) => s.machines.some((m) => m.mac === mac && m.phase === "maintenance" && typeof m.address === "string" && m.address.startsWith("10.6.0.")),
+        10 * MINUTE,
+      );
+      const machine = status.machines.find((m) => m.mac === mac)!;
+      process.stdout.write(`\nreal maintenance-mode report: ${JSON.stringify(machine)}\n`);
+
+      // What the admin peer reads through the tunnel (docs/discovery.md, step 2), here on the VM's network.
+      const dir = mkdtempSync(join(tmpdir(), "netboot-discover-real-"));
+      writeFileSync(join(dir, "status.json"), JSON.stringify(status));
+      const facts = ["disks", "links", "systeminformation", "cpus", "memorymodules"].map((resource) => {
+        const got = spawnSync(talosctl, ["get", resource, "--insecure", "-e", machine.address, "-n", machine.address, "-o", "json"], { cwd: workDir, encoding: "utf8", timeout: 2 * MINUTE, maxBuffer: 64 * 1024 * 1024 });
+        if (got.status !== 0) throw new Error(`talosctl get ${resource} --insecure -n ${machine.address} failed (${got.status}):\n${got.stderr}`);
+        writeFileSync(join(dir, `${resource}.json`), got.stdout);
+        return ["--facts", join(dir, `${resource}.json`)];
+      });
+      const result = discoveredCommand(["--status", join(dir, "status.json"), ...facts.flat(), "--json"], { ...process.env, SITE_CONFIG: FIXTURE_SITE_FILE });
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      const found = JSON.parse(result.stdout) as DiscoveredMachine[];
+      process.stdout.write(`\ndiscovered from real talosctl output: ${JSON.stringify(found)}\n`);
+      const d = found.find((f) => f.mac === mac);
+      expect(d?.entry).toMatchObject({ mac, boot: "maintenance" });
+      expect(d?.facts?.disks.length).toBeGreaterThan(0);
+      expect(d?.facts?.links.some((l) => l.physical)).toBe(true);
+      expect(d?.facts?.system).toBeDefined();
+      // Either the largest disk's selector, or a note saying why there is none (QEMU disks may have no WWID or serial).
+      expect(d?.entry?.installDiskSelector !== undefined || d!.notes.length > 0).toBe(true);
+    },
+    15 * MINUTE,
   );
 }
