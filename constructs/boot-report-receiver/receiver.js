@@ -409,11 +409,31 @@ class Receiver {
   }
 
   recordOf(conn) {
-    // A record merged into another (possibly more than once) lives on in the last one.
+    conn.record = this.liveRecord(conn) ?? this.newRecord(conn.source);
+    return conn.record;
+  }
+
+  /** The connection's record as it is now, or null: a record merged into another (possibly more than once) lives on in the last one. */
+  liveRecord(conn) {
     let rec = conn.record;
     for (let i = 0; rec && !this.records.has(rec) && i < 64; i++) rec = rec.mergedInto;
-    conn.record = rec && this.records.has(rec) ? rec : this.newRecord(conn.source);
-    return conn.record;
+    return rec && this.records.has(rec) ? rec : null;
+  }
+
+  /**
+   * What a report changed in its machine's line state (its name and
+   * lineStatus fields), or ["connection"] for a connection's first report:
+   * most kernel log lines change nothing, and a reader of Cloud Logging
+   * (boot-status --source logging) keeps only log lines that did.
+   */
+  changedFields(before, rec) {
+    if (before === null) return ["connection"];
+    const after = this.lineState(rec);
+    return Object.keys(after).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]));
+  }
+
+  lineState(rec) {
+    return { machine: this.machineName(rec), ...this.lineStatus(rec) };
   }
 
   /** Adds what a report said about the machine; records that turn out to be one machine are merged. */
@@ -544,7 +564,10 @@ class Receiver {
     }
     if (!entry || typeof entry !== "object" || Array.isArray(entry) || typeof entry.msg !== "string") return this.drop(conn, "malformed: log line is not a JSON object with a msg string");
     const facts = logFacts(entry.msg);
+    const known = this.liveRecord(conn);
+    const before = known ? this.lineState(known) : null;
     const rec = Object.keys(facts).length > 0 ? this.learn(conn, facts) : this.recordOf(conn);
+    const changed = this.changedFields(before, rec);
     rec.logLines++;
     this.totals.logLines++;
     rec.lastSeen = this.iso();
@@ -562,6 +585,7 @@ class Receiver {
       facility: pick("facility"),
       priority: pick("priority"),
       seq: pick("seq"),
+      ...(changed.length > 0 ? { changed } : {}),
       machineState: this.lineStatus(rec),
     });
     return 0;

@@ -603,17 +603,40 @@ function httpGetJson(port: number, path: string, timeoutMs: number): Promise<unk
 }
 
 /** The Cloud Logging filter for the receiver's stdout lines. */
+/**
+ * The receiver's line kinds a Cloud Logging read keeps whole. Of its `log`
+ * lines (the kernel log, most of what it writes) only those the receiver
+ * marked `changed` (the report changed its machine's state, or opened a
+ * connection): every line carries its machine's state after it, so the rest
+ * tell a status nothing, and 30 days of them would pass the read's limit.
+ */
+const LOGGING_KINDS = ["event", "drop", "ready"] as const;
+
 export function loggingFilter(namespace: string, container: string): string {
-  return `resource.type="k8s_container" AND resource.labels.namespace_name="${namespace}" AND resource.labels.container_name="${container}" AND jsonPayload.kind:*`;
+  const kinds = LOGGING_KINDS.map((k) => `"${k}"`).join(" OR ");
+  return `resource.type="k8s_container" AND resource.labels.namespace_name="${namespace}" AND resource.labels.container_name="${container}" AND (jsonPayload.kind=(${kinds}) OR (jsonPayload.kind="log" AND jsonPayload.changed:*))`;
 }
 
-/** `gcloud logging read` of the receiver's lines over the last `days` days (Cloud Logging keeps _Default 30 days). */
-export function loggingReader(options: { project: string; namespace: string; container: string; days: number; now: Date; env?: NodeJS.ProcessEnv; limit?: number }): Reader {
+/** loggingFilter's rule for one receiver line (its jsonPayload): what a read gets back of it. */
+export function keptByLoggingFilter(line: Record<string, unknown>): boolean {
+  return (LOGGING_KINDS as readonly unknown[]).includes(line.kind) || (line.kind === "log" && line.changed !== undefined);
+}
+
+/**
+ * `gcloud logging read` of the receiver's lines over the last `days` days
+ * (Cloud Logging keeps _Default 30 days), newest first: when there are more
+ * than `limit`, the oldest are the ones not read, and each machine's newest
+ * line still carries its current state. `warn` says when that happened.
+ */
+export function loggingReader(options: { project: string; namespace: string; container: string; days: number; now: Date; env?: NodeJS.ProcessEnv; limit?: number; warn?: (message: string) => void }): Reader {
   const describe = `Cloud Logging (gcloud logging read, project ${options.project}, the last ${options.days} days)`;
+  const limit = options.limit ?? 50_000;
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
   return {
     describe,
     read: async () => {
-      const args = ["logging", "read", loggingFilter(options.namespace, options.container), `--project=${options.project}`, `--freshness=${options.days}d`, "--order=asc", `--limit=${options.limit ?? 50_000}`, "--format=json"];
+      const args = ["logging", "read", loggingFilter(options.namespace, options.container), `--project=${options.project}`, `--freshness=${options.days}d`, "--order=desc", `--limit=${limit}`, "--format=json"];
+      let tooLarge = false;
       const run = await new Promise<{ code: number | null; stdout: string; stderr: string; error?: NodeJS.ErrnoException }>((resolve) => {
         const child = spawn("gcloud", args, { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env });
         let stdout = "";
@@ -621,14 +644,17 @@ export function loggingReader(options: { project: string; namespace: string; con
         let size = 0;
         child.stdout.on("data", (d: Buffer) => {
           size += d.length;
-          if (size > MAX_STATUS_BYTES * 8) child.kill();
-          else stdout += d.toString();
+          if (size > MAX_STATUS_BYTES * 8) {
+            tooLarge = true;
+            child.kill();
+          } else stdout += d.toString();
         });
         child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
         child.on("error", (error: NodeJS.ErrnoException) => resolve({ code: null, stdout, stderr, error }));
         child.on("close", (code) => resolve({ code, stdout, stderr }));
       });
       if (run.error) throw new BootStatusError(run.error.code === "ENOENT" ? "gcloud is not installed (or not on PATH)" : `cannot run gcloud: ${run.error.message}`);
+      if (tooLarge) throw new BootStatusError(`gcloud logging read printed more than ${MAX_STATUS_BYTES * 8} bytes, the most read; pass --days <n> to read fewer days`);
       if (run.code !== 0) throw new BootStatusError(`gcloud logging read failed (status ${run.code}): ${run.stderr.trim() || "no message"}`);
       let entries: unknown;
       try {
@@ -636,7 +662,12 @@ export function loggingReader(options: { project: string; namespace: string; con
       } catch {
         throw new BootStatusError(`gcloud logging read did not print JSON: ${run.stdout.slice(0, 200)}`);
       }
-      return statusFromLogEntries(entries, describe, options.now, new Date(options.now.getTime() - options.days * DAY_MS));
+      if (Array.isArray(entries) && entries.length >= limit) {
+        warn(`Cloud Logging has more than ${limit} of the receiver's lines in the last ${options.days} days; the newest ${limit} were read, so first-seen times and counts may be later and lower than they were (pass --days <n> to read fewer days)`);
+      }
+      // Oldest first again, so lines of one millisecond keep Cloud Logging's order (its timestamps are finer).
+      const oldestFirst = Array.isArray(entries) ? [...entries].reverse() : entries;
+      return statusFromLogEntries(oldestFirst, describe, options.now, new Date(options.now.getTime() - options.days * DAY_MS));
     },
   };
 }

@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootDiff, formatBootDiffMarkdown } from "../../lib/commands/boot-diff";
-import { bootStatusReport, formatBootStatus, parseReceiverStatus, statusFromLogEntries, type ReceiverStatus } from "../../lib/commands/boot-status";
+import { bootStatusReport, formatBootStatus, keptByLoggingFilter, loggingFilter, parseReceiverStatus, RECEIVER, statusFromLogEntries, type ReceiverStatus } from "../../lib/commands/boot-status";
 import { parseInventory } from "../../lib/input/inventory";
 import { REPO_ROOT } from "../../lib/input/settings";
 import { YamlSource } from "../../lib/input/yaml-source";
@@ -21,8 +21,25 @@ import { siteFrom } from "../support/site";
 
 jest.setTimeout(30_000);
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { parseFilter } = require("../support/gcloud-logging-standin.js") as { parseFilter(filter: string): (entry: unknown) => boolean };
+
 const INVENTORY_TEXT = readFileSync(join(REPO_ROOT, "test/fixtures/boot-status/machines.yaml"), "utf8");
 const CLOSE_SCRIPT = join(REPO_ROOT, ".github/scripts/close-boot-windows.js");
+
+/**
+ * The receiver's stdout lines as Cloud Logging stores them (LogEntry objects
+ * of the receiver container) and as boot-status's read gets them back: through
+ * the gcloud stand-in's evaluation of the read's own filter.
+ */
+function loggedAndRead(lines: readonly Record<string, unknown>[]): { jsonPayload: Record<string, unknown> }[] {
+  const keep = parseFilter(loggingFilter(RECEIVER.namespace, RECEIVER.container));
+  const stored = lines.map((jsonPayload) => ({ resource: { type: "k8s_container", labels: { namespace_name: RECEIVER.namespace, container_name: RECEIVER.container } }, jsonPayload }));
+  const read = stored.filter(keep);
+  // The one rule in two forms: the filter string Cloud Logging gets, the predicate for a line.
+  for (const e of stored) expect({ line: e.jsonPayload, kept: keptByLoggingFilter(e.jsonPayload) }).toEqual({ line: e.jsonPayload, kept: keep(e) });
+  return read;
+}
 
 function reportOf(status: ReceiverStatus) {
   const settings = siteFrom((s) => (s.matchbox.inventoryFile = "inventory/machines.yaml"));
@@ -49,8 +66,10 @@ describe("cp-01's install replayed into the receiver, read by boot-status, close
     expect(formatBootStatus(report)).toMatch(/^cp-01 +installed \S+ \(v1\.13\.9\) — .*boot: install is still set: open the pull request that closes its window$/m);
   });
 
-  test("from the receiver's stdout lines as Cloud Logging keeps them: the same state as /status", async () => {
-    const entries = receiver.lines.map((line) => ({ jsonPayload: line }));
+  test("from the receiver's stdout lines as the Cloud Logging read returns them (its filter applied): the same state as /status", async () => {
+    const entries = loggedAndRead(receiver.lines);
+    // Most kernel log lines are left out; the ones that named the machine's MAC, version or hostname are not.
+    expect(entries.length).toBeLessThan(receiver.lines.length);
     const fromLogs = reportOf(statusFromLogEntries(entries, "replayed stdout", new Date(), new Date(0)));
     const fromStatus = reportOf(parseReceiverStatus(await fetchStatus(receiver.ports.status), "/status"));
     const pick = (r: typeof fromLogs) => r.machines.find((m) => m.name === "cp-01")!;
@@ -89,11 +108,24 @@ describe("a machine in no inventory, in maintenance mode (discovery), replayed i
   });
   afterAll(() => receiver.stop());
 
-  test("Cloud Logging's lines give one entry, as /status does: its MAC from the kernel's command line, its events and log lines counted together", async () => {
-    const fromLogs = statusFromLogEntries(receiver.lines.map((line) => ({ jsonPayload: line })), "replayed stdout", new Date(), new Date(0));
+  test("Cloud Logging's lines, as its read returns them, give one entry, as /status does: its MAC from the kernel's command line, its address and phase", async () => {
+    const read = loggedAndRead(receiver.lines);
+    const fromLogs = statusFromLogEntries(read, "replayed stdout", new Date(), new Date(0));
     const live = (await fetchStatus(receiver.ports.status)).machines.filter((m) => m.machine === null);
     expect(live).toHaveLength(1);
     expect(live[0].address).toBe("10.0.20.77");
-    expect(fromLogs.machines).toEqual([expect.objectContaining({ machine: null, mac: "52:54:00:0a:bc:de", address: live[0].address, phase: "maintenance", talosVersion: "v1.13.9", events: live[0].events, logLines: live[0].logLines })]);
+    // Every event is read; of the log lines, those that changed the machine's state.
+    const logsRead = read.filter((e) => e.jsonPayload.kind === "log").length;
+    expect(logsRead).toBeGreaterThan(0);
+    expect(fromLogs.machines).toEqual([expect.objectContaining({ machine: null, mac: "52:54:00:0a:bc:de", address: live[0].address, phase: "maintenance", talosVersion: "v1.13.9", events: live[0].events, logLines: logsRead })]);
+  });
+
+  test("the receiver marks exactly the log lines that change its machine's state: a line repeated changes nothing", async () => {
+    const before = receiver.lines.length;
+    const [, bootLine] = logFixture("maintenance-unknown");
+    await sendLogLines(receiver.ports.logs, `${bootLine}\n${bootLine}\n`);
+    const added = await eventually("two more lines", async () => receiver.lines.slice(before), (l) => l.length >= 2);
+    // A new connection's first line opens it; the same report again tells nothing new.
+    expect(added.map((l) => l.changed)).toEqual([["connection"], undefined]);
   });
 });

@@ -9,6 +9,8 @@ import {
   BootStatusError,
   bootstrapNode,
   formatBootStatus,
+  loggingFilter,
+  loggingReader,
   parseReceiverStatus,
   readFirst,
   RECEIVER,
@@ -30,6 +32,7 @@ const INVENTORY = "test/fixtures/boot-status/machines.yaml";
 const INSTALLED = join(FIXTURES, "example-cp-01-installed.json");
 const BOOTSTRAPPED = join(FIXTURES, "example-bootstrapped.json");
 const LOGGING = join(FIXTURES, "logging-cp-01-installed.json");
+const GCLOUD_STANDIN = join(REPO_ROOT, "test/support/gcloud-logging-standin.js");
 
 const settings = siteFrom((s) => (s.matchbox.inventoryFile = INVENTORY));
 const inventoryText = readFileSync(join(REPO_ROOT, INVENTORY), "utf8");
@@ -327,7 +330,7 @@ setTimeout(() => process.exit(0), 20000);'`;
     const calls = join(mkdtempSync(join(tmpdir(), "netboot-calls-")), "calls");
     const path = fakePath({
       kubectl: 'echo "error: You must be logged in to the server (Unauthorized)" >&2; exit 1',
-      gcloud: `printf '%s\\n' "$@" >> "$FAKE_CALLS"; printf '%s' "$(<"$FAKE_LOGS")"`,
+      gcloud: `exec ${node} ${GCLOUD_STANDIN} "$@"`,
     });
     try {
       const r = runCommand("boot-status", ["--now", "2026-12-07T11:30:00Z"], { env: env(path.dir, { FAKE_LOGS: LOGGING, FAKE_CALLS: calls }) });
@@ -337,8 +340,8 @@ setTimeout(() => process.exit(0), 20000);'`;
       expect(lineOf(r.stdout, "cp-01")).toMatch(/^cp-01 +installed 2026-12-07T10:12Z \(v1\.13\.9\)/);
       const args = readFileSync(calls, "utf8").split("\n");
       expect(args.slice(0, 2)).toEqual(["logging", "read"]);
-      expect(args[2]).toBe(`resource.type="k8s_container" AND resource.labels.namespace_name="${RECEIVER.namespace}" AND resource.labels.container_name="${RECEIVER.container}" AND jsonPayload.kind:*`);
-      expect(args).toEqual(expect.arrayContaining(["--project=netboot-fixture-000001", "--freshness=30d", "--format=json"]));
+      expect(args[2]).toBe(loggingFilter(RECEIVER.namespace, RECEIVER.container));
+      expect(args).toEqual(expect.arrayContaining(["--project=netboot-fixture-000001", "--freshness=30d", "--order=desc", "--limit=50000", "--format=json"]));
     } finally {
       path.cleanup();
     }
@@ -388,3 +391,27 @@ const RECEIVER_MODULE = join(REPO_ROOT, "constructs/boot-report-receiver/index.t
     expect(ports.status).toBe(RECEIVER.statusPort);
   },
 );
+
+describe("the Cloud Logging read (loggingReader) through the gcloud stand-in", () => {
+  const dir = mkdtempSync(join(tmpdir(), "netboot-gcloud-"));
+  writeFileSync(join(dir, "gcloud"), `#!/bin/sh\nexec ${process.execPath} ${GCLOUD_STANDIN} "$@"\n`);
+  chmodSync(join(dir, "gcloud"), 0o755);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const read = (limit: number, warnings: string[]) =>
+    loggingReader({ project: "p", namespace: RECEIVER.namespace, container: RECEIVER.container, days: 30, now: new Date("2026-12-07T11:30:00Z"), limit, warn: (w) => warnings.push(w), env: { PATH: `${dir}:${process.env.PATH}`, FAKE_LOGS: LOGGING } }).read();
+
+  test("all lines within the limit: cp-01 installed, no warning", async () => {
+    const warnings: string[] = [];
+    const status = await read(50_000, warnings);
+    expect(status.machines.find((m) => m.machine === "cp-01")).toMatchObject({ phase: "installed", installedAt: "2026-12-07T10:12:07Z", talosVersion: "v1.13.9" });
+    expect(warnings).toEqual([]);
+  });
+
+  test("more lines than the limit: the newest are read (the machine's current state), and it says so", async () => {
+    const warnings: string[] = [];
+    const status = await read(2, warnings);
+    const cp01 = status.machines.find((m) => m.machine === "cp-01");
+    expect(cp01).toMatchObject({ phase: "installed", installedAt: "2026-12-07T10:12:07Z" });
+    expect(warnings).toEqual([expect.stringMatching(/^Cloud Logging has more than 2 of the receiver's lines in the last 30 days; the newest 2 were read/)]);
+  });
+});

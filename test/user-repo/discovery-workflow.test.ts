@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parse, parseDocument } from "yaml";
 import { hyphenatedMac, normalizeMac, type CanonicalMac } from "../../lib/input/mac";
+import { RECEIVER } from "../../lib/commands/boot-status";
 import { CDKTF_JSON_FILE, REPO_ROOT, siteFileFromEnv } from "../../lib/input/settings";
 import { eventFixture, eventually, fetchStatus, logFixture, publishAll, sendLogLines, startReceiver, type RunningReceiver } from "../support/boot-reports";
 import { copyRepository } from "../support/repository-copy";
@@ -143,9 +144,11 @@ describeWithJq("close-boot-windows.yml's discovery pull request, its steps as wr
     await sendLogLines(receiver.ports.logs, `${[kernelLine, ...rest].join("\n")}\n`);
     await eventually("the receiver knows the unknown machine's MAC", () => fetchStatus(receiver!.ports.status), (s) => s.machines.some((m) => m.mac === mac && m.phase === "maintenance" && m.logLines === rest.length + 1));
 
-    // gcloud logging read, as the status job calls it, returns the receiver's lines as LogEntry objects.
-    writeFileSync(join(temp, "logging.json"), JSON.stringify(receiver.lines.map((line) => ({ jsonPayload: line, resource: { type: "k8s_container" } }))));
-    tool("gcloud", `printf '%s\\n' "$*" >> "${temp}/gcloud.calls"\ncat "${temp}/logging.json"`);
+    // Cloud Logging stores the receiver container's lines as LogEntry objects; the stand-in gcloud
+    // answers the status job's read with its filter, order and limit applied.
+    const resource = { type: "k8s_container", labels: { namespace_name: RECEIVER.namespace, container_name: RECEIVER.container } };
+    writeFileSync(join(temp, "logging.json"), JSON.stringify(receiver.lines.map((jsonPayload) => ({ resource, jsonPayload }))));
+    tool("gcloud", `FAKE_LOGS="${temp}/logging.json" FAKE_CALLS="${temp}/gcloud.calls" exec ${process.execPath} ${join(REPO_ROOT, "test/support/gcloud-logging-standin.js")} "$@"`);
     tool("gh", `printf '%s\\n' "$*" >> "${temp}/gh.calls"\nexit 0`);
   });
   afterAll(async () => {
@@ -156,7 +159,7 @@ describeWithJq("close-boot-windows.yml's discovery pull request, its steps as wr
 
   test("status: boot-status reads Cloud Logging, prints each machine and saves the receiver status with the unknown machine in it", () => {
     const r = ok(runStep("status", "Read the boot status from Cloud Logging"), "the status step");
-    expect(readFileSync(join(temp, "gcloud.calls"), "utf8")).toMatch(/^logging read /);
+    expect(readFileSync(join(temp, "gcloud.calls"), "utf8")).toMatch(/^logging\nread\n/);
     // jq's listing of the report: one line per inventory machine, and no unknown one among them.
     expect(r.stdout.trim().split("\n").map((l) => l.split(":")[0])).toEqual(listedNames);
     const saved = JSON.parse(readFileSync(join(temp, "boot-status/status.json"), "utf8"));
