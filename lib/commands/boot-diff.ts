@@ -126,7 +126,8 @@ export function bootView(settings: SiteSettings, machines: readonly Machine[], p
 export type BootChange =
   | { readonly kind: "added"; readonly machine: MachineBoot }
   | { readonly kind: "removed"; readonly machine: MachineBoot }
-  | { readonly kind: "changed"; readonly name: string; readonly field: string; readonly from: string; readonly to: string }
+  /** `installsTo`: on the change that sets `boot: install`, the disk (or selector) the install will write. */
+  | { readonly kind: "changed"; readonly name: string; readonly field: string; readonly from: string; readonly to: string; readonly installsTo?: string }
   | { readonly kind: "profile"; readonly name: string; readonly field: string; readonly from: string; readonly to: string }
   | { readonly kind: "talos"; readonly field: string; readonly from: string; readonly to: string }
   | { readonly kind: "rescue"; readonly field: string; readonly from: string; readonly to: string }
@@ -176,7 +177,9 @@ export function diffBootViews(base: BootView, head: BootView): BootChange[] {
       continue;
     }
     for (const field of MACHINE_FIELDS) {
-      if (before[field] !== machine[field]) changes.push({ kind: "changed", name, field, from: before[field] || '""', to: machine[field] || '""' });
+      if (before[field] === machine[field]) continue;
+      const installs = field === "boot" && machine.boot === "install" ? { installsTo: machine.installDisk } : {};
+      changes.push({ kind: "changed", name, field, from: before[field] || '""', to: machine[field] || '""', ...installs });
     }
   }
   for (const [name, machine] of base.machines) {
@@ -429,11 +432,12 @@ export function changeLines(changes: readonly BootChange[]): string[] {
   return changes.map((c) => {
     switch (c.kind) {
       case "added":
-        return oneLine(`+ ${c.machine.name}  ${c.machine.mac}  ${c.machine.profile}`);
+        // What a new installing machine's install will write, on the line that adds it.
+        return oneLine(`+ ${c.machine.name}  ${c.machine.mac}  ${c.machine.profile}${c.machine.boot === "install" ? `  (installs to ${c.machine.installDisk})` : ""}`);
       case "removed":
         return oneLine(`- ${c.machine.name}  ${c.machine.mac}  ${c.machine.profile}`);
       case "changed":
-        return oneLine(`~ ${c.name}  ${c.field}: ${c.from} → ${c.to}`);
+        return oneLine(`~ ${c.name}  ${c.field}: ${c.from} → ${c.to}${c.installsTo !== undefined ? `  (installs to ${c.installsTo})` : ""}`);
       case "profile":
         return oneLine(c.field === "exists" ? `${c.to === "yes" ? "+" : "-"} profile ${c.name}` : `~ profile ${c.name}  ${c.field}: ${c.from} → ${c.to}`);
       case "talos":

@@ -87,8 +87,9 @@ describe("boot-diff", () => {
       "~ fixture-worker-1  installDisk: /dev/disk/by-id/wwn-0x5000c500a1b2c3d4 → selector type=ssd",
       "~ fixture-worker-1  address: 10.0.20.34/24 → 10.0.20.35/24",
       "~ fixture-disk  profile: disk → talos-fixture-disk",
-      "~ fixture-disk  boot: disk → install",
-      "+ fixture-new  02:6e:62:00:00:77  talos-fixture-new",
+      // The line that sets or adds boot: install says what the install writes.
+      "~ fixture-disk  boot: disk → install  (installs to /dev/sda)",
+      "+ fixture-new  02:6e:62:00:00:77  talos-fixture-new  (installs to /dev/sda)",
       "- fixture-rescue  02:6e:62:00:00:06  rescue",
     ]);
     expect(formatBootDiff(repo.diff())).toMatch(/\n1 machine\(s\) added, 1 removed, 4 changed, 1 profile\(s\) changed\n$/);
@@ -235,7 +236,7 @@ describe("boot-diff on a user's first pull request (issue 24)", () => {
     expect(result.base.site).toBe("sites/example.yaml");
     expect(result.notes).toEqual(["the site at HEAD is sites/example.yaml (its cdktf.json context.site); this change's is sites/home.yaml"]);
     const lines = changeLines(result.changes);
-    expect(lines.filter((l) => l.startsWith("+ "))).toEqual(["+ dl360-a  02:6e:62:00:10:01  talos-dl360-a"]);
+    expect(lines.filter((l) => l.startsWith("+ "))).toEqual(["+ dl360-a  02:6e:62:00:10:01  talos-dl360-a  (installs to /dev/sda)"]);
     expect(lines.filter((l) => /^- fixture-/.test(l)).length).toBe(exampleMachines.length);
     // With SITE_CONFIG naming the site, the base reads the same path (which it does not have: its inventory is read with this change's settings).
     const same = bootDiff({ repoRoot: dir, siteFile: join(dir, "sites/home.yaml"), base: "HEAD", siteFromEnv: true });
@@ -249,7 +250,7 @@ describe("boot-diff on a user's first pull request (issue 24)", () => {
     expect(result.base.site).toBe("sites/example.yaml");
     expect(result.notes).toEqual(["the site at HEAD is sites/example.yaml (the example: its cdktf.json names no context.site); this change's is sites/home.yaml"]);
     const lines = changeLines(result.changes);
-    expect(lines.filter((l) => l.startsWith("+ "))).toEqual(["+ dl360-a  02:6e:62:00:10:01  talos-dl360-a"]);
+    expect(lines.filter((l) => l.startsWith("+ "))).toEqual(["+ dl360-a  02:6e:62:00:10:01  talos-dl360-a  (installs to /dev/sda)"]);
     expect(lines.filter((l) => /^- fixture-/.test(l)).length).toBe(exampleMachines.length);
   });
 });

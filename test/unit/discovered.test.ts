@@ -197,6 +197,19 @@ describe("--append", () => {
     const head = parseInventory(YamlSource.parse(readFileSync(file, "utf8"), "machines.yaml"), siteOn);
     const lines = changeLines(diffBootViews(bootView(siteOn, base), bootView(siteOn, head)));
     expect(lines).toEqual(["+ new-000099  02:6e:62:00:00:99  talos-maintenance"]);
+
+    // Installing it is a second change, its own lines in boot-diff, the disk the install writes on the boot line.
+    const accepted = readFileSync(file, "utf8");
+    const installing = parseDocument(accepted);
+    const entry = (installing.get("machines") as { items: { set(k: string, v: string): void; get(k: string): unknown }[] }).items.find((m) => m.get("name") === "new-000099")!;
+    entry.set("role", "worker");
+    entry.set("boot", "install");
+    const second = parseInventory(YamlSource.parse(installing.toString(), "machines.yaml"), siteOn);
+    expect(changeLines(diffBootViews(bootView(siteOn, head), bootView(siteOn, second)))).toEqual([
+      "~ new-000099  profile: talos-maintenance → talos-new-000099",
+      '~ new-000099  role: "" → worker',
+      "~ new-000099  boot: maintenance → install  (installs to selector wwid=naa.600508b1001c3a5d)",
+    ]);
   });
 
   test("bad input: a status that is not the receiver's, or a facts file that is not talosctl's JSON, names the file; nothing is written", () => {
