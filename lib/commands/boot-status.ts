@@ -460,6 +460,13 @@ export function bootStatusReport(input: BootStatusInput): BootStatusReport {
       const what = state === "maintenance" ? "in maintenance mode" : state;
       summary = `${what} since ${shortTime(r.phaseSince)}${version}, last report ${shortTime(r.lastSeen)}`;
       if (m.boot === "install" && state === "maintenance") next.push("it booted Talos without its config: check that Matchbox serves it (npm run boot-preview) and that the deploy has run");
+      else if (m.boot === "maintenance" && state === "maintenance") {
+        next.push(
+          m.role
+            ? "to install it, set boot: install in a reviewed change (boot-diff shows the disk the install writes)"
+            : "to install it, add its role (controlplane or worker) and installDisk or installDiskSelector (docs/discovery.md: read its disks first), then set boot: install in a reviewed change",
+        );
+      }
       else if (m.boot === "install") next.push("wait: it reports installed after the install finishes");
     }
     if (window?.kind === "commit" && window.tooLong && !closable) {

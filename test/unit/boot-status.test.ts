@@ -19,7 +19,7 @@ import {
   type ReceiverStatus,
   type WindowOpened,
 } from "../../lib/commands/boot-status";
-import { parseInventory } from "../../lib/input/inventory";
+import { parseInventory, type Machine } from "../../lib/input/inventory";
 import { REPO_ROOT } from "../../lib/input/settings";
 import { YamlSource } from "../../lib/input/yaml-source";
 import { runCommand, startCommand } from "../support/commands";
@@ -131,6 +131,17 @@ describe("boot-status: each machine's state and what to do next", () => {
     doc.machines[1].phase = "maintenance";
     const line = lineOf(formatBootStatus(report(parseReceiverStatus(doc, "s"))), "cp-02");
     expect(line).toMatch(/^cp-02      in maintenance mode since .* — it booted Talos without its config: check that Matchbox serves it/);
+  });
+
+  test("a discovered machine accepted with boot: maintenance: what installing it takes, with or without its role", () => {
+    const doc = JSON.parse(readFileSync(INSTALLED, "utf8"));
+    doc.machines[1].phase = "maintenance";
+    const cp02 = machines.find((m) => m.name === "cp-02")!;
+    const accepted = (role: Machine["role"]) => machines.map((m) => (m === cp02 ? { ...m, boot: "maintenance" as const, role } : m));
+    const lineFor = (role: Machine["role"]) =>
+      lineOf(formatBootStatus(bootStatusReport({ site: "s", settings, machines: accepted(role), status: parseReceiverStatus(doc, "s"), source: "a test", windows: WINDOWS, now: NOW })), "cp-02");
+    expect(lineFor(undefined)).toMatch(/^cp-02 +in maintenance mode since .* — to install it, add its role \(controlplane or worker\) and installDisk or installDiskSelector \(docs\/discovery\.md: read its disks first\), then set boot: install in a reviewed change$/);
+    expect(lineFor("worker")).toMatch(/ — to install it, set boot: install in a reviewed change \(boot-diff shows the disk the install writes\)$/);
   });
 
   test("once etcd runs on a control plane, no bootstrap is pending anywhere; a running machine still on install is closable", () => {
