@@ -58,6 +58,17 @@ if (!ENABLED) {
   // talosctl writes the configs it generates to its working directory: never the repository's.
   const workDir = mkdtempSync(join(tmpdir(), "netboot-talosctl-"));
   const sudo = (args: string[], timeout = 15 * MINUTE) => spawnSync("sudo", ["-E", talosctl, ...args], { cwd: workDir, encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024 });
+  /**
+   * One control plane from the release's kernel and initramfs, reporting to the receiver at `host`
+   * (the cluster network's first address) with netboot's report arguments and `mac` as netboot.mac=.
+   */
+  const createCluster = (name: string, host: string, mac: string, extra: string[]) => {
+    for (const v of ["TALOS_VMLINUZ", "TALOS_INITRAMFS", "TALOS_VERSION"]) if (!process.env[v]) throw new Error(`TALOS_REPORTS_REAL=1 needs ${v}`);
+    const args = ["cluster", "create", "dev", "--name", name, "--controlplanes", "1", "--workers", "0", "--vmlinuz-path", process.env.TALOS_VMLINUZ!, "--initrd-path", process.env.TALOS_INITRAMFS!, ...extra];
+    const kernelArgs = `talos.events.sink=${host}:${BOOT_REPORT_PORTS.events} talos.logging.kernel=tcp://${host}:${BOOT_REPORT_PORTS.logs} ${BOOT_REPORT_MAC_ARG.replace("${mac:hexhyp}", mac)}`;
+    const create = sudo([...args, "--extra-boot-kernel-args", kernelArgs, "--wait=false"]);
+    if (create.status !== 0) throw new Error(`talosctl ${args.join(" ")} failed (${create.status}):\n${create.stdout}\n${create.stderr}`);
+  };
 
   beforeAll(async () => {
     receiver = await startReceiver({
@@ -76,26 +87,7 @@ if (!ENABLED) {
   test(
     TITLE,
     async () => {
-      for (const name of ["TALOS_VMLINUZ", "TALOS_INITRAMFS", "TALOS_VERSION"]) if (!process.env[name]) throw new Error(`TALOS_REPORTS_REAL=1 needs ${name}`);
-      const create = sudo([
-        "cluster",
-        "create",
-        "dev",
-        "--name",
-        CLUSTER,
-        "--controlplanes",
-        "1",
-        "--workers",
-        "0",
-        "--vmlinuz-path",
-        process.env.TALOS_VMLINUZ!,
-        "--initrd-path",
-        process.env.TALOS_INITRAMFS!,
-        "--extra-boot-kernel-args",
-        `talos.events.sink=${HOST}:${BOOT_REPORT_PORTS.events} talos.logging.kernel=tcp://${HOST}:${BOOT_REPORT_PORTS.logs} ${BOOT_REPORT_MAC_ARG.replace("${mac:hexhyp}", REPORTED_MAC)}`,
-        "--wait=false",
-      ]);
-      if (create.status !== 0) throw new Error(`talosctl cluster create dev failed (${create.status}):\n${create.stdout}\n${create.stderr}`);
+      createCluster(CLUSTER, HOST, REPORTED_MAC, []);
       const status = await eventually(
         "a machine reported events and kernel log lines and reached installed or running",
         () => fetchStatus(BOOT_REPORT_PORTS.status),
@@ -118,28 +110,7 @@ if (!ENABLED) {
   test(
     DISCOVER_TITLE,
     async () => {
-      const create = sudo([
-        "cluster",
-        "create",
-        "dev",
-        "--name",
-        DISCOVER.cluster,
-        "--cidr",
-        DISCOVER.cidr,
-        "--controlplanes",
-        "1",
-        "--workers",
-        "0",
-        "--vmlinuz-path",
-        process.env.TALOS_VMLINUZ!,
-        "--initrd-path",
-        process.env.TALOS_INITRAMFS!,
-        "--skip-injecting-config",
-        "--extra-boot-kernel-args",
-        `talos.events.sink=${DISCOVER.host}:${BOOT_REPORT_PORTS.events} talos.logging.kernel=tcp://${DISCOVER.host}:${BOOT_REPORT_PORTS.logs} ${BOOT_REPORT_MAC_ARG.replace("${mac:hexhyp}", DISCOVER.mac)}`,
-        "--wait=false",
-      ]);
-      if (create.status !== 0) throw new Error(`talosctl cluster create dev --skip-injecting-config failed (${create.status}):\n${create.stdout}\n${create.stderr}`);
+      createCluster(DISCOVER.cluster, DISCOVER.host, DISCOVER.mac, ["--cidr", DISCOVER.cidr, "--skip-injecting-config"]);
       const mac = DISCOVER.mac.replace(/-/g, ":");
       const status = await eventually(
         "the maintenance-mode machine reported its MAC and the maintenance phase",
