@@ -51,6 +51,10 @@ function machineLines(d) {
   if (Number(f.memoryMiB) > 0) lines.push(`memory  ${Number(f.memoryMiB)} MiB`);
   for (const l of (f.links || []).filter((x) => x.physical)) lines.push(`nic     ${quote(l.id)} ${quote(l.mac)} link ${l.up ? "up" : "down"}`);
   for (const k of f.disks || []) lines.push(`disk    ${quote(k.devPath)} ${quote(k.prettySize)} model ${quote(k.model)} serial ${quote(k.serial)} wwid ${quote(k.wwid)} ${quote(k.transport)}`);
+  const k = d.kernelLog || {};
+  if (k.dmi) lines.push(`kernel  system ${quote(k.dmi)} (its kernel log)`);
+  if (Number(k.memoryMiB) > 0) lines.push(`kernel  memory about ${Number(k.memoryMiB)} MiB`);
+  for (const disk of k.disks || []) lines.push(`kernel  disk ${quote(disk.name)} ${quote(disk.prettySize)}${disk.model ? ` model ${quote(disk.model)}` : ""}`);
   for (const m of d.otherMacs || []) lines.push(`also booted from ${quote(m)}`);
   for (const n of d.notes || []) lines.push(`note    ${quote(n, 400)}`);
   if (d.entry) {

@@ -306,6 +306,32 @@ function logFacts(line) {
   return facts;
 }
 
+/** The most disks a machine's kernel-log facts keep. */
+const MAX_KERNEL_DISKS = 32;
+
+/**
+ * What one kernel log line says about the hardware, for a machine no one has
+ * read the maintenance API of yet (discovery's pull request is written from
+ * these). The kernel's own messages:
+ * - "DMI: <vendor> <product>/<board>, BIOS <version> <date>" (dmi_setup);
+ * - "Memory: <available>K/<total>K available (…)" (mem_init, x86);
+ * - "scsi H:C:T:L: Direct-Access <vendor, 8> <model, 16> <rev, 4> PQ: …" (scsi_scan.c);
+ * - "sd H:C:T:L: [sda] <n> <size>-byte logical blocks: (<SI>/<IEC>)" (sd.c);
+ * - "virtio_blk virtioN: [vda] <n> <size>-byte logical blocks (<SI>/<IEC>)" (virtio_blk.c).
+ * Their text comes from the machine: values are capped to one line.
+ */
+function kernelFacts(line) {
+  const dmi = /^DMI: (.+?)(?:, BIOS .*)?$/s.exec(line);
+  if (dmi) return { dmi: oneLine(dmi[1], 128) };
+  const memory = /^Memory: \d+K\/(\d+)K available\b/.exec(line);
+  if (memory) return { memoryMiB: Math.round(Number(memory[1]) / 1024) };
+  const scsi = /^scsi (\d+:\d+:\d+:\d+): Direct-Access +(.{8}) (.{16}) .{4} PQ: /.exec(line);
+  if (scsi) return { scsiModel: { scsi: scsi[1], model: oneLine(`${scsi[2].trim()} ${scsi[3].trim()}`.trim(), 64) } };
+  const disk = /^(?:sd (\d+:\d+:\d+:\d+)|virtio_blk virtio\d+): \[([a-z]{2,4}[a-z0-9]{0,4})\] (\d+) (\d+)-byte logical blocks:? \(([^/)]{1,16})\/[^)]{1,16}\)/.exec(line);
+  if (disk) return { disk: { name: disk[2], scsi: disk[1] ?? null, size: Number(disk[3]) * Number(disk[4]), prettySize: disk[5], model: null } };
+  return null;
+}
+
 // ---------------------------------------------------------------------------
 // Inventory: JSON [{name, mac, hostname, address?}], re-read when it changes.
 
@@ -379,6 +405,8 @@ class Receiver {
       installedAt: null,
       error: null,
       etcd: null,
+      hardware: null,
+      scsiModels: {},
       events: 0,
       logLines: 0,
       dropped: 0,
@@ -456,6 +484,27 @@ class Receiver {
     return rec;
   }
 
+  /** Adds a kernel log line's hardware facts (kernelFacts) to the record; true when they changed it. */
+  learnHardware(rec, facts) {
+    const hw = rec.hardware ? { ...rec.hardware, disks: rec.hardware.disks.map((d) => ({ ...d })) } : { dmi: null, memoryMiB: null, disks: [] };
+    if (facts.dmi) hw.dmi = facts.dmi;
+    if (facts.memoryMiB !== undefined) hw.memoryMiB = facts.memoryMiB;
+    if (facts.scsiModel) {
+      // The SCSI scan names the model before sd names the disk; a later scan line updates it.
+      if (Object.keys(rec.scsiModels).length < MAX_KERNEL_DISKS * 2) rec.scsiModels[facts.scsiModel.scsi] = facts.scsiModel.model;
+      for (const d of hw.disks) if (d.scsi === facts.scsiModel.scsi) d.model = facts.scsiModel.model;
+    }
+    if (facts.disk) {
+      const d = { ...facts.disk, model: facts.disk.scsi ? (rec.scsiModels[facts.disk.scsi] ?? null) : null };
+      const at = hw.disks.findIndex((x) => x.name === d.name);
+      if (at >= 0) hw.disks[at] = d;
+      else if (hw.disks.length < MAX_KERNEL_DISKS) hw.disks.push(d);
+    }
+    const changed = JSON.stringify(hw) !== JSON.stringify(rec.hardware ?? { dmi: null, memoryMiB: null, disks: [] });
+    if (changed) rec.hardware = hw;
+    return changed;
+  }
+
   /** Keeps `into`, folds `from` into it. */
   merge(from, into) {
     into.firstSeen = from.firstSeen < into.firstSeen ? from.firstSeen : into.firstSeen;
@@ -465,6 +514,8 @@ class Receiver {
     into.dropped += from.dropped;
     for (const k of ["hostname", "mac", "talosVersion", "installedAt", "etcd", "stage", "ready"]) if (into[k] === null && from[k] !== null) into[k] = from[k];
     if (into.addresses.length === 0) into.addresses = from.addresses;
+    if (into.hardware === null) into.hardware = from.hardware;
+    into.scsiModels = { ...from.scsiModels, ...into.scsiModels };
     // The phase reported last wins.
     if (from.lastEventAt > into.lastEventAt) {
       into.phase = from.phase;
@@ -568,6 +619,10 @@ class Receiver {
     const before = known ? this.lineState(known) : null;
     const rec = Object.keys(facts).length > 0 ? this.learn(conn, facts) : this.recordOf(conn);
     const changed = this.changedFields(before, rec);
+    const hardware = kernelFacts(entry.msg);
+    // The hardware facts ride only on the line that changed them (a reader keeps the newest it saw).
+    const hardwareChanged = hardware !== null && this.learnHardware(rec, hardware);
+    if (hardwareChanged) changed.push("hardware");
     rec.logLines++;
     this.totals.logLines++;
     rec.lastSeen = this.iso();
@@ -586,6 +641,7 @@ class Receiver {
       priority: pick("priority"),
       seq: pick("seq"),
       ...(changed.length > 0 ? { changed } : {}),
+      ...(hardwareChanged ? { hardware: rec.hardware } : {}),
       machineState: this.lineStatus(rec),
     });
     return 0;
@@ -675,6 +731,7 @@ class Receiver {
         peerAddress: rec.peerAddress,
         stage: rec.stage,
         ready: rec.ready,
+        hardware: rec.hardware,
         _at: rec.lastEventAt,
       };
       if (!row.machine) {
@@ -694,6 +751,7 @@ class Receiver {
         installedAt: newer.installedAt ?? older.installedAt,
         etcd: newer.etcd ?? older.etcd,
         hostname: newer.hostname ?? older.hostname,
+        hardware: newer.hardware ?? older.hardware,
         firstSeen: older.firstSeen < newer.firstSeen ? older.firstSeen : newer.firstSeen,
         lastSeen: older.lastSeen > newer.lastSeen ? older.lastSeen : newer.lastSeen,
         events: older.events + newer.events,
@@ -1021,7 +1079,7 @@ async function main(env = process.env) {
   return { receiver, bound, close: () => Promise.all([events, logs.tcp, status].map((s) => new Promise((r) => s.close(() => r())))).then(() => logs.udp.close()) };
 }
 
-module.exports = { PORTS, DEFAULT_LIMITS, Malformed, decodeFields, decodeEventRequest, logFacts, parseInventory, oneLine, Receiver, TokenBucket, main };
+module.exports = { PORTS, DEFAULT_LIMITS, Malformed, decodeFields, decodeEventRequest, logFacts, kernelFacts, parseInventory, oneLine, Receiver, TokenBucket, main };
 
 if (require.main === module) {
   const stop = () => process.exit(0);

@@ -4,6 +4,7 @@
 // entry's boot window. The state logic here is the one place that decides
 // what a machine's reports mean and what the operator does next;
 // bin/boot-status.ts only reads, prints and exits (docs/machine-lifecycle.md).
+import { parseKernelHardware, type KernelHardware } from "../input/discovery-reports";
 import { spawn, spawnSync } from "node:child_process";
 import { request } from "node:http";
 import { parse } from "yaml";
@@ -52,6 +53,8 @@ export interface ReportedMachine {
   readonly events: number;
   readonly logLines: number;
   readonly dropped: number;
+  /** What its kernel log said about its hardware (discovery's pull request shows it). */
+  readonly hardware?: KernelHardware | null;
 }
 
 export interface ReceiverStatus {
@@ -110,6 +113,7 @@ export function parseReceiverStatus(value: unknown, from: string): ReceiverStatu
       events: count("events"),
       logLines: count("logLines"),
       dropped: count("dropped"),
+      hardware: parseKernelHardware(e.hardware),
     };
   });
   return { schema: RECEIVER_STATUS_SCHEMA, generatedAt: doc.generatedAt as string, receiverStartedAt: doc.receiverStartedAt as string, machines };
@@ -183,6 +187,7 @@ export function statusFromLogEntries(entries: unknown, from: string, now: Date, 
     into.mac ??= from.mac;
     into.talosVersion ??= from.talosVersion;
     into.installedAt ??= from.installedAt;
+    into.hardware ??= from.hardware;
     for (const [k, e] of byKey) if (e === from) byKey.set(k, into);
     machines.splice(machines.indexOf(from), 1);
   };
@@ -229,6 +234,8 @@ export function statusFromLogEntries(entries: unknown, from: string, now: Date, 
       }
     }
     if (m.phase === "installed" && m.installedAt === null) m.installedAt = ts;
+    // A line whose report changed the hardware facts carries all of them (the receiver's kernelFacts).
+    if (line.hardware !== undefined) m.hardware = parseKernelHardware(line.hardware) ?? m.hardware ?? null;
   }
   return { schema: RECEIVER_STATUS_SCHEMA, generatedAt: now.toISOString(), receiverStartedAt: since.toISOString(), machines };
 }

@@ -19,6 +19,39 @@ export interface ReportedMachine {
   readonly lastSeen: string;
   readonly phase: string;
   readonly talosVersion: string | null;
+  /** What the machine's kernel log said about its hardware (the receiver's kernelFacts), when it said anything. */
+  readonly hardware?: KernelHardware | null;
+}
+
+/**
+ * The hardware a machine's kernel log names (constructs/boot-report-receiver
+ * receiver.js kernelFacts): its DMI system string, memory, and the disks the
+ * kernel attached with their size (and SCSI model). No WWID or serial: those
+ * come only from the maintenance API.
+ */
+export interface KernelHardware {
+  readonly dmi: string | null;
+  readonly memoryMiB: number | null;
+  readonly disks: readonly { readonly name: string; readonly size: number; readonly prettySize: string; readonly model: string | null }[];
+}
+
+/** The most kernel-log disks kept, as the receiver keeps them (MAX_KERNEL_DISKS). */
+const MAX_KERNEL_DISKS = 32;
+
+/** A receiver's `hardware` value as KernelHardware, or null when it is absent or not of that shape (it is the machine's word: never trusted further). */
+export function parseKernelHardware(value: unknown): KernelHardware | null {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  const v = value as Record<string, unknown>;
+  const text = (x: unknown, max: number) => (typeof x === "string" ? Array.from(x).slice(0, max).join("") : null);
+  const disks = Array.isArray(v.disks) ? v.disks : [];
+  return {
+    dmi: text(v.dmi, 128),
+    memoryMiB: typeof v.memoryMiB === "number" && Number.isInteger(v.memoryMiB) && v.memoryMiB >= 0 ? v.memoryMiB : null,
+    disks: disks
+      .filter((d): d is Record<string, unknown> => d !== null && typeof d === "object" && typeof (d as Record<string, unknown>).name === "string")
+      .slice(0, MAX_KERNEL_DISKS)
+      .map((d) => ({ name: text(d.name, 16)!, size: typeof d.size === "number" && Number.isFinite(d.size) && d.size >= 0 ? d.size : 0, prettySize: text(d.prettySize, 16) ?? "", model: text(d.model, 64) })),
+  };
 }
 
 export interface TalosResource {
@@ -57,6 +90,7 @@ export function parseStatus(text: string, file: string): ReportedMachine[] {
         lastSeen: str(m.lastSeen) ?? "",
         phase: str(m.phase) ?? "",
         talosVersion: str(m.talosVersion),
+        hardware: parseKernelHardware(m.hardware),
       };
     });
 }

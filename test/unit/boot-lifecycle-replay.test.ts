@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootDiff, formatBootDiffMarkdown } from "../../lib/commands/boot-diff";
 import { bootStatusReport, formatBootStatus, keptByLoggingFilter, loggingFilter, parseReceiverStatus, RECEIVER, statusFromLogEntries, type ReceiverStatus } from "../../lib/commands/boot-status";
+import { parseKernelHardware } from "../../lib/input/discovery-reports";
 import { parseInventory } from "../../lib/input/inventory";
 import { REPO_ROOT } from "../../lib/input/settings";
 import { YamlSource } from "../../lib/input/yaml-source";
@@ -118,11 +119,14 @@ describe("a machine in no inventory, in maintenance mode (discovery), replayed i
     const logsRead = read.filter((e) => e.jsonPayload.kind === "log").length;
     expect(logsRead).toBeGreaterThan(0);
     expect(fromLogs.machines).toEqual([expect.objectContaining({ machine: null, mac: "52:54:00:0a:bc:de", address: live[0].address, phase: "maintenance", talosVersion: "v1.13.9", events: live[0].events, logLines: logsRead })]);
+    // The hardware its kernel log named reaches the logging path whole (the lines that changed it carry it).
+    expect(fromLogs.machines[0].hardware).toEqual(parseKernelHardware(live[0].hardware));
+    expect(fromLogs.machines[0].hardware?.disks.map((d) => d.model)).toEqual(["HP LOGICAL VOLUME"]);
   });
 
   test("the receiver marks exactly the log lines that change its machine's state: a line repeated changes nothing", async () => {
     const before = receiver.lines.length;
-    const [, bootLine] = logFixture("maintenance-unknown");
+    const bootLine = logFixture("maintenance-unknown").find((l) => l.includes("booting Talos"))!;
     await sendLogLines(receiver.ports.logs, `${bootLine}\n${bootLine}\n`);
     const added = await eventually("two more lines", async () => receiver.lines.slice(before), (l) => l.length >= 2);
     // A new connection's first line opens it; the same report again tells nothing new.

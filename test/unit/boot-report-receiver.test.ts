@@ -27,7 +27,7 @@ import {
 } from "../support/boot-reports";
 
 const receiverModule = require("../../constructs/boot-report-receiver/receiver.js");
-const { decodeEventRequest, decodeFields, logFacts, oneLine, Receiver, Malformed } = receiverModule;
+const { decodeEventRequest, decodeFields, logFacts, kernelFacts, oneLine, Receiver, Malformed } = receiverModule;
 
 const INVENTORY = join(BOOT_REPORT_FIXTURES, "inventory.json");
 jest.setTimeout(30_000);
@@ -102,10 +102,15 @@ describe("boot-report receiver: Talos's own reports", () => {
     // The event type Talos 1.13 does not define is accepted (Talos would resend it forever otherwise), kept by name.
     expect(answers.map((a) => a.grpcStatus)).toEqual(["0", "0", "0", "0"]);
     await sendLogLines(r.ports.logs, logFixture("maintenance-unknown").join("\n") + "\n");
-    const status = await eventually("unknown machine's logs", () => fetchStatus(r.ports.status), (s) => row(s, (m) => m.hostname === "talos-2bc-4de")?.logLines === 4);
+    const status = await eventually("unknown machine's logs", () => fetchStatus(r.ports.status), (s) => row(s, (m) => m.hostname === "talos-2bc-4de")?.logLines === logFixture("maintenance-unknown").length);
     const unknown = status.machines.filter((m) => m.hostname === "talos-2bc-4de");
     expect(unknown).toHaveLength(1);
     expect(unknown[0]).toMatchObject({ machine: null, identifiedBy: null, mac: "52:54:00:0a:bc:de", address: "10.0.20.77", addresses: ["10.0.20.77", "fe80::1"], phase: "maintenance", talosVersion: "v1.13.9", events: 4 });
+    // The hardware its kernel log named: DMI, memory, the disk with its SCSI model.
+    expect(unknown[0].hardware).toEqual({ dmi: "HP ProLiant DL360 Gen9/ProLiant DL360 Gen9", memoryMiB: 32692, disks: [{ name: "sda", scsi: "0:1:0:0", size: 585871964 * 512, prettySize: "300 GB", model: "HP LOGICAL VOLUME" }] });
+    // Only the lines that changed it carry it.
+    const withHardware = r.lines.filter((l) => l.hardware !== undefined);
+    expect(withHardware.map((l) => l.msg as string).map((m) => m.split(" ")[0])).toEqual(["DMI:", "Memory:", "sd"]);
     await eventually("future event on stdout", async () => r.lines.some((l) => l.type === "machine.SomeFutureEvent"), Boolean);
     expect(r.lines.find((l) => l.type === "machine.SomeFutureEvent")).toMatchObject({ kind: "event", machine: null, note: expect.stringContaining("not decoded") });
   });
@@ -352,6 +357,16 @@ describe("boot-report receiver: decoding and identification", () => {
     expect(logFacts(lines[4])).toEqual({ addresses: ["10.0.20.10"] });
     expect(logFacts("some driver: mac=aa-bb-cc-dd-ee-01")).toEqual({});
     expect(logFacts('[talos] setting hostname {"hostname": "<script>"}')).toEqual({});
+  });
+
+  test("kernel facts: DMI, memory, SCSI model and disk sizes from the kernel's own messages only; their text capped to one line", () => {
+    expect(kernelFacts("DMI: Dell Inc. PowerEdge R630/02C2CP, BIOS 2.17.0 12/04/2022")).toEqual({ dmi: "Dell Inc. PowerEdge R630/02C2CP" });
+    expect(kernelFacts("Memory: 1000K/2048K available (100K kernel code)")).toEqual({ memoryMiB: 2 });
+    expect(kernelFacts("virtio_blk virtio2: [vdb] 2097152 512-byte logical blocks (1.07 GB/1.00 GiB)")).toEqual({ disk: { name: "vdb", scsi: null, size: 2097152 * 512, prettySize: "1.07 GB", model: null } });
+    expect(kernelFacts("DMI: evil\u0007\nname")).toEqual({ dmi: "evil\\u0007\\nname" });
+    for (const notKernel of ["[talos] DMI: HP", "sd 0:0:0:0: [sda] Attached SCSI disk", "scsi 0:0:0:0: CD-ROM            QEMU     QEMU DVD-ROM     2.5+ PQ: 0 ANSI: 5", "Memory: lots"]) {
+      expect({ line: notKernel, facts: kernelFacts(notKernel) }).toEqual({ line: notKernel, facts: null });
+    }
   });
 
   test("oneLine escapes control characters and caps length", () => {

@@ -35,7 +35,7 @@ const STATUS = {
     // Reports no disks.
     report({ mac: "02:6e:62:00:00:a1", address: "10.0.20.101" }),
     // Hostile values in every field the receiver passes on.
-    report({ mac: "02:6e:62:00:00:b1", address: HOSTILE, firstSeen: HOSTILE, lastSeen: HOSTILE, phase: HOSTILE, talosVersion: HOSTILE }),
+    report({ mac: "02:6e:62:00:00:b1", address: HOSTILE, firstSeen: HOSTILE, lastSeen: HOSTILE, phase: HOSTILE, talosVersion: HOSTILE, hardware: { dmi: HOSTILE, memoryMiB: 64, disks: [{ name: HOSTILE, size: 1, prettySize: HOSTILE, model: HOSTILE }] } }),
     // Listed machines: identified, or only by a listed MAC: not discovered.
     report({ machine: "fixture-cp-1", mac: "02:6e:62:00:00:01", address: "10.0.20.31", phase: "running" }),
     report({ mac: "02:6e:62:00:00:02", address: "10.0.20.32" }),
@@ -156,6 +156,8 @@ describe("discovered machines from replayed reports", () => {
       expect(line).not.toMatch(/^\s*::/);
       expect(line).not.toMatch(/^\s*- name: evil/);
     }
+    // What its kernel log named is data too.
+    expect(text).toContain('kernel log: system "x\\n- name: evil\\n  boot: install');
     expect(text).toContain(`phase "x\\n- name: evil\\n  boot: install\\n# ::error::pwn \\u001b[31m **bold** <b>\`](http://e.vil)|*"`);
   });
 });

@@ -39,6 +39,7 @@ const sample = [
     talosVersion: HOSTILE,
     facts: { links: [{ id: HOSTILE, mac: HOSTILE, up: true, physical: true }], disks: [{ devPath: HOSTILE, prettySize: HOSTILE, model: HOSTILE, serial: HOSTILE, wwid: HOSTILE, transport: HOSTILE }], system: { manufacturer: HOSTILE, productName: HOSTILE, serialNumber: HOSTILE, uuid: HOSTILE }, cpus: [{ productName: HOSTILE, coreCount: HOSTILE, threadCount: 1 }], memoryMiB: HOSTILE },
     notes: [HOSTILE],
+    kernelLog: { dmi: HOSTILE, memoryMiB: HOSTILE, disks: [{ name: HOSTILE, size: 1, prettySize: HOSTILE, model: HOSTILE }] },
     entry: { name: "new-0000b1", mac: "02:6e:62:00:00:b1", boot: "maintenance", installDiskSelector: { [HOSTILE]: HOSTILE } },
   },
 ];

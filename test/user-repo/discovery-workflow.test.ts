@@ -139,10 +139,9 @@ describeWithJq("close-boot-windows.yml's discovery pull request, its steps as wr
     receiver = await startReceiver({ REPORT_INVENTORY: inventoryJson });
     const answers = await publishAll(receiver.ports.events, eventFixture("maintenance-unknown"));
     expect(answers.every((a) => a.grpcStatus === "0")).toBe(true);
-    const [first, ...rest] = logFixture("maintenance-unknown");
-    const kernelLine = JSON.stringify({ ...JSON.parse(first), msg: `Kernel command line: ${cmdline}` });
-    await sendLogLines(receiver.ports.logs, `${[kernelLine, ...rest].join("\n")}\n`);
-    await eventually("the receiver knows the unknown machine's MAC", () => fetchStatus(receiver!.ports.status), (s) => s.machines.some((m) => m.mac === mac && m.phase === "maintenance" && m.logLines === rest.length + 1));
+    const kmsg = logFixture("maintenance-unknown").map((line) => (JSON.parse(line).msg.startsWith("Kernel command line:") ? JSON.stringify({ ...JSON.parse(line), msg: `Kernel command line: ${cmdline}` }) : line));
+    await sendLogLines(receiver.ports.logs, `${kmsg.join("\n")}\n`);
+    await eventually("the receiver knows the unknown machine's MAC", () => fetchStatus(receiver!.ports.status), (s) => s.machines.some((m) => m.mac === mac && m.phase === "maintenance" && m.logLines === kmsg.length));
 
     // Cloud Logging stores the receiver container's lines as LogEntry objects; the stand-in gcloud
     // answers the status job's read with its filter, order and limit applied.
@@ -196,6 +195,10 @@ describeWithJq("close-boot-windows.yml's discovery pull request, its steps as wr
     expect(discovered[0].address).toBe("10.0.20.77");
     expect(body).toContain(`- name: "${name}"`);
     expect(body).toContain("Written by https://github.com/home/netboot/actions/runs/4242");
+    // What its kernel log named, through Cloud Logging: the reviewer can tell which server it is.
+    expect(body).toContain('kernel  system "HP ProLiant DL360 Gen9/ProLiant DL360 Gen9" (its kernel log)');
+    expect(body).toContain('kernel  disk "sda" "300 GB" model "HP LOGICAL VOLUME"');
+    expect(after).toContain('# kernel log: disk "sda" "300 GB" model "HP LOGICAL VOLUME"');
     expect(readFileSync(join(temp, "summary.md"), "utf8")).toBe(body);
   });
 

@@ -144,7 +144,8 @@ describe("a user's repository: their site, their machines, their peers", () => {
     expect(siteLines(diff.stderr)).toEqual([`site: ${siteRel}`]);
     expect(diff.status).toBe(1);
     const changes = diff.stdout.split("\n").filter((l) => /^[+~-] /.test(l));
-    const expected = [...added.map((name) => expect.stringMatching(new RegExp(`^\\+ ${name}  02:c4:ec:00:00:0\\d  talos-${name}$`)))];
+    // Added as workers without an install disk: boot: install to the inventory's default disk, which the line names.
+    const expected = [...added.map((name) => expect.stringMatching(new RegExp(`^\\+ ${name}  02:c4:ec:00:00:0\\d  talos-${name}  \\(installs to /dev/sda\\)$`)))];
     if (removed !== undefined) expected.push(expect.stringMatching(new RegExp(`^- ${removed}  `)));
     expect(changes).toEqual(expected);
   }, TIMEOUT_MS);

@@ -13,6 +13,10 @@ export function entryComment(d: DiscoveredMachine): string[] {
   for (const k of f?.disks ?? []) {
     lines.push(`disk ${quote(k.devPath)} ${quote(k.prettySize)} model ${quote(k.model)} serial ${quote(k.serial)} wwid ${quote(k.wwid)} ${quote(k.transport)}${k.rotational ? " rotational" : ""}${k.readonly ? " read-only" : ""}${d.disk === k ? "  <- installDiskSelector picks this one" : ""}`);
   }
+  const k = d.kernelLog;
+  if (k?.dmi) lines.push(`kernel log: system ${quote(k.dmi)}`);
+  if (k?.memoryMiB) lines.push(`kernel log: memory about ${k.memoryMiB} MiB`);
+  for (const disk of k?.disks ?? []) lines.push(`kernel log: disk ${quote(disk.name)} ${quote(disk.prettySize)}${disk.model ? ` model ${quote(disk.model)}` : ""}`);
   for (const note of d.notes) lines.push(`note: ${note}`);
   lines.push("role: controlplane or worker: add it (a decision for review) before changing boot to install");
   return lines;

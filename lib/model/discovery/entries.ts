@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import type { InstallDiskSelector, Machine } from "../../input/inventory";
 import { normalizeMac, type CanonicalMac } from "../../input/mac";
-import type { ReportedMachine, TalosResource } from "../../input/discovery-reports";
+import type { KernelHardware, ReportedMachine, TalosResource } from "../../input/discovery-reports";
 
 /** Talos v1.13.9 resource types the maintenance API serves to an insecure (Reader) client. */
 export const FACT_TYPES = {
@@ -60,6 +60,8 @@ export interface DiscoveredMachine {
   readonly phase: string;
   readonly talosVersion: string | null;
   readonly facts?: HardwareFacts;
+  /** What its kernel log said about its hardware, as the receiver read it (no WWID or serial). */
+  readonly kernelLog?: KernelHardware;
   /** The disk the selector picks, when one could be chosen. */
   readonly disk?: DiskFact;
   /** Why no disk selector was proposed, or what to check. */
@@ -199,6 +201,7 @@ export function discoveredMachines(reports: readonly ReportedMachine[], resource
     const entry: ProposedEntry | undefined = mac && !installedElsewhere
       ? { name: suggestName(mac, taken), mac, boot: "maintenance", ...(pick.selector ? { installDiskSelector: pick.selector } : {}) }
       : undefined;
-    return { mac, otherMacs, address: first.address, firstSeen: first.firstSeen, lastSeen: first.lastSeen, phase: first.phase, talosVersion: first.talosVersion, facts, disk: pick.disk, notes, entry };
+    const kernelLog = [first, ...rest].find((r) => r.hardware)?.hardware ?? undefined;
+    return { mac, otherMacs, address: first.address, firstSeen: first.firstSeen, lastSeen: first.lastSeen, phase: first.phase, talosVersion: first.talosVersion, facts, ...(kernelLog ? { kernelLog } : {}), disk: pick.disk, notes, entry };
   });
 }
