@@ -640,7 +640,8 @@ class Receiver {
       facility: pick("facility"),
       priority: pick("priority"),
       seq: pick("seq"),
-      ...(changed.length > 0 ? { changed } : {}),
+      // One string, not a list: Cloud Logging's read tests it with `:*`, which a string certainly answers.
+      ...(changed.length > 0 ? { changed: changed.join(",") } : {}),
       ...(hardwareChanged ? { hardware: rec.hardware } : {}),
       machineState: this.lineStatus(rec),
     });

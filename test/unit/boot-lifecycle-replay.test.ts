@@ -130,6 +130,6 @@ describe("a machine in no inventory, in maintenance mode (discovery), replayed i
     await sendLogLines(receiver.ports.logs, `${bootLine}\n${bootLine}\n`);
     const added = await eventually("two more lines", async () => receiver.lines.slice(before), (l) => l.length >= 2);
     // A new connection's first line opens it; the same report again tells nothing new.
-    expect(added.map((l) => l.changed)).toEqual([["connection"], undefined]);
+    expect(added.map((l) => l.changed)).toEqual(["connection", undefined]);
   });
 });
