@@ -11,6 +11,7 @@ const common = {
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   // Builds dist/ (the bundled app and commands) once per run; tests run them as npm does.
   globalSetup: "<rootDir>/test/global-setup.js",
+  globalTeardown: "<rootDir>/test/global-teardown.js",
   // In each test file's context: no formatted stack traces for cdktf's tokens,
   // as in the app. After the environment: jest installs source-map-support's
   // formatter after setupFiles, and this wraps it (real errors keep it).
