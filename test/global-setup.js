@@ -3,7 +3,8 @@
 // bundle. And gives the run its own temporary directory (TMPDIR, which
 // os.tmpdir() and the tools the tests start read): test/global-teardown.js
 // removes it with everything a test left there, so runs do not pile up
-// directories in /tmp.
+// directories in /tmp. A jest run a test starts (the user-repo project runs
+// the unit project in a copy) inherits the directory and leaves it alone.
 const { mkdtempSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join } = require("node:path");
@@ -14,5 +15,7 @@ module.exports = async () => {
     const dir = mkdtempSync(join(tmpdir(), "netboot-test-run-"));
     process.env.NETBOOT_TEST_TMPDIR = dir;
     process.env.TMPDIR = dir;
+    // Only the run that made it removes it (globalTeardown runs in this process).
+    globalThis.__netbootOwnTestTmpdir = dir;
   }
 };

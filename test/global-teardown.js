@@ -1,7 +1,11 @@
-// After a jest run: removes the run's temporary directory (test/global-setup.js).
+// After a jest run: removes the temporary directory test/global-setup.js made
+// for this run, never one a parent run made.
 const { rmSync } = require("node:fs");
 
 module.exports = async () => {
-  const dir = process.env.NETBOOT_TEST_TMPDIR;
-  if (dir && /netboot-test-run-[A-Za-z0-9]+$/.test(dir)) rmSync(dir, { recursive: true, force: true });
+  const dir = globalThis.__netbootOwnTestTmpdir;
+  if (dir) {
+    rmSync(dir, { recursive: true, force: true });
+    delete globalThis.__netbootOwnTestTmpdir;
+  }
 };
