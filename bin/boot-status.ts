@@ -19,7 +19,7 @@ import {
   windowsOpened,
   type Reader,
 } from "../lib/commands/boot-status";
-import { helpRequested, parseCommandArgs, siteLine } from "../lib/commands/cli";
+import { helpRequested, parseCommandArgs, siteLine, writeError } from "../lib/commands/cli";
 import { parseInventory } from "../lib/input/inventory";
 import { loadSite, REPO_ROOT, siteFileFromEnv } from "../lib/input/settings";
 import { DataFileError, readSmallTextFile, YamlSource } from "../lib/input/yaml-source";
@@ -112,11 +112,11 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof DataFileError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      writeError(err.message);
       return 2;
     }
     if (err instanceof BootStatusError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      writeError(err.message);
       return 1;
     }
     throw err;

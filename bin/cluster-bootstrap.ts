@@ -6,7 +6,7 @@
 // Exit status: 0; 1 when talosctl failed or something is missing; 2 on usage or invalid data.
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { helpRequested, parseCommandArgs, siteLine } from "../lib/commands/cli";
+import { helpRequested, parseCommandArgs, siteLine, writeError } from "../lib/commands/cli";
 import { clusterBootstrap, ClusterBootstrapError } from "../lib/commands/cluster-bootstrap";
 import { loadInventory } from "../lib/input/inventory";
 import { loadSite, siteFileFromEnv } from "../lib/input/settings";
@@ -58,11 +58,11 @@ function main(): number {
     return 0;
   } catch (err) {
     if (err instanceof DataFileError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      writeError(err.message);
       return 2;
     }
     if (err instanceof ClusterBootstrapError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      writeError(err.message);
       return 1;
     }
     throw err;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { portForwardReader, RECEIVER } from "../lib/commands/boot-status";
-import { siteLine } from "../lib/commands/cli";
+import { siteLine, writeError } from "../lib/commands/cli";
 import { discoveredCommand } from "../lib/commands/discovered";
 
 async function main(argv: string[]): Promise<void> {
@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<void> {
       writeFileSync(join(dir, "status.json"), JSON.stringify(status));
       args = ["--status", join(dir, "status.json"), ...argv];
     } catch (err) {
-      process.stderr.write(`error: cannot read ${reader.describe}: ${(err as Error).message.split("\n")[0]}; or pass --status <file> with a saved GET /status\n`);
+      writeError(`cannot read ${reader.describe}: ${(err as Error).message.split("\n")[0]}; or pass --status <file> with a saved GET /status`);
       process.exitCode = 1;
       return;
     }

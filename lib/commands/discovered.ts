@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseStatus, parseTalosResources, ReportError, type TalosResource } from "../input/discovery-reports";
 import { loadInventory, parseInventory } from "../input/inventory";
-import { quote } from "../input/safe-text";
+import { quote, safeLines } from "../input/safe-text";
 import { displayPath } from "../input/repo-files";
 import { chosenSiteFile, loadSite, siteFileFromEnv } from "../input/settings";
 import { DataFileError, formatProblem, readSmallTextFile, YamlSource } from "../input/yaml-source";
@@ -79,8 +79,9 @@ export function discoveredCommand(argv: readonly string[], env: NodeJS.ProcessEn
     stdout += `appended ${toAppend.length} entr${toAppend.length === 1 ? "y" : "ies"} to ${shown}\n${validated.stdout}`;
     return { code: validated.code, stdout, stderr: validated.stderr, siteFile };
   } catch (err) {
-    if (err instanceof DataFileError) return { code: 1, stdout: "", stderr: err.problems.map((p) => `${formatProblem(p)}\n`).join(""), siteFile };
-    if (err instanceof ReportError || err instanceof AppendError) return { code: 1, stdout: "", stderr: `error: ${err.message}\n`, siteFile };
+    // Through the one escaping rule, as validate's problems are.
+    if (err instanceof DataFileError) return { code: 1, stdout: "", stderr: safeLines(err.problems.map((p) => `${formatProblem(p)}\n`).join("")), siteFile };
+    if (err instanceof ReportError || err instanceof AppendError) return { code: 1, stdout: "", stderr: safeLines(`error: ${err.message}\n`), siteFile };
     throw err;
   }
 }
