@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { REPO_ROOT } from "../../lib/input/settings";
+import { dirname, join, relative } from "node:path";
+import { parseDocument } from "yaml";
+import { CDKTF_JSON_FILE, EXAMPLE_SITE_PATH, REPO_ROOT, siteFileFromEnv } from "../../lib/input/settings";
 
 /**
  * The repository as git sees it (tracked and untracked-but-not-ignored files:
@@ -21,4 +22,23 @@ export function copyRepository(prefix: string): string {
   }
   symlinkSync(join(REPO_ROOT, "node_modules"), join(copy, "node_modules"), "dir");
   return copy;
+}
+
+/**
+ * The site a copy's user works with, as a repository path: the one this
+ * checkout's cdktf.json selects; when that is the built-in example, it is
+ * first copied in the copy to sites/home.yaml with `example: false` and
+ * selected in the copy's cdktf.json, as the docs have a new user do.
+ */
+export function usersSite(copy: string): string {
+  const selected = relative(REPO_ROOT, siteFileFromEnv({}, CDKTF_JSON_FILE));
+  if (selected !== EXAMPLE_SITE_PATH) return selected;
+  const own = "sites/home.yaml";
+  const site = parseDocument(readFileSync(join(copy, selected), "utf8"));
+  site.set("example", false);
+  writeFileSync(join(copy, own), site.toString());
+  const cdktf = JSON.parse(readFileSync(join(copy, "cdktf.json"), "utf8"));
+  cdktf.context = { ...cdktf.context, site: own };
+  writeFileSync(join(copy, "cdktf.json"), `${JSON.stringify(cdktf, null, 2)}\n`);
+  return own;
 }

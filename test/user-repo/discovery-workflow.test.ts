@@ -11,13 +11,13 @@
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { parse, parseDocument } from "yaml";
 import { hyphenatedMac, normalizeMac, type CanonicalMac } from "../../lib/input/mac";
 import { RECEIVER } from "../../lib/commands/boot-status";
-import { CDKTF_JSON_FILE, REPO_ROOT, siteFileFromEnv } from "../../lib/input/settings";
+import { REPO_ROOT } from "../../lib/input/settings";
 import { eventFixture, eventually, fetchStatus, logFixture, publishAll, sendLogLines, startReceiver, type RunningReceiver } from "../support/boot-reports";
-import { copyRepository } from "../support/repository-copy";
+import { copyRepository, usersSite } from "../support/repository-copy";
 
 jest.setTimeout(240_000);
 
@@ -98,15 +98,8 @@ describeWithJq("close-boot-windows.yml's discovery pull request, its steps as wr
     origin = mkdtempSync(join(tmpdir(), "netboot-discovery-origin-"));
 
     // The user's site (the example copied to one of their own, as the docs say), with discovery on.
-    let siteRel = relative(REPO_ROOT, siteFileFromEnv({}, CDKTF_JSON_FILE));
+    const siteRel = usersSite(copy);
     const site = parseDocument(readFileSync(join(copy, siteRel), "utf8"));
-    if (siteRel === "sites/example.yaml") {
-      site.set("example", false);
-      siteRel = "sites/home.yaml";
-      const cdktf = JSON.parse(readFileSync(join(copy, "cdktf.json"), "utf8"));
-      cdktf.context = { ...cdktf.context, site: siteRel };
-      writeFileSync(join(copy, "cdktf.json"), `${JSON.stringify(cdktf, null, 2)}\n`);
-    }
     site.setIn(["discovery", "enabled"], true);
     // The site settings refuse the unknown-MAC alert with discovery on (it could never fire).
     if (site.hasIn(["observability", "alertOnUnknownMac"])) site.setIn(["observability", "alertOnUnknownMac"], false);

@@ -6,14 +6,13 @@
 // from whatever the live files hold, so this also runs in a user's copy.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import * as ipaddr from "ipaddr.js";
 import { parse, parseDocument, type YAMLSeq } from "yaml";
 import { lastAddress, parseIpv4Cidr } from "../../lib/input/cidr";
 import { normalizeMac } from "../../lib/input/mac";
-import { CDKTF_JSON_FILE, REPO_ROOT, siteFileFromEnv } from "../../lib/input/settings";
 import { generateWireguardKeyPair } from "../../lib/input/wireguard/keys";
-import { copyRepository } from "../support/repository-copy";
+import { copyRepository, usersSite } from "../support/repository-copy";
 
 const TIMEOUT_MS = 240_000;
 
@@ -67,16 +66,7 @@ describe("a user's repository: their site, their machines, their peers", () => {
     copy = committedCopy();
 
     // The site the copy selects; the built-in example is copied to a site of the user's own, as the README says.
-    siteRel = relative(REPO_ROOT, siteFileFromEnv({}, CDKTF_JSON_FILE));
-    if (siteRel === "sites/example.yaml") {
-      const site = parseDocument(readFileSync(join(copy, siteRel), "utf8"));
-      site.set("example", false);
-      siteRel = "sites/home.yaml";
-      writeFileSync(join(copy, siteRel), site.toString());
-      const cdktf = JSON.parse(readFileSync(join(copy, "cdktf.json"), "utf8"));
-      cdktf.context = { ...cdktf.context, site: siteRel };
-      writeFileSync(join(copy, "cdktf.json"), `${JSON.stringify(cdktf, null, 2)}\n`);
-    }
+    siteRel = usersSite(copy);
     const settings = parse(readFileSync(join(copy, siteRel), "utf8"));
 
     // Inventory: two machines added (DHCP, fresh MACs and names), the last one removed.
