@@ -486,7 +486,9 @@ class Receiver {
 
   /** Adds a kernel log line's hardware facts (kernelFacts) to the record; true when they changed it. */
   learnHardware(rec, facts) {
-    const hw = rec.hardware ? { ...rec.hardware, disks: rec.hardware.disks.map((d) => ({ ...d })) } : { dmi: null, memoryMiB: null, disks: [] };
+    // Plain data: the JSON text is both the copy to edit and what "changed" is judged by.
+    const before = JSON.stringify(rec.hardware ?? { dmi: null, memoryMiB: null, disks: [] });
+    const hw = JSON.parse(before);
     if (facts.dmi) hw.dmi = facts.dmi;
     if (facts.memoryMiB !== undefined) hw.memoryMiB = facts.memoryMiB;
     if (facts.scsiModel) {
@@ -500,7 +502,7 @@ class Receiver {
       if (at >= 0) hw.disks[at] = d;
       else if (hw.disks.length < MAX_KERNEL_DISKS) hw.disks.push(d);
     }
-    const changed = JSON.stringify(hw) !== JSON.stringify(rec.hardware ?? { dmi: null, memoryMiB: null, disks: [] });
+    const changed = JSON.stringify(hw) !== before;
     if (changed) rec.hardware = hw;
     return changed;
   }
